@@ -1,0 +1,48 @@
+import Database from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+
+/** Row shape of any source table: the connector reads contract columns by name. */
+export type SourceRow = Record<string, unknown>;
+// Kysely wants a database interface; the contract is checked at run time instead.
+export type SourceDb = Record<string, SourceRow>;
+
+export type SourceDialect = 'sqlite' | 'postgres';
+
+export interface SourceConnection {
+  readonly url: string;
+  readonly dialect: SourceDialect;
+  readonly db: Kysely<SourceDb>;
+  /** The SQLite handle, for executing Kysely-built queries in array mode. */
+  readonly sqlite?: Database.Database;
+  close(): Promise<void>;
+}
+
+/**
+ * Parses a source URL: `sqlite:PATH` (relative paths from the working directory) or
+ * `postgres://user:pass@host:port/db`. Throws a message that names the URL on anything else.
+ */
+export function parseSourceUrl(url: string): { dialect: SourceDialect; target: string } {
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\/(?=\/)/, '');
+    if (!path) throw new Error(`source URL "${url}" names no file (expected sqlite:PATH)`);
+    return { dialect: 'sqlite', target: path };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', target: url };
+  throw new Error(`source URL "${url}" is neither sqlite:PATH nor postgres://…`);
+}
+
+/** Opens a read-only Kysely connection to the source; SQLite and PostgreSQL share every query. */
+export function connectSource(url: string, opts: { readonly?: boolean } = {}): SourceConnection {
+  const { dialect, target } = parseSourceUrl(url);
+  if (dialect === 'sqlite') {
+    const sqlite = new Database(target, { readonly: opts.readonly ?? true, fileMustExist: opts.readonly ?? true });
+    sqlite.pragma('busy_timeout = 5000');
+    const db = new Kysely<SourceDb>({ dialect: new SqliteDialect({ database: sqlite }) });
+    return { url, dialect, db, sqlite, close: () => db.destroy() };
+  }
+  // Decimals and bigints arrive as exact strings; timestamps as Date (normalised by the reader).
+  const pool = new pg.Pool({ connectionString: target, max: 2 });
+  const db = new Kysely<SourceDb>({ dialect: new PostgresDialect({ pool }) });
+  return { url, dialect, db, close: () => db.destroy() };
+}

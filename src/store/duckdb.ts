@@ -1,0 +1,164 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  BIGINT, BOOLEAN, DOUBLE, DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue,
+  type DuckDBType, type DuckDBValue,
+} from '@duckdb/node-api';
+import { readSql, sqlDir } from './sql-files.ts';
+
+/** A value a query may bind: numbers bind as BIGINT when integral, lists as LIST(BIGINT). */
+export type Param = string | number | boolean | null | readonly number[];
+export type Params = Readonly<Record<string, Param>>;
+/** Declared types for parameters that may be null (DuckDB cannot infer a NULL's type). */
+export type ParamTypes = Readonly<Record<string, 'bigint' | 'varchar' | 'double' | 'boolean' | 'bigint[]'>>;
+export type ResultRow = Record<string, unknown>;
+
+const TYPE_OF: Record<string, DuckDBType> = { bigint: BIGINT, varchar: VARCHAR, double: DOUBLE, boolean: BOOLEAN, 'bigint[]': LIST(BIGINT) };
+
+/** The named parameters (`$name`) a SQL text uses; DuckDB refuses bindings it does not use. */
+export function sqlParamNames(text: string): Set<string> {
+  const names = new Set<string>();
+  const withoutStrings = text.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*/g, '');
+  for (const m of withoutStrings.matchAll(/\$([a-z_][a-z0-9_]*)/gi)) names.add(m[1]);
+  return names;
+}
+
+function bindings(text: string, params: Params, types: ParamTypes): { values: Record<string, DuckDBValue>; types: Record<string, DuckDBType> } {
+  const values: Record<string, DuckDBValue> = {};
+  const t: Record<string, DuckDBType> = {};
+  for (const name of sqlParamNames(text)) {
+    if (!(name in params)) throw new Error(`query parameter $${name} was not provided`);
+    const v = params[name];
+    const declared = types[name];
+    if (Array.isArray(v)) {
+      values[name] = listValue(v.map((x) => BigInt(x)));
+      t[name] = LIST(BIGINT);
+    } else if (v === null) {
+      values[name] = null;
+      t[name] = TYPE_OF[declared ?? 'varchar'];
+    } else if (typeof v === 'number') {
+      const integral = Number.isInteger(v) && declared !== 'double';
+      values[name] = integral ? BigInt(v) : v;
+      t[name] = integral ? BIGINT : DOUBLE;
+    } else {
+      values[name] = v as string | boolean;
+      t[name] = typeof v === 'boolean' ? BOOLEAN : VARCHAR;
+    }
+  }
+  return { values, types: t };
+}
+
+/** Plain JS rows: BIGINT counts become numbers (they stay far below 2^53 here). */
+function plain(rows: Record<string, unknown>[]): ResultRow[] {
+  for (const r of rows) {
+    for (const k of Object.keys(r)) {
+      const v = r[k];
+      if (typeof v === 'bigint') r[k] = Number(v);
+    }
+  }
+  return rows;
+}
+
+/**
+ * The analytical store: one DuckDB file. The process that opens it is its only writer
+ * (DuckDB allows one read-write process); reads run on a small pool of connections so a
+ * sync never blocks a report.
+ */
+export class Store {
+  private readonly readers: DuckDBConnection[] = [];
+  private next = 0;
+
+  private constructor(readonly file: string, private readonly instance: DuckDBInstance, private readonly writer: DuckDBConnection) {}
+
+  /** Opens (creating if needed) the store and applies pending migrations from sql/schema. */
+  static async open(file: string, opts: { readers?: number; threads?: number } = {}): Promise<Store> {
+    if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(file, opts.threads ? { threads: String(opts.threads) } : {});
+    } catch (err) {
+      const msg = (err as Error).message;
+      if (/lock/i.test(msg)) {
+        throw new StoreLockedError(`the store ${file} is open in another process (DuckDB allows one writer): ${msg.split('\n')[0]}`);
+      }
+      throw err;
+    }
+    const writer = await Store.connectUtc(instance);
+    const store = new Store(file, instance, writer);
+    await store.migrate();
+    for (let i = 0; i < (opts.readers ?? 3); i++) store.readers.push(await Store.connectUtc(instance));
+    return store;
+  }
+
+  /** Every connection works in UTC; local time appears only where a report converts it. */
+  private static async connectUtc(instance: DuckDBInstance): Promise<DuckDBConnection> {
+    const c = await instance.connect();
+    await c.run(`SET TimeZone = 'UTC'`);
+    return c;
+  }
+
+  private async migrate(): Promise<void> {
+    await this.writer.run(`CREATE TABLE IF NOT EXISTS schema_migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP DEFAULT now())`);
+    const done = new Set((await this.all(`SELECT name FROM schema_migrations`, {}, {}, this.writer)).map((r) => String(r.name)));
+    const files = fs.readdirSync(path.join(sqlDir, 'schema')).filter((f) => f.endsWith('.sql')).sort();
+    for (const f of files) {
+      const text = readSql(`schema/${f}`);
+      // Macros are code, not data: they are replaced on every start so edits take effect.
+      if (f.includes('macros')) {
+        await this.writer.run(text);
+        continue;
+      }
+      if (done.has(f)) continue;
+      await this.writer.run('BEGIN');
+      try {
+        await this.writer.run(text);
+        await this.writer.run(`INSERT INTO schema_migrations (name) VALUES ($name)`, { name: f });
+        await this.writer.run('COMMIT');
+      } catch (err) {
+        await this.writer.run('ROLLBACK');
+        throw new Error(`migration ${f} failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private reader(): DuckDBConnection {
+    const c = this.readers[this.next % this.readers.length];
+    this.next++;
+    return c ?? this.writer;
+  }
+
+  /** Runs a read query with named parameters and returns plain rows. */
+  async all(text: string, params: Params = {}, types: ParamTypes = {}, conn?: DuckDBConnection): Promise<ResultRow[]> {
+    const b = bindings(text, params, types);
+    const reader = await (conn ?? this.reader()).runAndReadAll(text, b.values, b.types);
+    return plain(reader.getRowObjectsJS() as Record<string, unknown>[]);
+  }
+
+  /** The connection that writes; only the sync and migrations use it. */
+  get writeConnection(): DuckDBConnection {
+    return this.writer;
+  }
+
+  /** Runs a statement on the write connection. */
+  async exec(text: string, params: Params = {}, types: ParamTypes = {}): Promise<void> {
+    const b = bindings(text, params, types);
+    await this.writer.run(text, b.values, b.types);
+  }
+
+  async writeAll(text: string, params: Params = {}, types: ParamTypes = {}): Promise<ResultRow[]> {
+    return this.all(text, params, types, this.writer);
+  }
+
+  /** Opens a fresh connection, for work that must not share a connection (tests, exports). */
+  async connect(): Promise<DuckDBConnection> {
+    return Store.connectUtc(this.instance);
+  }
+
+  async close(): Promise<void> {
+    for (const c of this.readers) c.closeSync();
+    this.writer.closeSync();
+    this.instance.closeSync();
+  }
+}
+
+export class StoreLockedError extends Error {}
