@@ -65,7 +65,7 @@ const DERIVED: Record<string, { columns: string[]; select: string[]; join?: stri
       `v.direction = 'outbound' AND v.status <> 'blocked'`,
       `v.answered_at IS NOT NULL`,
       `coalesce(d.is_conversion, false)`,
-      `(epoch(v.started_at) // 900)::INTEGER`,
+      `floor(epoch(v.started_at) / 900)::INTEGER`,
     ],
     join: `LEFT JOIN dispositions d ON d.account_id = v.account_id AND d.code = v.disposition_code`,
   },

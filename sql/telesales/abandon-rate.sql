@@ -1,0 +1,31 @@
+-- The campaign's abandon rate over the last window_minutes: abandoned answered dials
+-- over all answered dials (TCPA counts abandonment against calls a person answered),
+-- and the monitor's recorded breaches, newest first.
+SELECT
+  c.id AS campaign_id,
+  c.account_id AS tenant_id,
+  c.name AS campaign_name,
+  c.status AS campaign_status,
+  c.abandon_limit_pct::VARCHAR AS limit_pct,
+  k.attempts_total,
+  k.attempts_abandoned,
+  k.attempts_abandoned * 100 > c.abandon_limit_pct * k.attempts_total AS breached,
+  strftime($from::TIMESTAMP, '%Y-%m-%d %H:%M:%S') AS window_from,
+  strftime($to::TIMESTAMP, '%Y-%m-%d %H:%M:%S') AS window_to,
+  coalesce((
+    SELECT list({
+      'snapshot_at': strftime(b.snapshot_at, '%Y-%m-%d %H:%M:%S'),
+      'attempts_total': b.attempts_total,
+      'attempts_abandoned': b.attempts_abandoned,
+      'limit_pct': b.limit_pct::VARCHAR
+    } ORDER BY b.snapshot_at DESC)
+    FROM (SELECT * FROM abandon_snapshots WHERE campaign_id = c.id AND breached ORDER BY snapshot_at DESC LIMIT 100) b
+  ), []) AS breaches
+FROM campaigns c,
+  (SELECT
+     count(*) FILTER (WHERE is_answered) AS attempts_total,
+     count(*) FILTER (WHERE is_answered AND status = 'abandoned') AS attempts_abandoned
+   FROM calls
+   WHERE campaign_id = $campaign_id AND is_dial
+     AND started_at >= $from::TIMESTAMP AND started_at < $to::TIMESTAMP) k
+WHERE c.id = $campaign_id AND c.account_id IN (SELECT unnest($accounts))

@@ -1,0 +1,20 @@
+-- Calls of the window with a disposition, per code. Codes are per account: when the
+-- scope spans accounts, label/category/color come from the lowest account id using it.
+WITH per_account AS (
+  SELECT account_id, disposition_code AS code, count(*) AS n
+  FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
+  WHERE disposition_code IS NOT NULL
+  GROUP BY ALL
+), per_code AS (
+  SELECT p.code,
+    sum(p.n)::BIGINT AS count,
+    arg_min(d.label, p.account_id)    AS label,
+    arg_min(d.category, p.account_id) AS category,
+    arg_min(d.color, p.account_id)    AS color
+  FROM per_account p
+  LEFT JOIN dispositions d ON d.account_id = p.account_id AND d.code = p.code
+  GROUP BY p.code
+)
+SELECT code, label, category, color, count, sum(count) OVER ()::BIGINT AS total
+FROM per_code
+ORDER BY count DESC, code

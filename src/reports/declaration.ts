@@ -1,0 +1,103 @@
+import type { DateTime } from 'luxon';
+import type { ResultRow } from '../store/duckdb.ts';
+import { hms, ratioNumber, ratioString } from './format.ts';
+import type { ParamName, ReportParams } from './params.ts';
+
+/**
+ * How one output field is made from a SQL row, and how it is typed in JSON.
+ * `from` names the SQL column when it differs from the output key.
+ */
+export type ColumnType =
+  | { kind: 'integer'; from?: string }
+  | { kind: 'integer_string'; from?: string }
+  | { kind: 'string'; from?: string }
+  | { kind: 'boolean'; from?: string }
+  /** A decimal the SQL returns as text, written as a JSON number (limits such as 2.5). */
+  | { kind: 'decimal_number'; from?: string }
+  /** num × scale / den, rounded half away from zero to `digits`, as a string or a number. */
+  | { kind: 'ratio'; num: string; den: string; scale: 1 | 100; digits: number; as: 'string' | 'number' }
+  | { kind: 'duration'; from?: string };
+
+export interface ColumnDecl {
+  key: string;
+  /** Header in exports. */
+  label: string;
+  type: ColumnType;
+  description?: string;
+}
+
+export interface ReportContext {
+  params: ReportParams;
+  accounts: number[];
+  now: Date;
+}
+
+export interface ReportDeclaration {
+  family: string;
+  name: string;
+  title: string;
+  /** Path under sql/. */
+  sql: string;
+  /** Parameters the report takes; anything else in the query is a 422. */
+  params: readonly ParamName[];
+  required?: readonly ParamName[];
+  /** `rows`: `{"data": [...]}`; `object`: `{"data": {...}}` from the first row; `custom`: `shape` builds `data`. */
+  result: 'rows' | 'object' | 'custom';
+  columns: readonly ColumnDecl[];
+  /** Extra named SQL parameters computed from the request (thresholds, derived windows). */
+  sqlParams?: (ctx: ReportContext) => Record<string, string | number | boolean | null>;
+  shape?: (rows: ResultRow[], columns: (row: ResultRow) => Record<string, unknown>, ctx: ReportContext) => unknown;
+}
+
+function num(row: ResultRow, key: string): number {
+  const v = row[key];
+  return v === null || v === undefined ? 0 : Number(v);
+}
+
+/** One output value of a row, typed as the declaration says. */
+export function cellValue(row: ResultRow, col: ColumnDecl): unknown {
+  const t = col.type;
+  switch (t.kind) {
+    case 'ratio':
+      return t.as === 'string' ? ratioString(num(row, t.num), num(row, t.den), t.scale, t.digits) : ratioNumber(num(row, t.num), num(row, t.den), t.scale, t.digits);
+    case 'integer':
+      return num(row, t.from ?? col.key);
+    case 'integer_string':
+      return String(num(row, t.from ?? col.key));
+    case 'duration':
+      return hms(num(row, t.from ?? col.key));
+    case 'decimal_number': {
+      const v = row[t.from ?? col.key];
+      return v === null || v === undefined ? null : Number(v);
+    }
+    case 'boolean':
+      return Boolean(row[t.from ?? col.key]);
+    case 'string': {
+      const v = row[t.from ?? col.key];
+      return v === null || v === undefined ? null : String(v);
+    }
+  }
+}
+
+export function shapeRow(row: ResultRow, columns: readonly ColumnDecl[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const c of columns) out[c.key] = cellValue(row, c);
+  return out;
+}
+
+/** The JSON schema type of a column, for OpenAPI and response serialisation. */
+export function jsonSchemaOf(col: ColumnDecl): { type: string | string[] } {
+  switch (col.type.kind) {
+    case 'integer': return { type: 'integer' };
+    case 'ratio': return { type: col.type.as === 'string' ? 'string' : 'number' };
+    case 'decimal_number': return { type: ['number', 'null'] };
+    case 'boolean': return { type: 'boolean' };
+    case 'string': return { type: ['string', 'null'] };
+    default: return { type: 'string' };
+  }
+}
+
+/** An instant as the UTC TIMESTAMP literal the report SQL compares with. */
+export function utcSql(d: DateTime): string {
+  return d.toUTC().toFormat("yyyy-MM-dd HH:mm:ss.SSS");
+}

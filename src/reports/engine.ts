@@ -1,0 +1,96 @@
+import { DateTime } from 'luxon';
+import { readSql } from '../store/sql-files.ts';
+import type { Params, Store } from '../store/duckdb.ts';
+import { shapeRow, utcSql, type ReportContext, type ReportDeclaration } from './declaration.ts';
+import { NotFoundError, parseParams, type Query, type ReportParams } from './params.ts';
+
+export type Role = 'admin' | 'partner' | 'account';
+
+/** Who is asking: decides which accounts every query may see. */
+export interface Principal {
+  userId: number;
+  email: string;
+  role: Role;
+  accountId: number | null;
+  partnerId: number | null;
+}
+
+/**
+ * The accounts a principal may see, narrowed by `account_id` when given. An account
+ * outside the principal's reach is a 404, the same as one that does not exist.
+ */
+export async function resolveScope(store: Store, who: Principal, accountId: number | null): Promise<number[]> {
+  let ids: number[];
+  if (who.role === 'admin') ids = (await store.all(`SELECT id FROM accounts ORDER BY id`)).map((r) => Number(r.id));
+  else if (who.role === 'partner') {
+    ids = (await store.all(`SELECT id FROM accounts WHERE partner_id = $p ORDER BY id`, { p: who.partnerId ?? -1 })).map((r) => Number(r.id));
+  } else ids = who.accountId === null ? [] : [who.accountId];
+  if (accountId === null) return ids;
+  if (!ids.includes(accountId) || (who.role === 'admin' && !(await exists(store, 'accounts', accountId, [accountId], false)))) {
+    throw new NotFoundError(`No account ${accountId} in your scope.`);
+  }
+  return [accountId];
+}
+
+async function exists(store: Store, table: string, id: number, accounts: number[], checkDeleted: boolean): Promise<boolean> {
+  const deleted = checkDeleted ? 'AND deleted_at IS NULL' : '';
+  const accountCol = table === 'accounts' ? 'id' : 'account_id';
+  const rows = await store.all(
+    `SELECT 1 FROM ${table} WHERE id = $id AND ${accountCol} IN (SELECT unnest($accounts)) ${deleted} LIMIT 1`,
+    { id, accounts },
+  );
+  return rows.length > 0;
+}
+
+/** Checks every id filter against the scope: soft-deleted things are not filters either. */
+async function checkFilters(store: Store, p: ReportParams, accounts: number[]): Promise<void> {
+  if (p.campaignId !== null && !(await exists(store, 'campaigns', p.campaignId, accounts, true))) {
+    throw new NotFoundError(`No campaign ${p.campaignId} in your scope.`);
+  }
+  if (p.teamId !== null && !(await exists(store, 'teams', p.teamId, accounts, false))) {
+    throw new NotFoundError(`No team ${p.teamId} in your scope.`);
+  }
+  for (const id of p.agentIds ?? []) {
+    if (!(await exists(store, 'agents', id, accounts, true))) throw new NotFoundError(`No agent ${id} in your scope.`);
+  }
+}
+
+/** Runs declared reports: validate, scope, bind, query, shape. */
+export class ReportEngine {
+  constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
+
+  /** Validates the query and runs the report; the result is the `data` of the response. */
+  async run(decl: ReportDeclaration, query: Query, who: Principal): Promise<unknown> {
+    const params = parseParams(query, decl.params, decl.required);
+    const now = this.now();
+    if (!decl.params.includes('date_from')) {
+      // Realtime reports: the window is the last window_minutes ending now.
+      params.to = DateTime.fromJSDate(now, { zone: 'UTC' });
+      params.from = params.to.minus({ minutes: params.windowMinutes });
+    }
+    const accounts = await resolveScope(this.store, who, params.accountId);
+    await checkFilters(this.store, params, accounts);
+    const ctx: ReportContext = { params, accounts, now };
+    const rows = await this.query(decl, ctx);
+    const columns = (row: Record<string, unknown>) => shapeRow(row, decl.columns);
+    if (decl.result === 'custom' && decl.shape) return decl.shape(rows, columns, ctx);
+    if (decl.result === 'object') return columns(rows[0] ?? {});
+    return rows.map(columns);
+  }
+
+  private async query(decl: ReportDeclaration, ctx: ReportContext) {
+    const p = ctx.params;
+    const bound: Params = {
+      accounts: ctx.accounts,
+      from: p.from ? utcSql(p.from) : null,
+      to: p.to ? utcSql(p.to) : null,
+      campaign_id: p.campaignId,
+      agent_ids: p.agentIds,
+      team_id: p.teamId,
+      tz: p.timezone,
+      group_by: p.groupBy,
+      ...(decl.sqlParams?.(ctx) ?? {}),
+    };
+    return this.store.all(readSql(decl.sql), bound, { campaign_id: 'bigint', team_id: 'bigint', agent_ids: 'bigint[]', from: 'varchar', to: 'varchar' });
+  }
+}

@@ -1,0 +1,179 @@
+import { DateTime, IANAZone } from 'luxon';
+
+/** A request that breaks a parameter rule: HTTP 422 with one key per bad field. */
+export class ValidationError extends Error {
+  constructor(readonly errors: Record<string, string[]>) {
+    super('The given data was invalid.');
+  }
+}
+
+/** An id filter that names nothing in the caller's scope: HTTP 404, the same either way. */
+export class NotFoundError extends Error {}
+
+export type GroupBy = 'day' | 'week' | 'hour';
+
+/** The parameters a report can declare that it takes. */
+export type ParamName = 'campaign_id' | 'date_from' | 'date_to' | 'agent_ids' | 'team_id' | 'timezone' | 'group_by' | 'window_minutes' | 'account_id' | 'format';
+
+export interface ReportParams {
+  campaignId: number | null;
+  agentIds: number[] | null;
+  teamId: number | null;
+  accountId: number | null;
+  timezone: string;
+  groupBy: GroupBy;
+  windowMinutes: number;
+  /** The window [from, to) as instants; null for reports without dates. */
+  from: DateTime | null;
+  to: DateTime | null;
+  format: 'json';
+}
+
+export type Query = Record<string, string | string[] | undefined>;
+
+export const MAX_SPAN_DAYS = 90;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/;
+const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/;
+const MAX_IDS = 100;
+
+class Collector {
+  readonly errors: Record<string, string[]> = {};
+  add(field: string, message: string): void {
+    (this.errors[field] ??= []).push(message);
+  }
+  get failed(): boolean {
+    return Object.keys(this.errors).length > 0;
+  }
+}
+
+function single(c: Collector, q: Query, field: string): string | undefined {
+  const v = q[field];
+  if (Array.isArray(v)) {
+    c.add(field, `The ${field} may be given only once.`);
+    return undefined;
+  }
+  return v;
+}
+
+function positiveInt(c: Collector, field: string, raw: string | undefined, label = field): number | null {
+  if (raw === undefined || raw === '') return null;
+  if (!/^\d{1,15}$/.test(raw) || Number(raw) < 1) {
+    c.add(field, `The ${label} must be a positive integer.`);
+    return null;
+  }
+  return Number(raw);
+}
+
+/**
+ * A request date in `zone`: a date-only value is that local day (its end, the next
+ * local midnight, when `end`); a timestamp with Z or an offset is that instant; one
+ * without is local wall-clock time.
+ */
+export function parseRequestDate(raw: string, zone: string, end: boolean): DateTime | null {
+  if (DATE_ONLY.test(raw)) {
+    const d = DateTime.fromISO(raw, { zone });
+    if (!d.isValid) return null;
+    return end ? d.plus({ days: 1 }) : d;
+  }
+  if (!DATE_TIME.test(raw)) return null;
+  const d = DateTime.fromISO(raw.replace(' ', 'T'), { zone, setZone: HAS_ZONE.test(raw) });
+  return d.isValid ? d.setZone(zone) : null;
+}
+
+/** Milliseconds of local wall-clock time: a DST change inside a span neither adds nor removes an hour. */
+function wallClockMs(d: DateTime): number {
+  return Date.UTC(d.year, d.month - 1, d.day, d.hour, d.minute, d.second, d.millisecond);
+}
+
+export function isValidZone(zone: string): boolean {
+  return zone.length < 64 && IANAZone.isValidZone(zone);
+}
+
+/**
+ * Validates a query against the parameters a report takes. Every problem is collected
+ * so the client sees all of them at once; a parameter the report does not take is an
+ * error too, never a silently ignored filter.
+ */
+export function parseParams(query: Query, accepted: readonly ParamName[], required: readonly ParamName[] = []): ReportParams {
+  const c = new Collector();
+  const takes = new Set<string>(accepted);
+  for (const key of Object.keys(query)) {
+    const name = key === 'agent_ids[]' ? 'agent_ids' : key;
+    if (!takes.has(name)) c.add(name, `The ${name} parameter is not accepted by this report.`);
+  }
+  for (const r of required) {
+    const present = r === 'agent_ids' ? query['agent_ids[]'] ?? query.agent_ids : query[r];
+    if (present === undefined || present === '') c.add(r, `The ${r} field is required.`);
+  }
+
+  const zoneRaw = single(c, query, 'timezone');
+  let timezone = 'UTC';
+  if (zoneRaw !== undefined && zoneRaw !== '') {
+    if (isValidZone(zoneRaw)) timezone = zoneRaw;
+    else c.add('timezone', `The timezone must be a valid IANA timezone name (e.g. UTC, Asia/Ho_Chi_Minh).`);
+  }
+
+  const campaignId = positiveInt(c, 'campaign_id', single(c, query, 'campaign_id'));
+  const teamId = positiveInt(c, 'team_id', single(c, query, 'team_id'));
+  const accountId = positiveInt(c, 'account_id', single(c, query, 'account_id'));
+
+  let agentIds: number[] | null = null;
+  const rawAgents = [query['agent_ids[]'], query.agent_ids].flat().filter((v): v is string => v !== undefined);
+  if (rawAgents.length > 0) {
+    const parts = rawAgents.flatMap((v) => v.split(',')).map((v) => v.trim());
+    if (parts.length > MAX_IDS) c.add('agent_ids', `The agent_ids may not have more than ${MAX_IDS} items.`);
+    agentIds = [];
+    parts.forEach((p, i) => {
+      const id = positiveInt(c, 'agent_ids', p, `agent_ids.${i}`);
+      if (id !== null) agentIds!.push(id);
+    });
+    agentIds = [...new Set(agentIds)];
+  }
+
+  let groupBy: GroupBy = 'day';
+  const g = single(c, query, 'group_by');
+  if (g !== undefined && g !== '') {
+    if (g === 'day' || g === 'week' || g === 'hour') groupBy = g;
+    else c.add('group_by', 'The group_by must be one of: day, week, hour.');
+  }
+
+  let windowMinutes = 43_200;
+  const wm = single(c, query, 'window_minutes');
+  if (wm !== undefined && wm !== '') {
+    const n = positiveInt(c, 'window_minutes', wm);
+    if (n !== null && n > 525_600) c.add('window_minutes', 'The window_minutes may not be greater than 525600 (one year).');
+    else if (n !== null) windowMinutes = n;
+  }
+
+  const f = single(c, query, 'format');
+  if (f !== undefined && f !== '' && f !== 'json') {
+    c.add('format', f === 'csv' || f === 'xlsx' ? `The format ${f} is not available for this endpoint yet; use format=json.` : 'The format must be one of: json.');
+  }
+
+  let from: DateTime | null = null;
+  let to: DateTime | null = null;
+  if (takes.has('date_from')) {
+    const rawFrom = single(c, query, 'date_from');
+    const rawTo = single(c, query, 'date_to');
+    const zoneOk = !c.errors.timezone;
+    if (rawFrom && zoneOk) {
+      from = parseRequestDate(rawFrom, timezone, false);
+      if (!from) c.add('date_from', 'The date_from is not a valid date (YYYY-MM-DD or ISO 8601 date-time).');
+    }
+    if (rawTo && zoneOk) {
+      to = parseRequestDate(rawTo, timezone, true);
+      if (!to) c.add('date_to', 'The date_to is not a valid date (YYYY-MM-DD or ISO 8601 date-time).');
+    }
+    if (from && to && rawTo) {
+      const toStart = DATE_ONLY.test(rawTo) ? to.minus({ days: 1 }) : to;
+      if (toStart < from) c.add('date_to', 'The date_to must be a date after or equal to date_from.');
+      else if (wallClockMs(to) - wallClockMs(from) > MAX_SPAN_DAYS * 86_400_000) {
+        c.add('date_to', `The date_from..date_to range may not exceed ${MAX_SPAN_DAYS} days.`);
+      }
+    }
+  }
+
+  if (c.failed) throw new ValidationError(c.errors);
+  return { campaignId, agentIds, teamId, accountId, timezone, groupBy, windowMinutes, from, to, format: 'json' };
+}
