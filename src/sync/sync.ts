@@ -76,19 +76,20 @@ async function syncTable(
   const updIx = table.columns.findIndex((c) => c.name === 'updated_at');
   let pending: Promise<RawRow[]> | null = read(null);
   while (pending) {
-    const rows = await pending;
+    const rows: RawRow[] = await pending;
     if (rows.length === 0) break;
-    stats.read += rows.length;
+    const batchRead = rows.length;
     const last = rows[rows.length - 1];
     // The inclusive lower bound re-reads the watermark's own second: drop what was loaded.
-    const fresh = table.cursor === 'id' ? rows : rows.filter((r) => isAfter(r[updIx], r[idIx], start));
+    const fresh = table.cursor === 'id' ? rows : rows.filter((r: RawRow) => isAfter(r[updIx], r[idIx], start));
+    stats.read += fresh.length;
     if (table.cursor === 'id') mark = { ms: null, id: Number(last[idIx]) };
     else for (const r of fresh) mark = later(mark, r[updIx], r[idIx]);
     const batchMark = { ...mark };
     await fillStage(conn, table, fresh, source.dialect === 'sqlite');
     const committing = commitBatch(conn, table, statements, batchMark);
     // Read ahead while DuckDB works; the source read is JS-bound, the commit is not.
-    pending = rows.length < limit ? null : read({ updatedAt: last[updIx], id: last[idIx] });
+    pending = batchRead < limit ? null : read({ updatedAt: last[updIx], id: last[idIx] });
     const { upserted, rejected } = await committing;
     stats.upserted += upserted;
     stats.rejected += rejected;

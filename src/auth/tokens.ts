@@ -1,0 +1,59 @@
+import crypto from 'node:crypto';
+import { SignJWT, jwtVerify } from 'jose';
+import type { MetaDb } from '../meta/db.ts';
+
+export const ACCESS_TTL_SEC = 24 * 3600;
+export const REFRESH_TTL_SEC = 7 * 24 * 3600;
+
+export type TokenType = 'access' | 'refresh';
+
+/**
+ * Access and refresh tokens as HS256 JWTs with the claims the platform's clients read
+ * (token_type, exp, iat, jti, user_id). Refresh tokens are recorded so they can be revoked.
+ */
+export class Tokens {
+  private readonly key: Uint8Array;
+
+  constructor(secret: string, private readonly meta: MetaDb, private readonly now: () => Date = () => new Date()) {
+    this.key = new TextEncoder().encode(secret);
+  }
+
+  private async sign(type: TokenType, userId: number, ttl: number): Promise<{ token: string; jti: string; exp: number }> {
+    const iat = Math.floor(this.now().getTime() / 1000);
+    const jti = crypto.randomBytes(16).toString('hex');
+    const exp = iat + ttl;
+    const token = await new SignJWT({ token_type: type, user_id: userId })
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setIssuedAt(iat).setExpirationTime(exp).setJti(jti)
+      .sign(this.key);
+    return { token, jti, exp };
+  }
+
+  async issuePair(userId: number): Promise<{ access: string; refresh: string }> {
+    const refresh = await this.sign('refresh', userId, REFRESH_TTL_SEC);
+    await this.meta.insertInto('refresh_tokens')
+      .values({ jti: refresh.jti, user_id: userId, expires_at: new Date(refresh.exp * 1000).toISOString(), revoked_at: null })
+      .execute();
+    const access = await this.sign('access', userId, ACCESS_TTL_SEC);
+    return { access: access.token, refresh: refresh.token };
+  }
+
+  async issueAccess(userId: number): Promise<string> {
+    return (await this.sign('access', userId, ACCESS_TTL_SEC)).token;
+  }
+
+  /** The user id of a valid token of the given type, or null (bad signature, expired, wrong type, revoked). */
+  async verify(token: string, type: TokenType): Promise<number | null> {
+    try {
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], currentDate: this.now() });
+      if (payload.token_type !== type || typeof payload.user_id !== 'number') return null;
+      if (type === 'refresh') {
+        const row = await this.meta.selectFrom('refresh_tokens').select(['revoked_at']).where('jti', '=', String(payload.jti)).executeTakeFirst();
+        if (!row || row.revoked_at !== null) return null;
+      }
+      return payload.user_id;
+    } catch {
+      return null;
+    }
+  }
+}

@@ -1,0 +1,48 @@
+import bcrypt from 'bcryptjs';
+import type { MetaDb } from '../meta/db.ts';
+import type { Principal, Role } from '../reports/engine.ts';
+
+const ROUNDS = 10;
+
+export interface NewUser {
+  email: string;
+  password: string;
+  role: Role;
+  accountId?: number | null;
+  partnerId?: number | null;
+  firstName?: string;
+  lastName?: string;
+}
+
+/** Creates a user with a bcrypt hash; the role decides which id it needs. */
+export async function addUser(meta: MetaDb, u: NewUser): Promise<number> {
+  const email = u.email.trim().toLowerCase();
+  if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new Error(`"${u.email}" is not an email address`);
+  if (u.password.length < 8) throw new Error('the password must have at least 8 characters');
+  if (u.role === 'account' && !u.accountId) throw new Error('an account user needs --account-id');
+  if (u.role === 'partner' && !u.partnerId) throw new Error('a partner user needs --partner-id');
+  const existing = await meta.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+  if (existing) throw new Error(`a user ${email} exists already`);
+  const res = await meta.insertInto('users').values({
+    email, password_hash: await bcrypt.hash(u.password, ROUNDS), role: u.role,
+    account_id: u.role === 'account' ? u.accountId ?? null : null, partner_id: u.role === 'partner' ? u.partnerId ?? null : null,
+    first_name: u.firstName ?? '', last_name: u.lastName ?? '', created_at: new Date().toISOString(),
+  }).executeTakeFirstOrThrow();
+  return Number(res.insertId);
+}
+
+// A real hash to compare against when the email is unknown, so both paths cost the same.
+const DUMMY_HASH = bcrypt.hashSync('callboard-timing-equaliser', ROUNDS);
+
+/** The user for an email and password, or null; constant work whether or not the email exists. */
+export async function checkPassword(meta: MetaDb, email: string, password: string) {
+  const user = await meta.selectFrom('users').selectAll().where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+  const ok = await bcrypt.compare(password, user?.password_hash ?? DUMMY_HASH);
+  return ok && user ? user : null;
+}
+
+export async function principalOf(meta: MetaDb, userId: number): Promise<Principal | null> {
+  const u = await meta.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  if (!u) return null;
+  return { userId: u.id, email: u.email, role: u.role, accountId: u.account_id, partnerId: u.partner_id };
+}

@@ -1,0 +1,168 @@
+import fs from 'node:fs';
+import { parseArgs } from 'node:util';
+import { generateSource } from '../../fixtures/generate.ts';
+import { SyncJob } from '../../jobs/sync.ts';
+import { addUser } from '../auth/users.ts';
+import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
+import { openMeta } from '../meta/db.ts';
+import { serve } from '../server.ts';
+import { Store, StoreLockedError } from '../store/duckdb.ts';
+
+const HELP = `callboard: telephony reporting service
+
+Usage: callboard <command> [options]
+
+Commands:
+  serve                         run the HTTP API and the scheduled jobs (npm start)
+  sync                          run one source sync now; asks the running server to do it
+                                when one is running (DuckDB allows one writing process)
+  seed [--out URL] [--calls N] [--days D] [--now ISO] [--seed S]
+                                write the deterministic demo source (default: the demo
+                                source under the data directory, 200000 calls, 120 days)
+  users add --email E --password P --role admin|partner|account
+            [--account-id N | --partner-id N] [--first-name F] [--last-name L]
+                                create a user who can log in to the API
+  help                          print this help
+
+Environment (defaults in brackets):
+${CONFIG_VARS.map((v) => `  ${v.name.padEnd(34)} ${v.meaning} [${v.default}]`).join('\n')}
+`;
+
+class UsageError extends Error {}
+
+function intOption(value: string | undefined, name: string, fallback?: number): number | undefined {
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+async function cmdSync(config: Config): Promise<void> {
+  const p = paths(config);
+  if (fs.existsSync(p.server)) {
+    const server = JSON.parse(fs.readFileSync(p.server, 'utf8')) as { pid: number; host: string; port: number; controlToken: string };
+    let alive = true;
+    try {
+      process.kill(server.pid, 0);
+    } catch {
+      alive = false;
+    }
+    if (alive) {
+      const host = server.host === '0.0.0.0' ? '127.0.0.1' : server.host;
+      console.log(`The server (pid ${server.pid}) owns the store; asking it to sync …`);
+      const res = await fetch(`http://${host}:${server.port}/internal/sync`, { method: 'POST', headers: { 'x-callboard-control': server.controlToken } });
+      const body = (await res.json()) as { result?: unknown; message?: string };
+      if (!res.ok) throw new Error(`the server refused the sync: ${body.message ?? res.status}`);
+      console.log(JSON.stringify(body.result, null, 2));
+      return;
+    }
+  }
+  if (!config.source && !fs.existsSync(p.demoSource)) throw new UsageError('no CALLBOARD_SOURCE is set and no demo source exists yet: run `callboard seed` or `npm start` first');
+  const meta = await openMeta(p.meta);
+  let store: Store;
+  try {
+    store = await Store.open(p.store, { readers: 1 });
+  } catch (err) {
+    await meta.destroy();
+    if (err instanceof StoreLockedError) throw new UsageError(`${err.message}\nIs a server running from another data directory? Stop it or run the sync through it.`);
+    throw err;
+  }
+  try {
+    const job = new SyncJob(store, meta, config.source ?? `sqlite:${p.demoSource}`, {
+      batchSize: config.syncBatchSize,
+      onBatch: (table, s) => console.log(`batch ${table}: ${s.read} read, ${s.upserted} upserted, ${s.rejected} rejected`),
+    });
+    const r = await job.run();
+    console.log(`sync done: ${r.read} rows read, ${r.upserted} upserted, ${r.rejected} rejected in ${r.ms} ms`);
+  } finally {
+    await store.close();
+    await meta.destroy();
+  }
+}
+
+async function cmdSeed(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { out: { type: 'string' }, calls: { type: 'string' }, days: { type: 'string' }, now: { type: 'string' }, seed: { type: 'string' } } });
+  const url = values.out ?? `sqlite:${paths(config).demoSource}`;
+  const now = values.now ? new Date(values.now) : new Date();
+  if (Number.isNaN(now.getTime())) throw new UsageError(`--now "${values.now}" is not an ISO-8601 instant`);
+  const calls = intOption(values.calls, 'calls', 200_000)!;
+  if (calls > 10_000_000) throw new UsageError('--calls may be at most 10000000');
+  const started = Date.now();
+  let last = -1;
+  const summary = await generateSource({
+    url, calls, now, days: intOption(values.days, 'days', 120), seed: intOption(values.seed, 'seed', 42),
+    onProgress: (done, total) => {
+      const pct = Math.floor((done / total) * 20) * 5;
+      if (pct !== last) process.stderr.write(`\r${pct}% of ${total} calls`);
+      last = pct;
+    },
+  });
+  process.stderr.write('\n');
+  console.log(`wrote ${url} in ${Date.now() - started} ms (now = ${summary.now}):`);
+  for (const [t, n] of Object.entries(summary.counts)) console.log(`  ${t.padEnd(20)} ${n}`);
+}
+
+async function cmdUsers(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (sub !== 'add') throw new UsageError('usage: callboard users add --email E --password P --role admin|partner|account [--account-id N | --partner-id N]');
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      email: { type: 'string' }, password: { type: 'string' }, role: { type: 'string' }, 'account-id': { type: 'string' },
+      'partner-id': { type: 'string' }, 'first-name': { type: 'string' }, 'last-name': { type: 'string' },
+    },
+  });
+  if (!values.email || !values.password || !values.role) throw new UsageError('--email, --password and --role are required');
+  if (!['admin', 'partner', 'account'].includes(values.role)) throw new UsageError(`--role must be admin, partner or account, got "${values.role}"`);
+  const meta = await openMeta(paths(config).meta);
+  try {
+    const id = await addUser(meta, {
+      email: values.email, password: values.password, role: values.role as 'admin' | 'partner' | 'account',
+      accountId: intOption(values['account-id'], 'account-id') ?? null, partnerId: intOption(values['partner-id'], 'partner-id') ?? null,
+      firstName: values['first-name'], lastName: values['last-name'],
+    });
+    console.log(`user ${id} created: ${values.email} (${values.role})`);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  } finally {
+    await meta.destroy();
+  }
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(HELP);
+    return command ? 0 : 1;
+  }
+  try {
+    const config = loadConfig();
+    switch (command) {
+      case 'serve': {
+        const server = await serve(config);
+        const stop = async () => {
+          await server.close();
+          process.exit(0);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+        return -1; // keep running
+      }
+      case 'sync': await cmdSync(config); return 0;
+      case 'seed': await cmdSeed(config, args); return 0;
+      case 'users': await cmdUsers(config, args); return 0;
+      default:
+        console.error(`unknown command "${command}"\n`);
+        process.stdout.write(HELP);
+        return 2;
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
+    else if (err instanceof UsageError) console.error(`callboard ${command}: ${err.message}`);
+    else if (err instanceof StoreLockedError) console.error(`callboard ${command}: ${err.message}`);
+    else console.error(err);
+    return err instanceof ConfigError || err instanceof UsageError ? 2 : 1;
+  }
+}
+
+const code = await main(process.argv.slice(2));
+if (code >= 0) process.exit(code);

@@ -1,0 +1,78 @@
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { MetaDb } from '../meta/db.ts';
+import { ReportEngine, type Principal } from '../reports/engine.ts';
+import { NotFoundError, ValidationError } from '../reports/params.ts';
+import type { ReportDeclaration } from '../reports/declaration.ts';
+import type { Store } from '../store/duckdb.ts';
+import { Tokens } from '../auth/tokens.ts';
+import { principalOf } from '../auth/users.ts';
+import { authRoutes } from './routes/auth.ts';
+import { reportRoutes } from './routes/reports.ts';
+import { controlRoutes } from './routes/control.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+  interface FastifyInstance {
+    authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  }
+}
+
+export interface AppOptions {
+  store: Store;
+  meta: MetaDb;
+  jwtSecret: string;
+  reports: ReportDeclaration[];
+  now?: () => Date;
+  logLevel?: string;
+  /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
+  control?: { token: string; sync: () => Promise<unknown> };
+}
+
+/**
+ * The app as a plugin tree: auth decorator, then routes. `server.ts` only listens, so
+ * tests build this and use `inject` against a real store.
+ */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: opts.logLevel ?? 'info' },
+    genReqId: (() => {
+      let n = 0;
+      return () => `req-${(++n).toString(36)}`;
+    })(),
+  });
+  const now = opts.now ?? (() => new Date());
+  const tokens = new Tokens(opts.jwtSecret, opts.meta, now);
+  const engine = new ReportEngine(opts.store, now);
+
+  app.decorateRequest('principal', null);
+  app.decorate('authenticate', async (req: FastifyRequest, reply: FastifyReply) => {
+    const header = req.headers.authorization ?? '';
+    const m = /^Bearer\s+(\S+)$/i.exec(header);
+    const userId = m ? await tokens.verify(m[1], 'access') : null;
+    const principal = userId === null ? null : await principalOf(opts.meta, userId);
+    if (!principal) {
+      await reply.code(401).send({ message: m ? 'The access token is invalid or expired.' : 'Authentication required: send Authorization: Bearer <access token>.' });
+      return;
+    }
+    req.principal = principal;
+  });
+
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
+    if (err instanceof ValidationError) return reply.code(422).send({ message: err.message, errors: err.errors });
+    if (err instanceof NotFoundError) return reply.code(404).send({ message: err.message });
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      return reply.code(err.statusCode).send({ message: err.message });
+    }
+    req.log.error({ err, reqId: req.id }, 'request failed');
+    return reply.code(500).send({ message: 'Internal Server Error', request_id: req.id });
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ message: `No route ${req.method} ${req.url.split('?')[0]}.` }));
+
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  await app.register(authRoutes, { meta: opts.meta, tokens });
+  await app.register(reportRoutes, { engine, reports: opts.reports });
+  if (opts.control) await app.register(controlRoutes, opts.control);
+  return app;
+}

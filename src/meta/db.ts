@@ -1,0 +1,83 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql, type Generated } from 'kysely';
+
+export interface UsersTable {
+  id: Generated<number>;
+  email: string;
+  password_hash: string;
+  role: 'admin' | 'partner' | 'account';
+  account_id: number | null;
+  partner_id: number | null;
+  first_name: string;
+  last_name: string;
+  created_at: string;
+}
+
+export interface RefreshTokensTable {
+  jti: string;
+  user_id: number;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+export interface JobRunsTable {
+  id: Generated<number>;
+  job: string;
+  started_at: string;
+  ended_at: string | null;
+  status: 'running' | 'ok' | 'failed' | 'interrupted' | 'skipped';
+  stats: string | null;
+  error: string | null;
+  pid: number;
+}
+
+export interface MetaSchema {
+  users: UsersTable;
+  refresh_tokens: RefreshTokensTable;
+  job_runs: JobRunsTable;
+}
+
+export type MetaDb = Kysely<MetaSchema>;
+
+/**
+ * The service's own metadata (users, refresh tokens, job runs) in SQLite through Kysely.
+ * Kept apart from the DuckDB store so a CLI can add users while the server runs.
+ */
+export async function openMeta(file: string): Promise<MetaDb> {
+  if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new Database(file);
+  sqlite.pragma('journal_mode = WAL');
+  sqlite.pragma('busy_timeout = 5000');
+  const db = new Kysely<MetaSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
+  await db.schema.createTable('users').ifNotExists()
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('email', 'text', (c) => c.notNull().unique())
+    .addColumn('password_hash', 'text', (c) => c.notNull())
+    .addColumn('role', 'text', (c) => c.notNull())
+    .addColumn('account_id', 'integer')
+    .addColumn('partner_id', 'integer')
+    .addColumn('first_name', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('last_name', 'text', (c) => c.notNull().defaultTo(''))
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .execute();
+  await db.schema.createTable('refresh_tokens').ifNotExists()
+    .addColumn('jti', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'integer', (c) => c.notNull())
+    .addColumn('expires_at', 'text', (c) => c.notNull())
+    .addColumn('revoked_at', 'text')
+    .execute();
+  await db.schema.createTable('job_runs').ifNotExists()
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('job', 'text', (c) => c.notNull())
+    .addColumn('started_at', 'text', (c) => c.notNull())
+    .addColumn('ended_at', 'text')
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('stats', 'text')
+    .addColumn('error', 'text')
+    .addColumn('pid', 'integer', (c) => c.notNull())
+    .execute();
+  await sql`CREATE INDEX IF NOT EXISTS job_runs_job_started ON job_runs (job, started_at)`.execute(db);
+  return db;
+}
