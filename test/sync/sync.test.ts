@@ -1,0 +1,117 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import t from 'tap';
+import type { Store } from '../../src/store/duckdb.ts';
+import { FIXTURE_NOW, makeSource, syncInto, tmpDir } from '../helpers/fixture.ts';
+
+const TABLES = ['partners', 'accounts', 'teams', 'agents', 'campaigns', 'leads', 'dispositions', 'caller_ids', 'phone_numbers', 'calls', 'sms_messages', 'credit_transactions'];
+
+/** A digest of every fact and dimension row, to compare two stores. */
+async function digest(store: Store): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  for (const table of TABLES) {
+    const [r] = await store.all(`SELECT count(*) AS n, md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY id), '')) AS h FROM ${table} t`);
+    out[table] = `${r.n}:${r.h}`;
+  }
+  return out;
+}
+
+const dir = tmpDir('sync');
+const sourceFile = await makeSource(dir, 5000, 11);
+const source = new Database(sourceFile);
+t.teardown(() => source.close());
+
+t.test('a full sync loads every row; a second run changes nothing', async (t) => {
+  const { store, result } = await syncInto(path.join(dir, 'a.duckdb'), sourceFile, 700);
+  for (const table of TABLES) {
+    const n = (source.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    t.equal(result.tables[table].upserted, n, `${table}: all ${n} rows`);
+  }
+  t.equal(result.rejected, 0);
+  const before = await digest(store);
+  const [{ value: version }] = await store.all(`SELECT value FROM store_meta WHERE key = 'data_version'`);
+  await store.close();
+  const again = await syncInto(path.join(dir, 'a.duckdb'), sourceFile, 700);
+  t.equal(again.result.read, 0, 'nothing new is read');
+  t.equal(again.result.upserted, 0);
+  t.same(await digest(again.store), before, 'the store is unchanged');
+  t.same((await again.store.all(`SELECT value FROM store_meta WHERE key = 'data_version'`))[0].value, version, 'data_version did not move');
+  await again.store.close();
+});
+
+t.test('a late disposition and a corrected duration appear after the next sync', async (t) => {
+  const file = path.join(dir, 'late.duckdb');
+  (await syncInto(file, sourceFile)).store.close();
+  const call = source.prepare(`SELECT * FROM calls WHERE direction = 'outbound' AND answered_at IS NOT NULL AND disposition_code IS NULL AND campaign_id IN (SELECT id FROM campaigns WHERE type = 'telesales') LIMIT 1`).get() as Record<string, any> | undefined
+    ?? source.prepare(`SELECT * FROM calls WHERE answered_at IS NOT NULL LIMIT 1`).get() as Record<string, any>;
+  // The change is made now: its updated_at is the time of the change, weeks after the call.
+  const changedAt = new Date(FIXTURE_NOW.getTime() + 60_000).toISOString();
+  source.prepare(`UPDATE calls SET disposition_code = 'sale', talk_sec = talk_sec + 7, updated_at = ? WHERE id = ?`).run(changedAt, call.id);
+  const { store, result } = await syncInto(file, sourceFile);
+  t.equal(result.tables.calls.upserted, 1, 'exactly the changed row');
+  const [row] = await store.all(`SELECT disposition_code, talk_sec, is_conversion FROM calls WHERE id = $id`, { id: call.id });
+  t.same(row, { disposition_code: 'sale', talk_sec: call.talk_sec + 7, is_conversion: true });
+  await store.close();
+});
+
+t.test('bad rows are quarantined with a reason and counted; the rest loads', async (t) => {
+  const file = path.join(dir, 'bad.duckdb');
+  (await syncInto(file, sourceFile)).store.close();
+  const max = (source.prepare(`SELECT max(id) AS m FROM calls`).get() as { m: number }).m;
+  const base = source.prepare(`SELECT * FROM calls WHERE id = ?`).get(max) as Record<string, any>;
+  const later = new Date(FIXTURE_NOW.getTime() + 120_000).toISOString();
+  const insert = (overrides: Record<string, unknown>) => {
+    const row = { ...base, updated_at: later, ...overrides };
+    const cols = Object.keys(row);
+    source.prepare(`INSERT INTO calls (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`).run(...cols.map((c) => row[c]));
+  };
+  insert({ id: max + 1, status: 'exploded' });
+  insert({ id: max + 2, account_id: 999 });
+  insert({ id: max + 3, started_at: 'not a time' });
+  insert({ id: max + 4, disposition_code: 'no_such_code' });
+  insert({ id: max + 5 });
+  const { store, result } = await syncInto(file, sourceFile);
+  t.equal(result.tables.calls.rejected, 4);
+  t.equal(result.tables.calls.upserted, 1, 'the good row loads');
+  const rejects = await store.all(`SELECT source_id, reason FROM rejects WHERE table_name = 'calls' ORDER BY source_id`);
+  t.same(rejects, [
+    { source_id: String(max + 1), reason: 'unknown status: exploded' },
+    { source_id: String(max + 2), reason: 'missing account' },
+    { source_id: String(max + 3), reason: 'bad time: started_at' },
+    { source_id: String(max + 4), reason: 'unknown disposition: no_such_code' },
+  ]);
+  const [raw] = await store.all(`SELECT raw->>'status' AS status FROM rejects WHERE source_id = $id`, { id: String(max + 1) });
+  t.equal(raw.status, 'exploded', 'the raw row is kept');
+  t.equal((await store.all(`SELECT count(*) AS n FROM calls WHERE id = $id`, { id: max + 5 }))[0].n, 1);
+  await store.close();
+  source.prepare(`DELETE FROM calls WHERE id > ?`).run(max);
+});
+
+t.test('a sync killed mid-batch (SIGKILL) and re-run equals an uninterrupted one', async (t) => {
+  const whole = await syncInto(path.join(dir, 'whole.duckdb'), sourceFile, 500);
+  const expected = await digest(whole.store);
+  await whole.store.close();
+
+  const dataDir = path.join(dir, 'killed');
+  const env = { ...process.env, CALLBOARD_DATA_DIR: dataDir, CALLBOARD_SOURCE: `sqlite:${sourceFile}`, CALLBOARD_SYNC_BATCH: '500' };
+  const child = spawn(process.execPath, [path.resolve('bin/callboard.js'), 'sync'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let callBatches = 0;
+  let killedAt = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    for (const line of chunk.toString().split('\n')) {
+      if (line.startsWith('batch calls') && ++callBatches === 3 && !killedAt) {
+        killedAt = line;
+        child.kill('SIGKILL');
+      }
+    }
+  });
+  const code = await new Promise<string | null>((resolve) => child.on('exit', (_c, signal) => resolve(signal)));
+  t.equal(code, 'SIGKILL', `killed during the calls table (${killedAt})`);
+
+  const resumed = await syncInto(path.join(dataDir, 'callboard.duckdb'), sourceFile, 500);
+  t.ok(resumed.result.tables.calls.upserted > 0 && resumed.result.tables.calls.upserted < 5000, 'the re-run resumes from the watermark');
+  t.equal(resumed.result.tables.partners.upserted, 0, 'tables finished before the kill are not read again');
+  t.same(await digest(resumed.store), expected, 'identical to the uninterrupted store');
+  await resumed.store.close();
+});
