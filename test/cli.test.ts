@@ -1,0 +1,54 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
+import t from 'tap';
+import { loadConfig, ConfigError } from '../src/config/config.ts';
+import { tmpDir } from './helpers/fixture.ts';
+
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [path.resolve('bin/callboard.js'), ...args], { env: { ...process.env, ...env }, encoding: 'utf8' });
+
+t.test('--help lists every command and variable', async (t) => {
+  const r = cli(['--help']);
+  t.equal(r.status, 0);
+  for (const word of ['serve', 'sync', 'seed', 'users add', '--role admin|partner|account', 'CALLBOARD_SOURCE', 'CALLBOARD_SYNC_CRON', 'CALLBOARD_JWT_SECRET', 'CALLBOARD_DATA_DIR', 'PORT']) {
+    t.match(r.stdout, word);
+  }
+});
+
+t.test('a bad setting stops start-up with a message naming the variable', async (t) => {
+  const bad: Record<string, string> = {
+    CALLBOARD_SOURCE: 'mysql://x', CALLBOARD_SYNC_CRON: 'every minute', PORT: 'eighty', CALLBOARD_JWT_SECRET: 'short', CALLBOARD_LOG_LEVEL: 'loud',
+  };
+  for (const [name, value] of Object.entries(bad)) {
+    let error: unknown = null;
+    try {
+      loadConfig({ [name]: value });
+    } catch (err) {
+      error = err;
+    }
+    t.ok(error instanceof ConfigError, `${name}=${value} is refused`);
+    t.match((error as Error).message, name, 'the message names the variable');
+  }
+  const r = cli(['serve'], { CALLBOARD_SYNC_CRON: 'every minute' });
+  t.equal(r.status, 2);
+  t.match(r.stderr, /CALLBOARD_SYNC_CRON/);
+  t.same(loadConfig({}).port, 3000);
+});
+
+t.test('seed, users add and an offline sync from the command line', async (t) => {
+  const dir = tmpDir('cli');
+  const env = { CALLBOARD_DATA_DIR: dir };
+  const seed = cli(['seed', '--calls', '500', '--now', '2026-06-01T00:00:00Z'], env);
+  t.equal(seed.status, 0, seed.stderr);
+  t.match(seed.stdout, /calls\s+500/);
+  const add = cli(['users', 'add', '--email', 'ops@example.com', '--password', 'long-enough', '--role', 'account', '--account-id', '2'], env);
+  t.equal(add.status, 0, add.stderr);
+  const missing = cli(['users', 'add', '--email', 'p@example.com', '--password', 'long-enough', '--role', 'partner'], env);
+  t.equal(missing.status, 2);
+  t.match(missing.stderr, /--partner-id/);
+  const dup = cli(['users', 'add', '--email', 'ops@example.com', '--password', 'long-enough', '--role', 'admin'], env);
+  t.match(dup.stderr, /exists already/);
+  const sync = cli(['sync'], env);
+  t.equal(sync.status, 0, sync.stderr);
+  t.match(sync.stdout, /sync done: \d+ rows read/);
+});
