@@ -62,7 +62,7 @@ t.test('bad rows are quarantined with a reason and counted; the rest loads', asy
   const base = source.prepare(`SELECT * FROM calls WHERE id = ?`).get(max) as Record<string, any>;
   const later = new Date(FIXTURE_NOW.getTime() + 120_000).toISOString();
   const insert = (overrides: Record<string, unknown>) => {
-    const row = { ...base, updated_at: later, ...overrides };
+    const row: Record<string, unknown> = { ...base, updated_at: later, ...overrides };
     const cols = Object.keys(row);
     source.prepare(`INSERT INTO calls (${cols.join(',')}) VALUES (${cols.map(() => '?').join(',')})`).run(...cols.map((c) => row[c]));
   };

@@ -1,0 +1,126 @@
+/**
+ * Sync throughput and report latency on a generated source. Prints figures; asserts nothing.
+ *   npm run bench                      10,000,000 calls (generated once into bench-data/)
+ *   BENCH_CALLS=1000000 npm run bench  a smaller run
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { generateSource } from '../fixtures/generate.ts';
+import { addUser } from '../src/auth/users.ts';
+import { buildApp } from '../src/http/app.ts';
+import { openMeta } from '../src/meta/db.ts';
+import { reportRegistry } from '../src/reports/registry.ts';
+import { connectSource } from '../src/source/connect.ts';
+import { Store } from '../src/store/duckdb.ts';
+import { syncOnce } from '../src/sync/sync.ts';
+
+const CALLS = Number(process.env.BENCH_CALLS ?? 10_000_000);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 40);
+const NOW = new Date('2026-11-24T12:00:00Z');
+const dir = path.resolve('bench-data');
+fs.mkdirSync(dir, { recursive: true });
+const sourceFile = path.join(dir, `source-${CALLS}.db`);
+const rss = () => Math.round(process.memoryUsage().rss / 1e6);
+let peak = 0;
+const sampler = setInterval(() => (peak = Math.max(peak, rss())), 100);
+
+const pctl = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+if (!fs.existsSync(sourceFile)) {
+  const t0 = Date.now();
+  await generateSource({ url: `sqlite:${sourceFile}.tmp`, calls: CALLS, now: NOW, seed: 42 });
+  fs.renameSync(`${sourceFile}.tmp`, sourceFile);
+  console.log(`generated ${fmt(CALLS)} calls in ${fmt((Date.now() - t0) / 1000)} s`);
+}
+
+// ---- sync ---------------------------------------------------------------------------
+const storeFile = path.join(dir, `store-${CALLS}.duckdb`);
+for (const f of [storeFile, storeFile + '.wal']) fs.rmSync(f, { force: true });
+const store = await Store.open(storeFile);
+const source = connectSource(`sqlite:${sourceFile}`);
+const first = await syncOnce(store, source);
+console.log(`first full sync: ${fmt(first.read)} rows in ${fmt(first.ms)} ms = ${fmt(first.read / (first.ms / 1000))} rows/s`);
+for (const [t, s] of Object.entries(first.tables)) if (s.read > 1000) console.log(`  ${t.padEnd(20)} ${fmt(s.read)} rows`);
+
+// Baseline: the same rows read as objects through Kysely and nothing else (the source side alone).
+{
+  const t0 = Date.now();
+  let n = 0;
+  for (const table of ['calls', 'leads', 'credit_transactions', 'sms_messages']) {
+    let last = 0;
+    for (;;) {
+      const rows = await source.db.selectFrom(table).selectAll().where('id', '>', last).orderBy('id').limit(50_000).execute();
+      if (rows.length === 0) break;
+      n += rows.length;
+      last = Number(rows[rows.length - 1].id);
+    }
+  }
+  const ms = Date.now() - t0;
+  console.log(`baseline: reading the same ${fmt(n)} fact rows as objects through Kysely alone: ${fmt(n / (ms / 1000))} rows/s`);
+}
+
+// Incremental: 10,000 calls change in the source, as late dispositions would.
+{
+  const db = new Database(sourceFile);
+  const changedAt = new Date(NOW.getTime() + 3_600_000).toISOString();
+  db.prepare(`UPDATE calls SET talk_sec = talk_sec + 1, updated_at = ? WHERE id IN (SELECT id FROM calls ORDER BY id DESC LIMIT 10000)`).run(changedAt);
+  db.close();
+  const inc = await syncOnce(store, source);
+  console.log(`incremental sync of ${fmt(inc.upserted)} changed rows: ${fmt(inc.ms)} ms (${fmt(inc.upserted / (inc.ms / 1000))} rows/s)`);
+}
+await source.close();
+
+// ---- report latency over HTTP -------------------------------------------------------
+const meta = await openMeta(':memory:');
+await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
+const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportRegistry(), now: () => NOW, logLevel: 'silent' });
+await app.listen({ host: '127.0.0.1', port: 0 });
+const address = app.server.address();
+const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+const login = await fetch(`${base}/api/accounts/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@local', password: 'bench-password' }) });
+const token = ((await login.json()) as { data: { token: { access: string } } }).data.token.access;
+const window = 'date_from=2026-08-27&date_to=2026-11-24&timezone=America/New_York&account_id=1';
+
+async function time(fn: () => Promise<unknown>): Promise<number[]> {
+  await fn();
+  const out: number[] = [];
+  for (let i = 0; i < REQUESTS; i++) {
+    const t0 = performance.now();
+    await fn();
+    out.push(performance.now() - t0);
+  }
+  return out;
+}
+
+// Naive baselines: one SQL over the raw calls converting every row to local time.
+const from = "timezone('UTC', TIMESTAMP '2026-08-27 04:00:00')";
+const to = "timezone('UTC', TIMESTAMP '2026-11-25 05:00:00')";
+const local = "timezone('America/New_York', started_at AT TIME ZONE 'UTC')";
+const naive: Record<string, string> = {
+  'dashboard': `SELECT count(*) FILTER (WHERE direction='outbound' AND status<>'blocked'), count(*) FILTER (WHERE direction='outbound' AND status<>'blocked' AND answered_at IS NOT NULL), sum(talk_sec) FILTER (WHERE answered_at IS NOT NULL), count(DISTINCT agent_id) FROM calls WHERE account_id = 1 AND started_at AT TIME ZONE 'UTC' >= ${from} AND started_at AT TIME ZONE 'UTC' < ${to}`,
+  'time-series': `SELECT strftime(${local}, '%Y-%m-%d') d, count(*), count(*) FILTER (WHERE answered_at IS NOT NULL), sum(talk_sec) FROM calls WHERE account_id = 1 AND direction='outbound' AND status<>'blocked' AND started_at AT TIME ZONE 'UTC' >= ${from} AND started_at AT TIME ZONE 'UTC' < ${to} GROUP BY d ORDER BY d`,
+  'hour-dow-heatmap': `SELECT dayofweek(${local}) w, hour(${local}) h, count(*), count(*) FILTER (WHERE answered_at IS NOT NULL) FROM calls WHERE account_id = 1 AND direction='outbound' AND status<>'blocked' AND started_at AT TIME ZONE 'UTC' >= ${from} AND started_at AT TIME ZONE 'UTC' < ${to} GROUP BY ALL`,
+};
+
+console.log(`\nreport latency over HTTP, ${REQUESTS} sequential requests each, account 1 (${window}):`);
+console.log(`${'report'.padEnd(26)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)}   naive p50 / p95 ms   speed-up (p50)`);
+for (const decl of reportRegistry()) {
+  const q = decl.name === 'abandon-rate' ? 'campaign_id=2' : decl.name === 'time-series' ? `${window}&group_by=day` : window;
+  const ms = await time(async () => {
+    const res = await fetch(`${base}/api/telesales/reports/${decl.name}?${q}`, { headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 200) throw new Error(`${decl.name}: ${res.status} ${await res.text()}`);
+    await res.arrayBuffer();
+  });
+  let baseline = '';
+  if (naive[decl.name]) {
+    const b = await time(() => store.all(naive[decl.name]));
+    baseline = `${pctl(b, 50).toFixed(1).padStart(9)} / ${pctl(b, 95).toFixed(1).padEnd(8)}   ${(pctl(b, 50) / pctl(ms, 50)).toFixed(1)}×`;
+  }
+  console.log(`${decl.name.padEnd(26)} ${pctl(ms, 50).toFixed(1).padStart(8)} ${pctl(ms, 95).toFixed(1).padStart(8)}   ${baseline}`);
+}
+console.log(`\npeak RSS of the bench process: ${peak} MB`);
+clearInterval(sampler);
+await app.close();
+await store.close();
