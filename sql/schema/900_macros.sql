@@ -15,3 +15,12 @@ CREATE OR REPLACE MACRO window_calls(p_accounts, p_from, p_to, p_campaign, p_age
 -- 15 minutes, so converting slots (a few thousand per window) instead of rows gives the
 -- same buckets as converting every call.
 CREATE OR REPLACE MACRO slot_local(p_slot, p_tz) AS timezone(p_tz, to_timestamp(p_slot::BIGINT * 900));
+
+-- The lead set L of the funnel and lead-source reports: non-deleted leads in scope (and
+-- campaign) created in [from, to).
+CREATE OR REPLACE MACRO window_leads(p_accounts, p_from, p_to, p_campaign) AS TABLE
+  SELECT * FROM leads
+  WHERE account_id IN (SELECT unnest(p_accounts))
+    AND created_at >= p_from AND created_at < p_to
+    AND deleted_at IS NULL
+    AND (p_campaign IS NULL OR campaign_id = p_campaign);

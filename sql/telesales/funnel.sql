@@ -2,11 +2,7 @@
 -- Each stage counts distinct leads of L by their calls in the window; agent and team
 -- filters narrow the calls, never L.
 WITH l AS (
-  SELECT id FROM leads
-  WHERE account_id IN (SELECT unnest($accounts))
-    AND created_at >= $from::TIMESTAMP AND created_at < $to::TIMESTAMP
-    AND deleted_at IS NULL
-    AND ($campaign_id IS NULL OR campaign_id = $campaign_id)
+  SELECT id FROM window_leads($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id)
 ), per_lead AS (
   SELECT lead_id,
     bool_or(is_dial)                    AS dialed,

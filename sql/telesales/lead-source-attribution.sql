@@ -1,10 +1,6 @@
 -- The funnel's lead set L grouped by source (NULL is "(unknown)").
 WITH l AS (
-  SELECT id, coalesce(source, '(unknown)') AS source FROM leads
-  WHERE account_id IN (SELECT unnest($accounts))
-    AND created_at >= $from::TIMESTAMP AND created_at < $to::TIMESTAMP
-    AND deleted_at IS NULL
-    AND ($campaign_id IS NULL OR campaign_id = $campaign_id)
+  SELECT id, coalesce(source, '(unknown)') AS source FROM window_leads($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id)
 ), per_lead AS (
   SELECT lead_id,
     bool_or(is_dial)                 AS dialed,
