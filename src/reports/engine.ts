@@ -26,32 +26,36 @@ export async function resolveScope(store: Store, who: Principal, accountId: numb
     ids = (await store.all(`SELECT id FROM accounts WHERE partner_id = $p ORDER BY id`, { p: who.partnerId ?? -1 })).map((r) => Number(r.id));
   } else ids = who.accountId === null ? [] : [who.accountId];
   if (accountId === null) return ids;
-  if (!ids.includes(accountId) || (who.role === 'admin' && !(await exists(store, 'accounts', accountId, [accountId], false)))) {
+  // Admin ids come from the accounts table, so membership is existence for every role.
+  if (!ids.includes(accountId)) {
     throw new NotFoundError(`No account ${accountId} in your scope.`);
   }
   return [accountId];
 }
 
-async function exists(store: Store, table: string, id: number, accounts: number[], checkDeleted: boolean): Promise<boolean> {
+/** The ids among `ids` that exist in `table` within the accounts (and are not soft-deleted). */
+async function found(store: Store, table: string, ids: number[], accounts: number[], checkDeleted: boolean): Promise<Set<number>> {
   const deleted = checkDeleted ? 'AND deleted_at IS NULL' : '';
-  const accountCol = table === 'accounts' ? 'id' : 'account_id';
   const rows = await store.all(
-    `SELECT 1 FROM ${table} WHERE id = $id AND ${accountCol} IN (SELECT unnest($accounts)) ${deleted} LIMIT 1`,
-    { id, accounts },
+    `SELECT id FROM ${table} WHERE list_contains($ids, id) AND account_id IN (SELECT unnest($accounts)) ${deleted}`,
+    { ids, accounts },
   );
-  return rows.length > 0;
+  return new Set(rows.map((r) => Number(r.id)));
 }
 
 /** Checks every id filter against the scope: soft-deleted things are not filters either. */
 async function checkFilters(store: Store, p: ReportParams, accounts: number[]): Promise<void> {
-  if (p.campaignId !== null && !(await exists(store, 'campaigns', p.campaignId, accounts, true))) {
+  if (p.campaignId !== null && !(await found(store, 'campaigns', [p.campaignId], accounts, true)).has(p.campaignId)) {
     throw new NotFoundError(`No campaign ${p.campaignId} in your scope.`);
   }
-  if (p.teamId !== null && !(await exists(store, 'teams', p.teamId, accounts, false))) {
+  if (p.teamId !== null && !(await found(store, 'teams', [p.teamId], accounts, false)).has(p.teamId)) {
     throw new NotFoundError(`No team ${p.teamId} in your scope.`);
   }
-  for (const id of p.agentIds ?? []) {
-    if (!(await exists(store, 'agents', id, accounts, true))) throw new NotFoundError(`No agent ${id} in your scope.`);
+  if (p.agentIds && p.agentIds.length > 0) {
+    // One query for the whole list rather than one per agent.
+    const agents = await found(store, 'agents', p.agentIds, accounts, true);
+    const missing = p.agentIds.find((id) => !agents.has(id));
+    if (missing !== undefined) throw new NotFoundError(`No agent ${missing} in your scope.`);
   }
 }
 
