@@ -2,73 +2,81 @@ import type { SourceColumn, SourceTable } from '../source/contract.ts';
 import { stageColumns } from './stage.ts';
 
 /**
- * The SQL that turns a filled stage into store rows: one CASE names the first broken
- * rule of each row (NULL when the row keeps the contract); kept rows are cast and
- * upserted, broken ones go to `rejects` with the row as read.
+ * The SQL that turns a filled stage into store rows. The check pass casts every column
+ * once (`"<name>__v"`) next to the text the source gave, and one CASE names the first
+ * broken rule of each row (NULL when the row keeps the contract); the checked stage
+ * keeps the values to write and the row's JSON text. Parent lookups are
+ * joins, not per-row subqueries: DuckDB cannot decorrelate a subquery inside a CASE, and
+ * that alone cost more than the rest of the load. Kept rows are upserted from the cast
+ * columns; broken ones go to `rejects` with the row as read.
  */
 
 const q = (name: string) => `"${name}"`;
+const v = (name: string) => `"${name}__v"`;
+/** References into the cast row `r` of the check pass, which joins tables that share names. */
+const rq = (name: string) => `r.${q(name)}`;
+const rv = (name: string) => `r.${v(name)}`;
 const lit = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-function castExpr(c: SourceColumn, ref = q(c.name)): string {
+function castExpr(c: SourceColumn): string {
+  const ref = q(c.name);
   switch (c.kind) {
     case 'int': return `TRY_CAST(${ref} AS BIGINT)`;
     case 'decimal': return `TRY_CAST(${ref} AS DECIMAL(18,4))`;
     case 'time': return `TRY_CAST(${ref} AS TIMESTAMPTZ)::TIMESTAMP`;
-    case 'bool': return `(${ref} = '1')`;
-    case 'text': return ref;
+    // SQLite stores booleans as 0/1, PostgreSQL's JSON writes true/false.
+    case 'bool': return `CASE WHEN ${ref} IN ('1', 'true') THEN true WHEN ${ref} IN ('0', 'false') THEN false END`;
+    default: return ref;
   }
 }
+
+/** Lookups a table's rules need, as LEFT JOINs onto the cast row `r`. */
+const JOINS: Record<string, string[]> = {
+  calls: [`LEFT JOIN dispositions _d ON _d.account_id = ${rv('account_id')} AND _d.code = ${rq('disposition_code')}`],
+  accounts: [`LEFT JOIN partners _p ON _p.id = ${rv('partner_id')}`],
+};
 
 /** Rules beyond the column kinds, per table: [condition that breaks it, reason]. */
 const EXTRA_RULES: Record<string, [string, string][]> = {
   accounts: [
-    [`"timezone" IS NOT NULL AND "timezone" NOT IN (SELECT name FROM pg_timezone_names())`, `'unknown timezone: ' || "timezone"`],
-    [`"partner_id" IS NOT NULL AND TRY_CAST("partner_id" AS BIGINT) NOT IN (SELECT id FROM partners)`, `'missing partner'`],
+    [`${rq('timezone')} IS NOT NULL AND ${rq('timezone')} NOT IN (SELECT name FROM pg_timezone_names())`, `'unknown timezone: ' || ${rq('timezone')}`],
+    [`${rv('partner_id')} IS NOT NULL AND _p.id IS NULL`, `'missing partner'`],
   ],
-  caller_ids: [[`TRY_CAST("daily_cap" AS BIGINT) < 1`, `'daily_cap below 1'`]],
+  caller_ids: [[`${rv('daily_cap')} < 1`, `'daily_cap below 1'`]],
   calls: [
-    [`TRY_CAST("talk_sec" AS BIGINT) < 0 OR TRY_CAST("wrap_sec" AS BIGINT) < 0`, `'negative duration'`],
-    [
-      `"disposition_code" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM dispositions d WHERE d.account_id = TRY_CAST(s."account_id" AS BIGINT) AND d.code = s."disposition_code")`,
-      `'unknown disposition: ' || "disposition_code"`,
-    ],
+    [`${rv('talk_sec')} < 0 OR ${rv('wrap_sec')} < 0`, `'negative duration'`],
+    [`${rq('disposition_code')} IS NOT NULL AND _d.code IS NULL`, `'unknown disposition: ' || ${rq('disposition_code')}`],
   ],
-  sms_messages: [[`TRY_CAST("segments" AS BIGINT) < 0`, `'negative segments'`]],
+  sms_messages: [[`${rv('segments')} < 0`, `'negative segments'`]],
 };
 
 function reasonExpr(t: SourceTable): string {
   const whens: string[] = [];
   for (const c of t.columns) {
-    const ref = q(c.name);
+    const ref = rq(c.name);
     if (!c.nullable) whens.push(`WHEN ${ref} IS NULL THEN ${lit('missing ' + c.name)}`);
-    if (c.kind === 'bool') whens.push(`WHEN ${ref} IS NOT NULL AND ${ref} NOT IN ('0', '1') THEN ${lit('bad boolean: ' + c.name)}`);
-    else if (c.kind !== 'text') {
-      const what = c.kind === 'time' ? 'time' : c.kind === 'int' ? 'integer' : 'decimal';
-      whens.push(`WHEN ${ref} IS NOT NULL AND ${castExpr(c)} IS NULL THEN ${lit(`bad ${what}: ${c.name}`)}`);
+    if (c.kind !== 'text') {
+      const what = { bool: 'boolean', time: 'time', int: 'integer', decimal: 'decimal' }[c.kind];
+      whens.push(`WHEN ${ref} IS NOT NULL AND ${rv(c.name)} IS NULL THEN ${lit(`bad ${what}: ${c.name}`)}`);
     }
     if (c.domain) {
       const list = c.domain.map(lit).join(', ');
-      whens.push(`WHEN ${ref} IS NOT NULL AND ${ref} NOT IN (${list}) THEN ${lit(`unknown ${c.name}: `)} || ${ref}`);
+      whens.push(`WHEN ${ref} NOT IN (${list}) THEN ${lit(`unknown ${c.name}: `)} || ${ref}`);
     }
   }
-  if (t.accountScoped) whens.push(`WHEN TRY_CAST("account_id" AS BIGINT) NOT IN (SELECT id FROM accounts) THEN 'missing account'`);
+  if (t.accountScoped) whens.push(`WHEN _a.id IS NULL THEN 'missing account'`);
   for (const [cond, reason] of EXTRA_RULES[t.name] ?? []) whens.push(`WHEN ${cond} THEN ${reason}`);
   return `CASE ${whens.join('\n    ')} END`;
 }
 
-/** Columns the store derives from a row, beyond the contract's. */
-const DERIVED: Record<string, { columns: string[]; select: string[]; join?: string }> = {
-  calls: {
-    columns: ['is_dial', 'is_answered', 'is_conversion', 'slot15'],
-    select: [
-      `v.direction = 'outbound' AND v.status <> 'blocked'`,
-      `v.answered_at IS NOT NULL`,
-      `coalesce(d.is_conversion, false)`,
-      `floor(epoch(v.started_at) / 900)::INTEGER`,
-    ],
-    join: `LEFT JOIN dispositions d ON d.account_id = v.account_id AND d.code = v.disposition_code`,
-  },
+/** Columns the store derives from a row, beyond the contract's, computed in the check pass. */
+const DERIVED: Record<string, [string, string][]> = {
+  calls: [
+    ['is_dial', `${rq('direction')} = 'outbound' AND ${rq('status')} <> 'blocked'`],
+    ['is_answered', `${rv('answered_at')} IS NOT NULL`],
+    ['is_conversion', `coalesce(_d.is_conversion, false)`],
+    ['slot15', `floor(epoch(${rv('started_at')}) / 900)::INTEGER`],
+  ],
 };
 
 const DEFAULTS: Record<string, Record<string, string>> = {
@@ -87,27 +95,35 @@ export interface LoadStatements {
 
 export function loadStatements(t: SourceTable): LoadStatements {
   const checked = `checked_${t.name}`;
-  const cols = t.columns.map((c) => q(c.name));
-  const casts = t.columns.map((c) => {
+  const casts = t.columns.filter((c) => c.kind !== 'text').map((c) => `${castExpr(c)} AS ${v(c.name)}`);
+  const joins = [...(t.accountScoped ? [`LEFT JOIN accounts _a ON _a.id = ${rv('account_id')}`] : []), ...(JOINS[t.name] ?? [])];
+  // The checked stage keeps only what the upsert writes (final values, derived columns)
+  // plus the row's text for the rare reject: materialising both forms of every column
+  // cost as much as the rest of the check.
+  const values = t.columns.map((c) => {
     const d = DEFAULTS[t.name]?.[c.name];
-    const e = castExpr(c);
+    const e = c.kind === 'text' ? rq(c.name) : rv(c.name);
     return `${d ? `coalesce(${e}, ${d})` : e} AS ${q(c.name)}`;
   });
-  const derived = DERIVED[t.name];
-  const raw = `to_json(struct_pack(${t.columns.map((c) => `${q(c.name)} := ${q(c.name)}`).join(', ')}))`;
+  const derived = DERIVED[t.name] ?? [];
+  const names = [...t.columns.map((c) => q(c.name)), ...derived.map(([n]) => q(n))];
+  const raw = `to_json(struct_pack(${t.columns.map((c, i) => `${q(c.name)} := l[${i + 1}]`).join(', ')}))`;
+  const idAt = t.columns.findIndex((c) => c.name === 'id') + 1;
   return {
-    check: `CREATE OR REPLACE TEMP TABLE ${checked} AS SELECT s.*, ${reasonExpr(t)} AS _reason FROM ${stageColumns(t)} s`,
+    check: `CREATE OR REPLACE TEMP TABLE ${checked} AS
+      SELECT ${[...values, ...derived.map(([n, e]) => `${e} AS ${q(n)}`), 'r._line', `${reasonExpr(t)} AS _reason`].join(', ')}
+      FROM (SELECT s.*, ${casts.join(', ')} FROM ${stageColumns(t)} s) r
+      ${joins.join('\n      ')}`,
     reject: `INSERT INTO rejects (table_name, source_id, reason, raw, raw_hash, first_seen, last_seen, seen_count)
-      SELECT ${lit(t.name)}, "id", _reason, ${raw}, hash(${raw}::VARCHAR), now()::TIMESTAMP, now()::TIMESTAMP, 1
-      FROM ${checked} WHERE _reason IS NOT NULL
+      SELECT ${lit(t.name)}, l[${idAt}], _reason, ${raw}, hash(${raw}::VARCHAR), now()::TIMESTAMP, now()::TIMESTAMP, 1
+      FROM (SELECT _reason, from_json(_line, '["VARCHAR"]') AS l FROM ${checked} WHERE _reason IS NOT NULL)
       ON CONFLICT (table_name, raw_hash) DO UPDATE SET last_seen = excluded.last_seen, seen_count = rejects.seen_count + 1, reason = excluded.reason`,
-    upsert: `INSERT OR REPLACE INTO ${t.name} (${[...cols, ...(derived?.columns ?? [])].join(', ')})
-      SELECT v.*${derived ? ', ' + derived.select.join(', ') : ''}
-      FROM (SELECT ${casts.join(', ')} FROM ${checked} WHERE _reason IS NULL) v ${derived?.join ?? ''}`,
+    upsert: `INSERT OR REPLACE INTO ${t.name} (${names.join(', ')})
+      SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL`,
     after: t.name === 'dispositions'
       ? `UPDATE calls SET is_conversion = d.is_conversion FROM dispositions d
          WHERE calls.account_id = d.account_id AND calls.disposition_code = d.code AND calls.is_conversion <> d.is_conversion
-           AND d.id IN (SELECT TRY_CAST("id" AS BIGINT) FROM ${checked} WHERE _reason IS NULL)`
+           AND d.id IN (SELECT "id" FROM ${checked} WHERE _reason IS NULL)`
       : undefined,
   };
 }
