@@ -17,10 +17,54 @@ CREATE OR REPLACE MACRO window_calls(p_accounts, p_from, p_to, p_campaign, p_age
 CREATE OR REPLACE MACRO slot_local(p_slot, p_tz) AS timezone(p_tz, to_timestamp(p_slot::BIGINT * 900));
 
 -- The lead set L of the funnel and lead-source reports: non-deleted leads in scope (and
--- campaign) created in [from, to).
+-- campaign) created in [from, to), from the lead_activity roll-up.
 CREATE OR REPLACE MACRO window_leads(p_accounts, p_from, p_to, p_campaign) AS TABLE
-  SELECT * FROM leads
+  SELECT lead_id AS id, * FROM lead_activity
   WHERE account_id IN (SELECT unnest(p_accounts))
     AND created_at >= p_from AND created_at < p_to
     AND deleted_at IS NULL
     AND (p_campaign IS NULL OR campaign_id = p_campaign);
+
+-- Each lead of L with the funnel stages its calls in the window reached. A regular lead
+-- reached a stage in the window when its first call of that stage started before `to`
+-- (see sql/schema/003_lead_activity.sql); irregular leads, and every lead when agent or
+-- team filters narrow the calls, are read from window_calls.
+CREATE OR REPLACE MACRO lead_stages(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
+  WITH l AS (
+    SELECT * FROM window_leads(p_accounts, p_from, p_to, p_campaign)
+  ), by_calls AS (
+    SELECT id FROM l WHERE irregular OR p_agents IS NOT NULL OR p_team IS NOT NULL
+  ), from_calls AS (
+    SELECT lead_id,
+      bool_or(is_dial)                      AS dialed,
+      bool_or(is_dial AND is_answered)      AS connected,
+      bool_or(is_dial AND talk_sec > 30)    AS talked,
+      bool_or(disposition_code IS NOT NULL) AS disposed,
+      bool_or(is_conversion)                AS converted
+    FROM window_calls(p_accounts, p_from, p_to, p_campaign, p_agents, p_team)
+    WHERE lead_id IN (SELECT id FROM by_calls)
+    GROUP BY lead_id
+  )
+  SELECT id, source,
+    coalesce(first_dial < p_to, false)    AS dialed,
+    coalesce(first_connect < p_to, false) AS connected,
+    coalesce(first_talk < p_to, false)    AS talked,
+    coalesce(first_dispose < p_to, false) AS disposed,
+    coalesce(first_convert < p_to, false) AS converted
+  FROM l WHERE NOT (irregular OR p_agents IS NOT NULL OR p_team IS NOT NULL)
+  UNION ALL
+  SELECT l.id, l.source,
+    coalesce(c.dialed, false), coalesce(c.connected, false), coalesce(c.talked, false),
+    coalesce(c.disposed, false), coalesce(c.converted, false)
+  FROM l JOIN by_calls b ON b.id = l.id LEFT JOIN from_calls c ON c.lead_id = l.id;
+
+-- The call_slots rows a report may see: window_calls' scope and filters on the roll-up.
+-- A window always starts and ends on local midnights, which fall on 15-minute UTC
+-- boundaries in every zone, so [from, to) is exactly a range of whole slots.
+CREATE OR REPLACE MACRO window_slots(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
+  SELECT * FROM call_slots
+  WHERE account_id IN (SELECT unnest(p_accounts))
+    AND slot15 >= floor(epoch(p_from) / 900) AND slot15 < ceil(epoch(p_to) / 900)
+    AND (p_campaign IS NULL OR campaign_id = p_campaign)
+    AND (p_agents IS NULL OR list_contains(p_agents, agent_id))
+    AND (p_team IS NULL OR agent_id IN (SELECT id FROM agents WHERE team_id = p_team));

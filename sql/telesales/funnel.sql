@@ -1,27 +1,15 @@
 -- The lead set L: non-deleted leads in scope (and campaign) created in the window.
--- Each stage counts distinct leads of L by their calls in the window; agent and team
--- filters narrow the calls, never L.
-WITH l AS (
-  SELECT id FROM window_leads($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id)
-), per_lead AS (
-  SELECT lead_id,
-    bool_or(is_dial)                    AS dialed,
-    bool_or(is_dial AND is_answered)    AS connected,
-    bool_or(is_dial AND talk_sec > 30)  AS talked,
-    bool_or(disposition_code IS NOT NULL) AS disposed,
-    bool_or(is_conversion)              AS converted
-  FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
-  WHERE lead_id IN (SELECT id FROM l)
-  GROUP BY lead_id
-), t AS (
+-- Each stage counts the leads of L whose calls in the window reached it; agent and team
+-- filters narrow the calls, never L (lead_stages in sql/schema/900_macros.sql).
+WITH t AS (
   SELECT
-    count(*) AS total,
-    count(*) FILTER (WHERE p.dialed)    AS dialed,
-    count(*) FILTER (WHERE p.connected) AS connected,
-    count(*) FILTER (WHERE p.talked)    AS talked,
-    count(*) FILTER (WHERE p.disposed)  AS disposed,
-    count(*) FILTER (WHERE p.converted) AS converted
-  FROM l LEFT JOIN per_lead p ON p.lead_id = l.id
+    count(*)                       AS total,
+    count(*) FILTER (WHERE dialed)    AS dialed,
+    count(*) FILTER (WHERE connected) AS connected,
+    count(*) FILTER (WHERE talked)    AS talked,
+    count(*) FILTER (WHERE disposed)  AS disposed,
+    count(*) FILTER (WHERE converted) AS converted
+  FROM lead_stages($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
 )
 SELECT stage, count FROM (
   SELECT 1 AS o, 'Total leads' AS stage, total AS count FROM t

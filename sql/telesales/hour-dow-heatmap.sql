@@ -1,9 +1,8 @@
 -- Dials by local weekday (0 = Sunday) and hour, zero-filled to 7 × 24. Calls are
--- counted per 15-minute UTC slot first; only the slots are converted to local time.
+-- summed per 15-minute UTC slot from the call_slots roll-up; only the slots are converted to local time.
 WITH s AS (
-  SELECT slot15, count(*) AS dials, count(*) FILTER (WHERE is_answered) AS answered
-  FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
-  WHERE is_dial
+  SELECT slot15, sum(dials) AS dials, sum(answers) AS answered
+  FROM window_slots($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
   GROUP BY slot15
 ), g AS (
   SELECT dayofweek(slot_local(slot15, $tz)) AS dow, hour(slot_local(slot15, $tz)) AS h,

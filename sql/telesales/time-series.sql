@@ -1,6 +1,6 @@
 -- Dial activity per local day, ISO week or hour, zero-filled over the whole window.
--- Every 15-minute UTC slot of the window gets its local bucket label; calls are summed
--- per slot and then per label, so a repeated local hour (DST fall-back) is one bucket
+-- Every 15-minute UTC slot of the window gets its local bucket label; the call_slots
+-- roll-up is summed per slot and then per label, so a repeated local hour (DST fall-back) is one bucket
 -- and a skipped one (spring-forward) does not appear.
 WITH slots AS (
   SELECT range AS slot15
@@ -14,13 +14,8 @@ WITH slots AS (
     END AS bucket
   FROM slots
 ), s AS (
-  SELECT slot15,
-    count(*)                                              AS dials,
-    count(*) FILTER (WHERE is_answered)                   AS answers,
-    coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0) AS talk_sec,
-    count(*) FILTER (WHERE is_conversion)                 AS conversions
-  FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
-  WHERE is_dial
+  SELECT slot15, sum(dials) AS dials, sum(answers) AS answers, sum(talk_sec) AS talk_sec, sum(conversions) AS conversions
+  FROM window_slots($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
   GROUP BY slot15
 )
 SELECT l.bucket,

@@ -1,4 +1,5 @@
 import type { SourceColumn, SourceTable } from '../source/contract.ts';
+import { refreshCallSlots, refreshLeadActivity, touchCallSlots, touchLeads } from './rollups.ts';
 import { stageColumns } from './stage.ts';
 
 /**
@@ -88,12 +89,60 @@ export interface LoadStatements {
   /** Materialises the checked stage (`checked_<table>`) with a `_reason` column. */
   check: string;
   reject: string;
+  /** Run before the upsert, while the store still holds the rows it replaces. */
+  before: string[];
   upsert: string;
-  /** Follow-up for derived columns that depend on this table (dispositions → calls). */
-  after?: string;
+  /** Follow-ups: derived columns and roll-ups that depend on this table. */
+  after: string[];
 }
 
-export function loadStatements(t: SourceTable): LoadStatements {
+/** Calls whose disposition changed its conversion flag follow it. */
+function updateConversions(kept: string): string {
+  return `UPDATE calls SET is_conversion = d.is_conversion FROM dispositions d
+    WHERE calls.account_id = d.account_id AND calls.disposition_code = d.code AND calls.is_conversion <> d.is_conversion
+      AND d.id IN ${kept}`;
+}
+
+/** What a batch of calls, leads or dispositions changes beyond its own table. */
+function dependents(t: SourceTable, checked: string, deferRollups: boolean): { before: string[]; after: string[] } {
+  const kept = `(SELECT id FROM ${checked} WHERE _reason IS NULL)`;
+  if (deferRollups) {
+    const pending = `INSERT OR REPLACE INTO store_meta (key, value) VALUES ('rollups_version', 'pending')`;
+    const conversions = t.name === 'dispositions' ? [updateConversions(kept)] : [];
+    return { before: [], after: ['calls', 'leads', 'dispositions'].includes(t.name) ? [...conversions, pending] : [] };
+  }
+  if (t.name === 'calls') {
+    return {
+      before: [
+        touchCallSlots(`SELECT account_id, slot15 FROM calls WHERE id IN ${kept}
+          UNION ALL SELECT account_id, slot15 FROM ${checked} WHERE _reason IS NULL`),
+        touchLeads(`SELECT lead_id AS id FROM calls WHERE id IN ${kept}
+          UNION ALL SELECT lead_id AS id FROM ${checked} WHERE _reason IS NULL`),
+      ],
+      after: [...refreshCallSlots(), ...refreshLeadActivity()],
+    };
+  }
+  if (t.name === 'leads') {
+    return { before: [], after: [touchLeads(`SELECT id FROM ${checked} WHERE _reason IS NULL`), ...refreshLeadActivity()] };
+  }
+  if (t.name === 'dispositions') {
+    const changed = `FROM calls c JOIN dispositions d ON c.account_id = d.account_id AND c.disposition_code = d.code
+      WHERE c.is_conversion <> d.is_conversion AND d.id IN ${kept}`;
+    return {
+      before: [],
+      after: [
+        touchCallSlots(`SELECT c.account_id, c.slot15 ${changed}`),
+        touchLeads(`SELECT c.lead_id AS id ${changed}`),
+        updateConversions(kept),
+        ...refreshCallSlots(),
+        ...refreshLeadActivity(),
+      ],
+    };
+  }
+  return { before: [], after: [] };
+}
+
+export function loadStatements(t: SourceTable, opts: { deferRollups?: boolean } = {}): LoadStatements {
   const checked = `checked_${t.name}`;
   const casts = t.columns.filter((c) => c.kind !== 'text').map((c) => `${castExpr(c)} AS ${v(c.name)}`);
   const joins = [...(t.accountScoped ? [`LEFT JOIN accounts _a ON _a.id = ${rv('account_id')}`] : []), ...(JOINS[t.name] ?? [])];
@@ -120,10 +169,6 @@ export function loadStatements(t: SourceTable): LoadStatements {
       ON CONFLICT (table_name, raw_hash) DO UPDATE SET last_seen = excluded.last_seen, seen_count = rejects.seen_count + 1, reason = excluded.reason`,
     upsert: `INSERT OR REPLACE INTO ${t.name} (${names.join(', ')})
       SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL`,
-    after: t.name === 'dispositions'
-      ? `UPDATE calls SET is_conversion = d.is_conversion FROM dispositions d
-         WHERE calls.account_id = d.account_id AND calls.disposition_code = d.code AND calls.is_conversion <> d.is_conversion
-           AND d.id IN (SELECT "id" FROM ${checked} WHERE _reason IS NULL)`
-      : undefined,
+    ...dependents(t, checked, opts.deferRollups ?? false),
   };
 }

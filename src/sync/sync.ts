@@ -4,6 +4,7 @@ import type { SourceConnection } from '../source/connect.ts';
 import { lowerBoundFor, readBatch, timeMs, type Keyset, type SourceRecord } from '../source/reader.ts';
 import type { Store } from '../store/duckdb.ts';
 import { loadStatements, type LoadStatements } from './load-sql.ts';
+import { ROLLUPS_VERSION, rebuildRollups } from './rollups.ts';
 import { createStage, fillStage } from './stage.ts';
 
 export interface TableStats {
@@ -42,19 +43,41 @@ export async function syncOnce(store: Store, source: SourceConnection, opts: Syn
   const started = Date.now();
   const result: SyncResult = { tables: {}, read: 0, upserted: 0, rejected: 0, batches: 0, ms: 0 };
   const conn = store.writeConnection;
+  await ensureRollups(store, conn);
+  // A first load rebuilds the roll-ups once at the end instead of batch by batch; until
+  // then they are marked pending, so a crash in between rebuilds them on the next run.
+  const [{ n: storedCalls }] = await store.writeAll(`SELECT count(*)::INTEGER AS n FROM (SELECT 1 FROM calls LIMIT 1)`);
+  const deferRollups = storedCalls === 0;
   for (const table of SOURCE_TABLES) {
-    const stats = await syncTable(store, conn, source, table, opts, () => result.batches++);
+    const stats = await syncTable(store, conn, source, table, { ...opts, deferRollups }, () => result.batches++);
     result.tables[table.name] = stats;
     result.read += stats.read;
     result.upserted += stats.upserted;
     result.rejected += stats.rejected;
   }
+  if (deferRollups) await ensureRollups(store, conn);
   result.ms = Date.now() - started;
   return result;
 }
 
+/** Builds the roll-ups from the stored calls when they predate the current definition. */
+async function ensureRollups(store: Store, conn: DuckDBConnection): Promise<void> {
+  const [row] = await store.writeAll(`SELECT value FROM store_meta WHERE key = 'rollups_version'`, {});
+  if (row?.value === ROLLUPS_VERSION) return;
+  const script = ['BEGIN TRANSACTION', ...rebuildRollups(), BUMP_VERSION, 'COMMIT'].join(';\n');
+  try {
+    await conn.run(script);
+  } catch (err) {
+    await conn.run('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}
+
+const BUMP_VERSION = `UPDATE store_meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'`;
+
 async function syncTable(
-  store: Store, conn: DuckDBConnection, source: SourceConnection, table: SourceTable, opts: SyncOptions, countBatch: () => void,
+  store: Store, conn: DuckDBConnection, source: SourceConnection, table: SourceTable, opts: SyncOptions & { deferRollups: boolean },
+  countBatch: () => void,
 ): Promise<TableStats> {
   // Above DuckDB's row group (122,880 rows) a commit writes row groups straight to the file
   // instead of through the WAL, which took a third of the load time at 50,000.
@@ -64,7 +87,7 @@ async function syncTable(
   const start: Watermark = state ? { ms: state.cursor_ms as number | null, id: state.cursor_id as number } : { ms: null, id: 0 };
   let mark: Watermark = { ...start };
   await createStage(conn, table);
-  const statements = loadStatements(table);
+  const statements = loadStatements(table, { deferRollups: opts.deferRollups });
 
   const read = (after: Keyset | null) =>
     readBatch(source, table, {
@@ -127,13 +150,14 @@ async function commitBatch(
     'BEGIN TRANSACTION',
     s.check,
     s.reject,
+    ...s.before,
     s.upsert,
-    ...(s.after ? [s.after] : []),
+    ...s.after,
     `INSERT INTO sync_state (table_name, cursor_ms, cursor_id, rows_loaded, synced_at)
      VALUES ('${table.name}', ${ms}, ${Math.trunc(mark.id)}, ${kept}, now()::TIMESTAMP)
      ON CONFLICT (table_name) DO UPDATE SET cursor_ms = excluded.cursor_ms, cursor_id = excluded.cursor_id,
        rows_loaded = sync_state.rows_loaded + excluded.rows_loaded, synced_at = excluded.synced_at`,
-    `UPDATE store_meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version' AND ${kept} > 0`,
+    `${BUMP_VERSION} AND ${kept} > 0`,
     'COMMIT',
   ].join(';\n');
   try {

@@ -47,9 +47,18 @@ export interface TestApp {
 }
 
 /** Source, synced store, metadata with users of every role, and the real app. */
-export async function makeApp(name: string, calls = 6000): Promise<TestApp> {
+/** `mutate` edits the generated source before the sync, for rows the generator never makes. */
+export async function makeApp(name: string, calls = 6000, mutate?: (db: Database.Database) => void): Promise<TestApp> {
   const dir = tmpDir(name);
   const sourceFile = await makeSource(dir, calls);
+  if (mutate) {
+    const db = new Database(sourceFile);
+    try {
+      mutate(db);
+    } finally {
+      db.close();
+    }
+  }
   const { store } = await syncInto(path.join(dir, 'store.duckdb'), sourceFile);
   const meta = await openMeta(path.join(dir, 'meta.db'));
   await addUser(meta, { email: 'admin@test', password: PASSWORD, role: 'admin' });

@@ -3,7 +3,22 @@ import { DateTime } from 'luxon';
 import { FIXTURE_NOW, makeApp } from '../helpers/fixture.ts';
 import { Oracle, type Filter } from '../helpers/oracle.ts';
 
-const ctx = await makeApp('reports', 8000);
+// Irregular leads, which the generator never makes, each with a single call: one whose
+// call is in another campaign than the lead's (seen by the campaign-filter case), one
+// whose call was placed before the lead was created and before the 30-day windows start.
+const ctx = await makeApp('reports', 8000, (db) => {
+  const single = (where: string) => db.prepare(`SELECT c.id, l.campaign_id FROM leads l JOIN calls c ON c.lead_id = l.id
+    WHERE l.account_id = 1 AND l.deleted_at IS NULL AND ${where}
+      AND (SELECT count(*) FROM calls x WHERE x.lead_id = l.id) = 1
+      AND c.direction = 'outbound' AND c.status <> 'blocked'
+    ORDER BY l.id LIMIT 1`).get() as { id: number; campaign_id: number };
+  const filtered = db.prepare(`SELECT id FROM campaigns WHERE account_id = 1 AND type = 'telesales' AND deleted_at IS NULL ORDER BY id LIMIT 1`).get() as { id: number };
+  const a = single(`l.campaign_id = ${filtered.id} AND l.created_at >= '2026-10-05' AND l.created_at < '2026-11-25'`);
+  const other = db.prepare(`SELECT id FROM campaigns WHERE account_id = 1 AND id <> ? ORDER BY id LIMIT 1`).get(a.campaign_id) as { id: number };
+  db.prepare(`UPDATE calls SET campaign_id = ? WHERE id = ?`).run(other.id, a.id);
+  const b = single(`l.created_at >= '2026-11-16' AND l.created_at < '2026-12-10'`);
+  db.prepare(`UPDATE calls SET started_at = '2026-11-10T15:00:00.000Z', answered_at = CASE WHEN answered_at IS NULL THEN NULL ELSE '2026-11-10T15:00:05.000Z' END WHERE id = ?`).run(b.id);
+});
 t.teardown(ctx.close);
 const oracle = new Oracle(ctx.sourceFile);
 

@@ -14,7 +14,32 @@ async function digest(store: Store): Promise<Record<string, string>> {
     const [r] = await store.all(`SELECT count(*) AS n, md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY id), '')) AS h FROM ${table} t`);
     out[table] = `${r.n}:${r.h}`;
   }
+  const [r] = await store.all(`SELECT count(*) AS n, md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY account_id, slot15, campaign_id, agent_id), '')) AS h FROM call_slots t`);
+  out.call_slots = `${r.n}:${r.h}`;
   return out;
+}
+
+/** The call_slots roll-up computed in TypeScript from the stored calls, keyed and sorted. */
+async function expectedSlots(store: Store): Promise<string[]> {
+  const calls = await store.all(`SELECT account_id, slot15, campaign_id, agent_id, direction, status, is_dial, is_answered, is_conversion, talk_sec, wrap_sec FROM calls`);
+  const groups = new Map<string, number[]>();
+  for (const c of calls) {
+    const key = [c.account_id, c.slot15, c.campaign_id, c.agent_id].join('|');
+    const g = groups.get(key) ?? [0, 0, 0, 0, 0, 0];
+    const dial = c.direction === 'outbound' && c.status !== 'blocked';
+    const answered = dial && Boolean(c.is_answered);
+    if (dial) g[0]++;
+    if (answered) { g[1]++; g[2] += Number(c.talk_sec); g[3] += Number(c.talk_sec) + Number(c.wrap_sec); }
+    if (dial && c.is_conversion) g[4]++;
+    if (c.direction === 'outbound' && c.status === 'blocked') g[5]++;
+    groups.set(key, g);
+  }
+  return [...groups].map(([k, g]) => `${k}|${g.join('|')}`).sort();
+}
+
+async function storedSlots(store: Store): Promise<string[]> {
+  const rows = await store.all(`SELECT * FROM call_slots`);
+  return rows.map((r) => [r.account_id, r.slot15, r.campaign_id, r.agent_id, r.dials, r.answers, r.talk_sec, r.handle_sec, r.conversions, r.blocked].join('|')).sort();
 }
 
 const dir = tmpDir('sync');
@@ -53,6 +78,25 @@ t.test('a late disposition and a corrected duration appear after the next sync',
   const [row] = await store.all(`SELECT disposition_code, talk_sec, is_conversion FROM calls WHERE id = $id`, { id: call.id });
   t.same(row, { disposition_code: 'sale', talk_sec: call.talk_sec + 7, is_conversion: true });
   await store.close();
+});
+
+t.test('the call_slots roll-up equals the calls it summarises after every kind of change', async (t) => {
+  const file = path.join(dir, 'slots.duckdb');
+  const first = await syncInto(file, sourceFile, 900);
+  t.same(await storedSlots(first.store), await expectedSlots(first.store), 'after the first sync');
+  await first.store.close();
+  const changedAt = new Date(FIXTURE_NOW.getTime() + 90_000).toISOString();
+  const [a, b, c] = source.prepare(`SELECT id, agent_id FROM calls WHERE direction = 'outbound' AND status <> 'blocked' AND agent_id IS NOT NULL ORDER BY id LIMIT 3`).all() as { id: number; agent_id: number }[];
+  // A call moved to another day, another given to another agent, a third blocked after the fact.
+  source.prepare(`UPDATE calls SET started_at = '2026-12-01T03:07:00.000Z', updated_at = ? WHERE id = ?`).run(changedAt, a.id);
+  source.prepare(`UPDATE calls SET agent_id = ?, updated_at = ? WHERE id = ?`).run(c.agent_id === b.agent_id ? null : c.agent_id, changedAt, b.id);
+  source.prepare(`UPDATE calls SET status = 'blocked', answered_at = NULL, updated_at = ? WHERE id = ?`).run(changedAt, c.id);
+  // A disposition that stops converting changes the conversions of every call that used it.
+  source.prepare(`UPDATE dispositions SET is_conversion = 1 - is_conversion, updated_at = ? WHERE id = (SELECT min(id) FROM dispositions WHERE code IN (SELECT disposition_code FROM calls))`).run(changedAt);
+  const second = await syncInto(file, sourceFile, 900);
+  t.ok(second.result.tables.dispositions.upserted >= 1 && second.result.tables.calls.upserted === 3, 'the changes were synced');
+  t.same(await storedSlots(second.store), await expectedSlots(second.store), 'after the changes');
+  await second.store.close();
 });
 
 t.test('bad rows are quarantined with a reason and counted; the rest loads', async (t) => {
