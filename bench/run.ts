@@ -64,7 +64,9 @@ for (const [t, s] of Object.entries(first.tables)) if (s.read > 1000) console.lo
 // Incremental: 10,000 calls change in the source, as late dispositions would.
 {
   const db = new Database(sourceFile);
-  const changedAt = new Date(NOW.getTime() + 3_600_000).toISOString();
+  // Later than anything in the source, which earlier bench runs may already have touched.
+  const { top } = db.prepare(`SELECT max(updated_at) AS top FROM calls`).get() as { top: string };
+  const changedAt = new Date(Math.max(Date.parse(top), NOW.getTime()) + 3_600_000).toISOString();
   db.prepare(`UPDATE calls SET talk_sec = talk_sec + 1, updated_at = ? WHERE id IN (SELECT id FROM calls ORDER BY id DESC LIMIT 10000)`).run(changedAt);
   db.close();
   const inc = await syncOnce(store, source);

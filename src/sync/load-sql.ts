@@ -85,13 +85,23 @@ const DEFAULTS: Record<string, Record<string, string>> = {
   campaigns: { abandon_limit_pct: `3` },
 };
 
+/** Tables without a primary key in the store (sql/schema/001_init.sql). */
+const FACT_TABLES = new Set(['leads', 'calls', 'sms_messages', 'credit_transactions']);
+
+/** Placeholder for the batch's id range, filled in per batch by the sync. */
+export const ID_RANGE = '/*id-range*/ true';
+
 export interface LoadStatements {
   /** Materialises the checked stage (`checked_<table>`) with a `_reason` column. */
   check: string;
   reject: string;
   /** Run before the upsert, while the store still holds the rows it replaces. */
   before: string[];
-  upsert: string;
+  /**
+   * Replaces stored rows by id. `${ID_RANGE}` stands for a literal `id BETWEEN lo AND hi`
+   * over the batch, which lets DuckDB skip the row groups of other ids.
+   */
+  upsert: string[];
   /** Follow-ups: derived columns and roll-ups that depend on this table. */
   after: string[];
 }
@@ -114,9 +124,9 @@ function dependents(t: SourceTable, checked: string, deferRollups: boolean): { b
   if (t.name === 'calls') {
     return {
       before: [
-        touchCallSlots(`SELECT account_id, slot15 FROM calls WHERE id IN ${kept}
+        touchCallSlots(`SELECT account_id, slot15 FROM calls WHERE ${ID_RANGE} AND id IN ${kept}
           UNION ALL SELECT account_id, slot15 FROM ${checked} WHERE _reason IS NULL`),
-        touchLeads(`SELECT lead_id AS id FROM calls WHERE id IN ${kept}
+        touchLeads(`SELECT lead_id AS id FROM calls WHERE ${ID_RANGE} AND id IN ${kept}
           UNION ALL SELECT lead_id AS id FROM ${checked} WHERE _reason IS NULL`),
       ],
       after: [...refreshCallSlots(), ...refreshLeadActivity()],
@@ -167,8 +177,12 @@ export function loadStatements(t: SourceTable, opts: { deferRollups?: boolean } 
       SELECT ${lit(t.name)}, l[${idAt}], _reason, ${raw}, hash(${raw}::VARCHAR), now()::TIMESTAMP, now()::TIMESTAMP, 1
       FROM (SELECT _reason, from_json(_line, '["VARCHAR"]') AS l FROM ${checked} WHERE _reason IS NOT NULL)
       ON CONFLICT (table_name, raw_hash) DO UPDATE SET last_seen = excluded.last_seen, seen_count = rejects.seen_count + 1, reason = excluded.reason`,
-    upsert: `INSERT OR REPLACE INTO ${t.name} (${names.join(', ')})
-      SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL`,
+    upsert: FACT_TABLES.has(t.name)
+      ? [
+        `DELETE FROM ${t.name} WHERE ${ID_RANGE} AND id IN (SELECT id FROM ${checked} WHERE _reason IS NULL)`,
+        `INSERT INTO ${t.name} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL`,
+      ]
+      : [`INSERT OR REPLACE INTO ${t.name} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL`],
     ...dependents(t, checked, opts.deferRollups ?? false),
   };
 }

@@ -7,7 +7,7 @@
  */
 
 /** Bump when an aggregation changes: the next sync rebuilds the roll-ups from the store. */
-export const ROLLUPS_VERSION = '2';
+export const ROLLUPS_VERSION = '3';
 
 function aggregate(where: string): string {
   return `SELECT account_id, slot15, campaign_id, agent_id,
@@ -33,7 +33,8 @@ export function touchLeads(ids: string): string {
 
 function leadActivity(where: string): string {
   return `SELECT l.id, l.account_id, l.campaign_id, l.source, l.created_at, l.deleted_at,
-      coalesce(bool_or(c.account_id <> l.account_id OR c.campaign_id IS DISTINCT FROM l.campaign_id OR c.started_at < l.created_at), false),
+      coalesce(bool_or(c.id IS NOT NULL
+        AND (c.account_id <> l.account_id OR c.campaign_id IS DISTINCT FROM l.campaign_id OR c.started_at < l.created_at)), false),
       min(c.started_at) FILTER (WHERE c.is_dial),
       min(c.started_at) FILTER (WHERE c.is_dial AND c.is_answered),
       min(c.started_at) FILTER (WHERE c.is_dial AND c.talk_sec > 30),

@@ -3,7 +3,7 @@ import { SOURCE_TABLES, type SourceTable } from '../source/contract.ts';
 import type { SourceConnection } from '../source/connect.ts';
 import { lowerBoundFor, readBatch, timeMs, type Keyset, type SourceRecord } from '../source/reader.ts';
 import type { Store } from '../store/duckdb.ts';
-import { loadStatements, type LoadStatements } from './load-sql.ts';
+import { ID_RANGE, loadStatements, type LoadStatements } from './load-sql.ts';
 import { ROLLUPS_VERSION, rebuildRollups } from './rollups.ts';
 import { createStage, fillStage } from './stage.ts';
 
@@ -110,7 +110,7 @@ async function syncTable(
     else for (const r of fresh) mark = later(mark, r.updatedAt, r.id);
     const batchMark = { ...mark };
     await fillStage(conn, table, fresh);
-    const committing = commitBatch(conn, table, statements, batchMark);
+    const committing = commitBatch(conn, table, statements, batchMark, idRange(fresh));
     // Read ahead while DuckDB works; the source read is JS-bound, the commit is not.
     pending = batchRead < limit ? null : read({ updatedAt: last.updatedAt, id: last.id });
     const { upserted, rejected } = await committing;
@@ -137,10 +137,25 @@ function later(mark: Watermark, updatedAt: unknown, rowId: unknown): Watermark {
   return mark;
 }
 
+/** `id BETWEEN lo AND hi` over a batch's readable ids, as literals DuckDB can prune with. */
+function idRange(rows: readonly SourceRecord[]): string {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const r of rows) {
+    const id = Number(r.id);
+    // An id JS cannot hold exactly (or cannot read) gives up the pruning, never a row.
+    if (!Number.isSafeInteger(id)) return 'true';
+    if (id < lo) lo = id;
+    if (id > hi) hi = id;
+  }
+  return lo <= hi ? `id BETWEEN ${lo} AND ${hi}` : 'true';
+}
+
 async function commitBatch(
-  conn: DuckDBConnection, table: SourceTable, s: LoadStatements, mark: Watermark,
+  conn: DuckDBConnection, table: SourceTable, s: LoadStatements, mark: Watermark, range: string,
 ): Promise<{ upserted: number; rejected: number }> {
   const checked = `checked_${table.name}`;
+  const withRange = (sql: string) => sql.replaceAll(ID_RANGE, range);
   const kept = `(SELECT count(*) FROM ${checked} WHERE _reason IS NULL)`;
   const ms = mark.ms === null ? 'NULL' : String(Math.trunc(mark.ms));
   // One multi-statement call: DuckDB runs the whole transaction natively without a
@@ -150,8 +165,8 @@ async function commitBatch(
     'BEGIN TRANSACTION',
     s.check,
     s.reject,
-    ...s.before,
-    s.upsert,
+    ...s.before.map(withRange),
+    ...s.upsert.map(withRange),
     ...s.after,
     `INSERT INTO sync_state (table_name, cursor_ms, cursor_id, rows_loaded, synced_at)
      VALUES ('${table.name}', ${ms}, ${Math.trunc(mark.id)}, ${kept}, now()::TIMESTAMP)

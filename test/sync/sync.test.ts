@@ -37,6 +37,32 @@ async function expectedSlots(store: Store): Promise<string[]> {
   return [...groups].map(([k, g]) => `${k}|${g.join('|')}`).sort();
 }
 
+/** lead_activity computed in TypeScript from the stored leads and calls. */
+async function expectedLeadActivity(store: Store): Promise<string[]> {
+  const leads = await store.all(`SELECT id, account_id, campaign_id, created_at FROM leads`);
+  const calls = await store.all(`SELECT lead_id, account_id, campaign_id, started_at, is_dial, is_answered, talk_sec, disposition_code, is_conversion FROM calls WHERE lead_id IS NOT NULL`);
+  const byLead = new Map<unknown, typeof calls>();
+  for (const c of calls) byLead.set(c.lead_id, [...(byLead.get(c.lead_id) ?? []), c]);
+  const ms = (v: unknown) => (v as Date).getTime();
+  const first = (cs: typeof calls, p: (c: (typeof calls)[number]) => boolean) => {
+    const ts = cs.filter(p).map((c) => ms(c.started_at));
+    return ts.length ? Math.min(...ts) : null;
+  };
+  return leads.map((l) => {
+    const cs = byLead.get(l.id) ?? [];
+    const irregular = cs.some((c) => c.account_id !== l.account_id || c.campaign_id !== l.campaign_id || ms(c.started_at) < ms(l.created_at));
+    return [l.id, irregular, first(cs, (c) => Boolean(c.is_dial)), first(cs, (c) => Boolean(c.is_dial && c.is_answered)),
+      first(cs, (c) => Boolean(c.is_dial) && Number(c.talk_sec) > 30), first(cs, (c) => c.disposition_code !== null),
+      first(cs, (c) => Boolean(c.is_conversion))].join('|');
+  }).sort();
+}
+
+async function storedLeadActivity(store: Store): Promise<string[]> {
+  const rows = await store.all(`SELECT * FROM lead_activity`);
+  const ms = (v: unknown) => (v === null ? null : (v as Date).getTime());
+  return rows.map((r) => [r.lead_id, r.irregular, ms(r.first_dial), ms(r.first_connect), ms(r.first_talk), ms(r.first_dispose), ms(r.first_convert)].join('|')).sort();
+}
+
 async function storedSlots(store: Store): Promise<string[]> {
   const rows = await store.all(`SELECT * FROM call_slots`);
   return rows.map((r) => [r.account_id, r.slot15, r.campaign_id, r.agent_id, r.dials, r.answers, r.talk_sec, r.handle_sec, r.conversions, r.blocked].join('|')).sort();
@@ -80,22 +106,32 @@ t.test('a late disposition and a corrected duration appear after the next sync',
   await store.close();
 });
 
-t.test('the call_slots roll-up equals the calls it summarises after every kind of change', async (t) => {
+t.test('the roll-ups equal the calls and leads they summarise after every kind of change', async (t) => {
   const file = path.join(dir, 'slots.duckdb');
   const first = await syncInto(file, sourceFile, 900);
-  t.same(await storedSlots(first.store), await expectedSlots(first.store), 'after the first sync');
+  t.same(await storedSlots(first.store), await expectedSlots(first.store), 'call_slots after the first sync');
+  t.same(await storedLeadActivity(first.store), await expectedLeadActivity(first.store), 'lead_activity after the first sync');
   await first.store.close();
   const changedAt = new Date(FIXTURE_NOW.getTime() + 90_000).toISOString();
-  const [a, b, c] = source.prepare(`SELECT id, agent_id FROM calls WHERE direction = 'outbound' AND status <> 'blocked' AND agent_id IS NOT NULL ORDER BY id LIMIT 3`).all() as { id: number; agent_id: number }[];
-  // A call moved to another day, another given to another agent, a third blocked after the fact.
-  source.prepare(`UPDATE calls SET started_at = '2026-12-01T03:07:00.000Z', updated_at = ? WHERE id = ?`).run(changedAt, a.id);
+  const [a, b, c] = source.prepare(`SELECT id, agent_id FROM calls WHERE direction = 'outbound' AND status <> 'blocked' AND agent_id IS NOT NULL AND lead_id IS NOT NULL ORDER BY id LIMIT 3`).all() as { id: number; agent_id: number }[];
+  // A call moved to the day before its lead was created, another given to another agent,
+  // a third blocked after the fact.
+  source.prepare(`UPDATE calls SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', (SELECT created_at FROM leads WHERE id = calls.lead_id), '-1 day'),
+    updated_at = ? WHERE id = ?`).run(changedAt, a.id);
   source.prepare(`UPDATE calls SET agent_id = ?, updated_at = ? WHERE id = ?`).run(c.agent_id === b.agent_id ? null : c.agent_id, changedAt, b.id);
   source.prepare(`UPDATE calls SET status = 'blocked', answered_at = NULL, updated_at = ? WHERE id = ?`).run(changedAt, c.id);
   // A disposition that stops converting changes the conversions of every call that used it.
   source.prepare(`UPDATE dispositions SET is_conversion = 1 - is_conversion, updated_at = ? WHERE id = (SELECT min(id) FROM dispositions WHERE code IN (SELECT disposition_code FROM calls))`).run(changedAt);
   const second = await syncInto(file, sourceFile, 900);
   t.ok(second.result.tables.dispositions.upserted >= 1 && second.result.tables.calls.upserted === 3, 'the changes were synced');
-  t.same(await storedSlots(second.store), await expectedSlots(second.store), 'after the changes');
+  for (const table of ['calls', 'leads', 'dispositions']) {
+    const [{ dupes }] = await second.store.all(`SELECT (count(*) - count(DISTINCT id))::INTEGER AS dupes FROM ${table}`);
+    t.equal(dupes, 0, `${table}: a replaced row leaves no duplicate`);
+  }
+  t.same(await storedSlots(second.store), await expectedSlots(second.store), 'call_slots after the changes');
+  const activity = await storedLeadActivity(second.store);
+  t.same(activity, await expectedLeadActivity(second.store), 'lead_activity after the changes');
+  t.ok(activity.some((r) => r.split('|')[1] === 'true'), 'the call moved before its lead was created made that lead irregular');
   await second.store.close();
 });
 
