@@ -9,6 +9,7 @@ import { principalOf } from '../auth/users.ts';
 import { authRoutes } from './routes/auth.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { controlRoutes } from './routes/control.ts';
+import type { ExportSettings } from './export-response.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -26,6 +27,8 @@ export interface AppOptions {
   reports: ReportDeclaration[];
   now?: () => Date;
   logLevel?: string;
+  /** Export settings (tests inject a small XLSX sheet limit). */
+  exports?: ExportSettings;
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
   control?: { token: string; sync: () => Promise<unknown> };
 }
@@ -72,7 +75,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.get('/healthz', async () => ({ status: 'ok' }));
   await app.register(authRoutes, { meta: opts.meta, tokens });
-  await app.register(reportRoutes, { engine, reports: opts.reports });
+  await app.register(reportRoutes, { engine, reports: opts.reports, exports: opts.exports });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

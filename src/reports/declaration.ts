@@ -18,12 +18,20 @@ export type ColumnType =
   | { kind: 'ratio'; num: string; den: string; scale: 1 | 100; digits: number; as: 'string' | 'number' }
   | { kind: 'duration'; from?: string };
 
+/**
+ * How a column is written to a spreadsheet cell. Most follow from the column type; text
+ * columns that hold dates, local date-times or phone numbers say so (`cell`).
+ */
+export type CellKind = 'integer' | 'id' | 'number' | 'percent' | 'duration' | 'text' | 'date' | 'datetime' | 'boolean';
+
 export interface ColumnDecl {
   key: string;
   /** Header in exports. */
   label: string;
   type: ColumnType;
   description?: string;
+  /** The spreadsheet cell kind when the type alone does not tell (may depend on the request). */
+  cell?: CellKind | ((p: ReportParams) => CellKind);
 }
 
 export interface ReportContext {
@@ -43,6 +51,8 @@ export interface ReportDeclaration {
   required?: readonly ParamName[];
   /** `rows`: `{"data": [...]}`; `object`: `{"data": {...}}` from the first row; `custom`: `shape` builds `data`. */
   result: 'rows' | 'object' | 'custom';
+  /** Whether CSV and XLSX are offered (rows and object reports; never custom ones). */
+  exportable?: boolean;
   columns: readonly ColumnDecl[];
   /** Extra named SQL parameters computed from the request (thresholds, derived windows). */
   sqlParams?: (ctx: ReportContext) => Record<string, string | number | boolean | null>;

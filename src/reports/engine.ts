@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import { readSql } from '../store/sql-files.ts';
-import type { Params, Store } from '../store/duckdb.ts';
+import type { Params, ResultRow, Store } from '../store/duckdb.ts';
 import { shapeRow, utcSql, type ReportContext, type ReportDeclaration } from './declaration.ts';
-import { NotFoundError, parseParams, type Query, type ReportParams } from './params.ts';
+import { NotFoundError, parseParams, type Format, type Query, type ReportParams } from './params.ts';
 
 export type Role = 'admin' | 'partner' | 'account';
 
@@ -59,13 +59,37 @@ async function checkFilters(store: Store, p: ReportParams, accounts: number[]): 
   }
 }
 
+/** A validated, scoped request of a report, ready to run. */
+export interface PreparedReport {
+  readonly decl: ReportDeclaration;
+  readonly ctx: ReportContext;
+  readonly sql: string;
+  readonly bound: Params;
+}
+
+/** A report's rows as a stream of chunks of plain rows (see Store.openStream). */
+export interface ReportStream {
+  readonly chunks: AsyncGenerator<ResultRow[], void, undefined>;
+  close(): void;
+}
+
+const BOUND_TYPES = { campaign_id: 'bigint', team_id: 'bigint', agent_ids: 'bigint[]', from: 'varchar', to: 'varchar' } as const;
+
+/** Which formats a report is served in. */
+export function formatsOf(decl: ReportDeclaration): Format[] {
+  return (decl.exportable ?? decl.result !== 'custom') ? ['json', 'csv', 'xlsx'] : ['json'];
+}
+
 /** Runs declared reports: validate, scope, bind, query, shape. */
 export class ReportEngine {
   constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
 
-  /** Validates the query and runs the report; the result is the `data` of the response. */
-  async run(decl: ReportDeclaration, query: Query, who: Principal): Promise<unknown> {
-    const params = parseParams(query, decl.params, decl.required);
+  /**
+   * Validates the query (422), resolves the scope and the id filters (404) and binds
+   * the SQL: everything that can fail before a single byte of the response is sent.
+   */
+  async prepare(decl: ReportDeclaration, query: Query, who: Principal, formats: readonly Format[] = formatsOf(decl)): Promise<PreparedReport> {
+    const params = parseParams(query, decl.params, decl.required, { formats });
     const now = this.now();
     if (!decl.params.includes('date_from')) {
       // Realtime reports: the window is the last window_minutes ending now.
@@ -75,14 +99,6 @@ export class ReportEngine {
     const accounts = await resolveScope(this.store, who, params.accountId);
     await checkFilters(this.store, params, accounts);
     const ctx: ReportContext = { params, accounts, now };
-    const rows = await this.query(decl, ctx);
-    const columns = (row: Record<string, unknown>) => shapeRow(row, decl.columns);
-    if (decl.result === 'custom' && decl.shape) return decl.shape(rows, columns, ctx);
-    if (decl.result === 'object') return columns(rows[0] ?? {});
-    return rows.map(columns);
-  }
-
-  private async query(decl: ReportDeclaration, ctx: ReportContext) {
     const p = ctx.params;
     const bound: Params = {
       accounts: ctx.accounts,
@@ -95,6 +111,39 @@ export class ReportEngine {
       group_by: p.groupBy,
       ...(decl.sqlParams?.(ctx) ?? {}),
     };
-    return this.store.all(readSql(decl.sql), bound, { campaign_id: 'bigint', team_id: 'bigint', agent_ids: 'bigint[]', from: 'varchar', to: 'varchar' });
+    return { decl, ctx, sql: readSql(decl.sql), bound };
+  }
+
+  /** Validates the query and runs the report; the result is the `data` of the response. */
+  async run(decl: ReportDeclaration, query: Query, who: Principal): Promise<unknown> {
+    return this.json(await this.prepare(decl, query, who));
+  }
+
+  /** The `data` of the JSON response of a prepared report. */
+  async json(r: PreparedReport): Promise<unknown> {
+    const rows = await this.store.all(r.sql, r.bound, BOUND_TYPES);
+    const columns = (row: Record<string, unknown>) => shapeRow(row, r.decl.columns);
+    if (r.decl.result === 'custom' && r.decl.shape) return r.decl.shape(rows, columns, r.ctx);
+    if (r.decl.result === 'object') return columns(rows[0] ?? {});
+    return rows.map(columns);
+  }
+
+  /** The rows of a prepared report as a stream, for exports of any size. */
+  async stream(r: PreparedReport): Promise<ReportStream> {
+    const q = await this.store.openStream(r.sql, r.bound, BOUND_TYPES);
+    async function* objects(): AsyncGenerator<ResultRow[], void, undefined> {
+      for await (const rows of q.chunks) {
+        yield rows.map((values) => {
+          const row: ResultRow = {};
+          for (let i = 0; i < q.names.length; i++) {
+            const v = values[i];
+            row[q.names[i]] = typeof v === 'bigint' ? Number(v) : v;
+          }
+          return row;
+        });
+      }
+    }
+    const chunks = objects();
+    return { chunks, close: () => { q.close(); void chunks.return(); } };
   }
 }

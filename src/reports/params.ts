@@ -13,7 +13,11 @@ export class NotFoundError extends Error {}
 export type GroupBy = 'day' | 'week' | 'hour';
 
 /** The parameters a report can declare that it takes. */
-export type ParamName = 'campaign_id' | 'date_from' | 'date_to' | 'agent_ids' | 'team_id' | 'timezone' | 'group_by' | 'window_minutes' | 'account_id' | 'format';
+export type ParamName =
+  | 'campaign_id' | 'date_from' | 'date_to' | 'agent_ids' | 'team_id' | 'timezone' | 'group_by' | 'window_minutes' | 'account_id'
+  | 'format' | 'bom' | 'template' | 'direction' | 'status' | 'limit' | 'cursor';
+
+export type Format = 'json' | 'csv' | 'xlsx';
 
 export interface ReportParams {
   campaignId: number | null;
@@ -26,7 +30,25 @@ export interface ReportParams {
   /** The window [from, to) as instants; null for reports without dates. */
   from: DateTime | null;
   to: DateTime | null;
-  format: 'json';
+  format: Format;
+  /** CSV only: start with a UTF-8 byte order mark, for Excel. */
+  bom: boolean;
+  /** An export layout of the caller's account (templates/), or null for the generic one. */
+  template: string | null;
+  direction: string | null;
+  status: string | null;
+  /** JSON page size and keyset cursor, for paginated reports. */
+  limit: number;
+  cursor: string | null;
+}
+
+export interface ParseOptions {
+  /** Formats the endpoint serves; `json` only unless the report can be exported. */
+  formats?: readonly Format[];
+  /** Allowed values of the `direction` and `status` filters. */
+  domains?: { direction?: readonly string[]; status?: readonly string[] };
+  defaultLimit?: number;
+  maxLimit?: number;
 }
 
 export type Query = Record<string, string | string[] | undefined>;
@@ -54,6 +76,13 @@ function single(c: Collector, q: Query, field: string): string | undefined {
     return undefined;
   }
   return v;
+}
+
+function oneOf(c: Collector, field: string, raw: string | undefined, allowed: readonly string[] | undefined): string | null {
+  if (raw === undefined || raw === '' || !allowed) return null;
+  if (allowed.includes(raw)) return raw;
+  c.add(field, `The ${field} must be one of: ${allowed.join(', ')}.`);
+  return null;
 }
 
 function positiveInt(c: Collector, field: string, raw: string | undefined, label = field): number | null {
@@ -95,9 +124,12 @@ export function isValidZone(zone: string): boolean {
  * so the client sees all of them at once; a parameter the report does not take is an
  * error too, never a silently ignored filter.
  */
-export function parseParams(query: Query, accepted: readonly ParamName[], required: readonly ParamName[] = []): ReportParams {
+export function parseParams(query: Query, accepted: readonly ParamName[], required: readonly ParamName[] = [], opts: ParseOptions = {}): ReportParams {
   const c = new Collector();
   const takes = new Set<string>(accepted);
+  // Export options come with the export formats.
+  if (opts.formats?.includes('csv')) takes.add('bom');
+  if (opts.formats?.some((f) => f !== 'json')) takes.add('template');
   for (const key of Object.keys(query)) {
     const name = key === 'agent_ids[]' ? 'agent_ids' : key;
     if (!takes.has(name)) c.add(name, `The ${name} parameter is not accepted by this report.`);
@@ -146,10 +178,39 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
     else if (n !== null) windowMinutes = n;
   }
 
+  const formats = opts.formats ?? ['json'];
+  let format: Format = formats[0];
   const f = single(c, query, 'format');
-  if (f !== undefined && f !== '' && f !== 'json') {
-    c.add('format', f === 'csv' || f === 'xlsx' ? `The format ${f} is not available for this endpoint yet; use format=json.` : 'The format must be one of: json.');
+  if (f !== undefined && f !== '') {
+    if ((formats as readonly string[]).includes(f)) format = f as Format;
+    else c.add('format', `The format must be one of: ${formats.join(', ')}.`);
   }
+  let bom = false;
+  const b = single(c, query, 'bom');
+  if (b !== undefined && b !== '') {
+    if (b === '1' || b === '0') bom = b === '1';
+    else c.add('bom', 'The bom must be 0 or 1.');
+    if (bom && format !== 'csv') c.add('bom', 'The bom applies to format=csv only.');
+  }
+  let template: string | null = null;
+  const tpl = single(c, query, 'template');
+  if (tpl !== undefined && tpl !== '') {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(tpl)) c.add('template', 'The template must be a name of letters, digits, _ or - (at most 64).');
+    else if (format === 'json') c.add('template', 'The template applies to format=csv or format=xlsx only.');
+    else template = tpl;
+  }
+  const direction = oneOf(c, 'direction', single(c, query, 'direction'), opts.domains?.direction);
+  const status = oneOf(c, 'status', single(c, query, 'status'), opts.domains?.status);
+  const maxLimit = opts.maxLimit ?? 10_000;
+  let limit = opts.defaultLimit ?? 1_000;
+  const l = single(c, query, 'limit');
+  if (l !== undefined && l !== '') {
+    const n = positiveInt(c, 'limit', l);
+    if (n !== null && n > maxLimit) c.add('limit', `The limit may not be greater than ${maxLimit}.`);
+    else if (n !== null) limit = n;
+  }
+  const cur = single(c, query, 'cursor');
+  const cursor = cur === undefined || cur === '' ? null : cur;
 
   let from: DateTime | null = null;
   let to: DateTime | null = null;
@@ -175,5 +236,5 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
   }
 
   if (c.failed) throw new ValidationError(c.errors);
-  return { campaignId, agentIds, teamId, accountId, timezone, groupBy, windowMinutes, from, to, format: 'json' };
+  return { campaignId, agentIds, teamId, accountId, timezone, groupBy, windowMinutes, from, to, format, bom, template, direction, status, limit, cursor };
 }

@@ -134,6 +134,44 @@ export class Store {
     return plain(reader.getRowObjectsJS() as Record<string, unknown>[]);
   }
 
+  /**
+   * Opens a read query as a stream of chunks (DuckDB's vector size, 2,048 rows) on a
+   * connection of its own, so an export never holds a pooled reader. Ending the
+   * iteration early (`return()`, or a `break` out of `for await`: a client that went
+   * away) interrupts the query and closes the connection; memory stays at one chunk
+   * whatever the row count. Values are JS values: BIGINT as bigint, TIMESTAMP as Date.
+   *
+   *   const { names, chunks } = await store.openStream('SELECT * FROM calls');
+   *   for await (const rows of chunks) send(rows);
+   */
+  async openStream(text: string, params: Params = {}, types: ParamTypes = {}): Promise<QueryStream> {
+    const b = bindings(text, params, types);
+    const conn = await this.connect();
+    let result;
+    try {
+      result = await conn.stream(text, b.values, b.types);
+    } catch (err) {
+      conn.closeSync();
+      throw err;
+    }
+    const rows = result.yieldRowsJs();
+    let open = true;
+    const close = () => {
+      if (!open) return;
+      open = false;
+      conn.interrupt();
+      conn.closeSync();
+    };
+    async function* chunks(): AsyncGenerator<unknown[][], void, undefined> {
+      try {
+        for await (const chunk of rows) yield chunk as unknown[][];
+      } finally {
+        close();
+      }
+    }
+    return { names: result.columnNames(), chunks: chunks(), close };
+  }
+
   /** The connection that writes; only the sync and migrations use it. */
   get writeConnection(): DuckDBConnection {
     return this.writer;
@@ -162,3 +200,10 @@ export class Store {
 }
 
 export class StoreLockedError extends Error {}
+
+/** A query being read chunk by chunk; `close` releases it when iteration never started. */
+export interface QueryStream {
+  readonly names: string[];
+  readonly chunks: AsyncGenerator<unknown[][], void, undefined>;
+  close(): void;
+}

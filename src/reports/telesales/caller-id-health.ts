@@ -32,7 +32,7 @@ export function callerIdHealth(th: CallerIdThresholds = DEFAULT_CID_THRESHOLDS):
       { key: 'carrier', label: 'Carrier', type: { kind: 'string' } },
       { key: 'cli_type', label: 'Type', type: { kind: 'string' } },
       { key: 'pool_status', label: 'Pool status', type: { kind: 'string' } },
-      { key: 'cooldown_until', label: 'Cooldown until', type: { kind: 'string' } },
+      { key: 'cooldown_until', label: 'Cooldown until', type: { kind: 'string' }, cell: 'datetime' },
       { key: 'daily_cap', label: 'Daily cap', type: { kind: 'integer' } },
       { key: 'total_calls', label: 'Dials', type: { kind: 'integer' } },
       { key: 'answered_calls', label: 'Answered', type: { kind: 'integer' } },

@@ -5,7 +5,7 @@ export const timeSeries: ReportDeclaration = {
   family: 'telesales', name: 'time-series', title: 'Time series', sql: 'telesales/time-series.sql',
   params: [...TELESALES_PARAMS, 'group_by'], required: TELESALES_REQUIRED, result: 'rows',
   columns: [
-    { key: 'bucket', label: 'Bucket', type: { kind: 'string' } },
+    { key: 'bucket', label: 'Bucket', type: { kind: 'string' }, cell: (p) => (p.groupBy === 'day' ? 'date' : p.groupBy === 'hour' ? 'datetime' : 'text') },
     { key: 'dials', label: 'Dials', type: { kind: 'integer' } },
     { key: 'answers', label: 'Answers', type: { kind: 'integer' } },
     { key: 'talk_sec', label: 'Talk (s)', type: { kind: 'integer' } },

@@ -1,0 +1,111 @@
+import { once } from 'node:events';
+import { PassThrough, type Writable } from 'node:stream';
+import ExcelJS from 'exceljs';
+import { DateTime } from 'luxon';
+import type { ResultRow } from '../store/duckdb.ts';
+import { jsonValue, type ExportColumn } from './layout.ts';
+
+/** Excel's sheet limit: 1,048,576 rows, one of them the header. */
+export const EXCEL_MAX_DATA_ROWS = 1_048_575;
+
+export interface XlsxOptions {
+  /** The first sheet's name (the report's); later sheets are "name (2)", "name (3)", … */
+  sheetName: string;
+  /** Data rows per sheet before the export continues on a new sheet. */
+  maxRowsPerSheet?: number;
+}
+
+/**
+ * The Date whose UTC fields are the wall-clock time Excel should show: Excel dates have
+ * no zone. A text with an offset (or Z) is an instant, shown in the request's timezone;
+ * one without is already local.
+ */
+function excelDate(iso: string, zone: string): Date | null {
+  if (/(Z|[+-]\d{2}:?\d{2})$/.test(iso)) {
+    const local = DateTime.fromISO(iso, { setZone: true }).setZone(zone);
+    if (!local.isValid) return null;
+    return new Date(Date.UTC(local.year, local.month - 1, local.day, local.hour, local.minute, local.second, local.millisecond));
+  }
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?/.exec(iso);
+  if (!m) return null;
+  const [, y, mo, d, h, mi, s, ms] = m;
+  return new Date(Date.UTC(+y, +mo - 1, +d, +(h ?? 0), +(mi ?? 0), +(s ?? 0), +(ms ?? '0').padEnd(3, '0')));
+}
+
+function hmsSeconds(hms: string): number {
+  const [h, m, s] = hms.split(':').map(Number);
+  return h * 3600 + m * 60 + s;
+}
+
+/** A cell value of the kind the layout gives its column; the JSON value is the source. */
+export function xlsxCell(col: ExportColumn, row: ResultRow): ExcelJS.CellValue {
+  const v = jsonValue(col, row);
+  if (v === null || v === undefined) return null;
+  switch (col.kind) {
+    case 'integer':
+    case 'id':
+    case 'number':
+      return Number(v);
+    case 'percent':
+      return Number(v) / 100;
+    case 'duration':
+      return hmsSeconds(String(v)) / 86_400;
+    case 'date':
+    case 'datetime':
+      return excelDate(String(v), col.zone) ?? String(v);
+    case 'boolean':
+      return Boolean(v);
+    case 'text':
+      // A string cell is never a formula: Excel and LibreOffice show it as it is.
+      return String(v);
+  }
+}
+
+/**
+ * Streams rows into an XLSX workbook written to `out` with exceljs's streaming writer:
+ * a bold, frozen header with an autofilter, typed cells with number formats, and a new
+ * sheet whenever a sheet reaches Excel's row limit. exceljs does not pass backpressure
+ * on by itself, so rows are written a chunk at a time and the writer waits while `out`
+ * is full.
+ */
+export async function writeXlsx(out: Writable, columns: readonly ExportColumn[], chunks: AsyncIterable<ResultRow[]>, opts: XlsxOptions): Promise<void> {
+  const perSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
+  const zip = new PassThrough({ highWaterMark: 1 << 20 });
+  zip.pipe(out);
+  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: zip, useStyles: true, useSharedStrings: false });
+  let sheet: ExcelJS.Worksheet | null = null;
+  let sheets = 0;
+  let inSheet = 0;
+
+  const openSheet = () => {
+    sheets++;
+    const name = sheets === 1 ? opts.sheetName : `${opts.sheetName} (${sheets})`;
+    const ws = wb.addWorksheet(name.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
+    ws.columns = columns.map((c) => ({ key: c.key, width: c.width, style: c.numFmt ? { numFmt: c.numFmt } : {} }));
+    const header = ws.addRow(columns.map((c) => c.label));
+    header.font = { bold: true };
+    header.commit();
+    inSheet = 0;
+    return ws;
+  };
+  const closeSheet = async (ws: ExcelJS.Worksheet) => {
+    ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: inSheet + 1, column: columns.length } };
+    await (ws as unknown as { commit(): Promise<void> }).commit();
+  };
+
+  sheet = openSheet();
+  for await (const rows of chunks) {
+    if (out.destroyed) return;
+    for (const row of rows) {
+      if (inSheet === perSheet) {
+        await closeSheet(sheet);
+        sheet = openSheet();
+      }
+      sheet.addRow(columns.map((c) => xlsxCell(c, row))).commit();
+      inSheet++;
+    }
+    if (zip.writableNeedDrain) await Promise.race([once(zip, 'drain'), once(out, 'close')]);
+  }
+  await closeSheet(sheet);
+  await wb.commit();
+}

@@ -1,0 +1,54 @@
+import { PassThrough } from 'node:stream';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { writeCsv } from '../export/csv.ts';
+import { genericLayout } from '../export/layout.ts';
+import { writeXlsx } from '../export/xlsx.ts';
+import type { PreparedReport, ReportEngine } from '../reports/engine.ts';
+
+export const CONTENT_TYPES = {
+  csv: 'text/csv; charset=utf-8',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+} as const;
+
+/** `{report}_{from}_{to}.{ext}` with the window's first and last local days. */
+export function exportFilename(r: PreparedReport, ext: string): string {
+  const { from, to, timezone } = r.ctx.params;
+  const parts = [r.decl.name];
+  if (from && to) parts.push(from.setZone(timezone).toISODate()!, to.minus({ milliseconds: 1 }).setZone(timezone).toISODate()!);
+  return `${parts.join('_')}.${ext}`;
+}
+
+export interface ExportSettings {
+  /** Data rows per XLSX sheet; Excel's limit unless a test injects a smaller one. */
+  xlsxRowsPerSheet?: number;
+}
+
+/**
+ * Sends a prepared report as a CSV or XLSX download. Everything that can be refused
+ * (validation, scope, the query itself) has failed before this point with a JSON error;
+ * from here a failure can only abort the transfer, so the client sees a broken download,
+ * never a short file that looks complete.
+ */
+export async function sendExport(req: FastifyRequest, reply: FastifyReply, engine: ReportEngine, r: PreparedReport, settings: ExportSettings = {}): Promise<FastifyReply> {
+  const format = r.ctx.params.format === 'xlsx' ? 'xlsx' : 'csv';
+  const rows = await engine.stream(r);
+  const out = new PassThrough();
+  const columns = genericLayout(r.decl, r.ctx.params);
+  const writing = format === 'csv'
+    ? writeCsv(out, columns, rows.chunks, { bom: r.ctx.params.bom })
+    : writeXlsx(out, columns, rows.chunks, { sheetName: r.decl.name, maxRowsPerSheet: settings.xlsxRowsPerSheet });
+  writing.catch((err: unknown) => {
+    req.log.error({ err, reqId: req.id, report: r.decl.name }, 'export failed after the response started; aborting it');
+    rows.close();
+    out.destroy(err instanceof Error ? err : new Error(String(err)));
+  });
+  // A client that goes away destroys the stream; the writer sees it and stops the query.
+  out.on('close', () => {
+    if (!out.writableFinished) rows.close();
+  });
+  return reply
+    .header('content-type', CONTENT_TYPES[format])
+    .header('content-disposition', `attachment; filename="${exportFilename(r, format)}"`)
+    .header('cache-control', 'no-store')
+    .send(out);
+}
