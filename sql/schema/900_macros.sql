@@ -68,3 +68,11 @@ CREATE OR REPLACE MACRO window_slots(p_accounts, p_from, p_to, p_campaign, p_age
     AND (p_campaign IS NULL OR campaign_id = p_campaign)
     AND (p_agents IS NULL OR list_contains(p_agents, agent_id))
     AND (p_team IS NULL OR agent_id IN (SELECT id FROM agents WHERE team_id = p_team));
+
+-- A stored UTC time as ISO 8601 in a timezone, with its offset: 2026-11-01T01:30:00.000-04:00.
+CREATE OR REPLACE MACRO iso_local(p_ts, p_tz) AS
+  CASE WHEN p_ts IS NOT NULL THEN
+    strftime(timezone(p_tz, p_ts AT TIME ZONE 'UTC'), '%Y-%m-%dT%H:%M:%S.%g')
+    || CASE WHEN epoch(timezone(p_tz, p_ts AT TIME ZONE 'UTC')) < epoch(p_ts) THEN '-' ELSE '+' END
+    || strftime(TIMESTAMP '2000-01-01' + to_seconds(abs(epoch(timezone(p_tz, p_ts AT TIME ZONE 'UTC')) - epoch(p_ts))::BIGINT), '%H:%M')
+  END;

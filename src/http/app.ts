@@ -9,6 +9,8 @@ import { principalOf } from '../auth/users.ts';
 import { authRoutes } from './routes/auth.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { controlRoutes } from './routes/control.ts';
+import { callRoutes } from './routes/calls.ts';
+import { callDetail } from '../reports/calls/call-detail.ts';
 import type { ExportSettings } from './export-response.ts';
 
 declare module 'fastify' {
@@ -76,6 +78,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   await app.register(authRoutes, { meta: opts.meta, tokens });
   await app.register(reportRoutes, { engine, reports: opts.reports, exports: opts.exports });
+  await app.register(callRoutes, { engine, decl: callDetail, exports: opts.exports });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

@@ -8,7 +8,7 @@ import type { ParamName, ReportParams } from './params.ts';
  * `from` names the SQL column when it differs from the output key.
  */
 export type ColumnType =
-  | { kind: 'integer'; from?: string }
+  | { kind: 'integer'; from?: string; nullable?: boolean }
   | { kind: 'integer_string'; from?: string }
   | { kind: 'string'; from?: string }
   | { kind: 'boolean'; from?: string }
@@ -53,6 +53,14 @@ export interface ReportDeclaration {
   result: 'rows' | 'object' | 'custom';
   /** Whether CSV and XLSX are offered (rows and object reports; never custom ones). */
   exportable?: boolean;
+  /**
+   * Keyset pagination: JSON answers pages of `limit` rows with a `next_cursor`; exports
+   * read every page of `streamPage` rows. The SQL orders by `order` (result columns not
+   * in `columns`) and takes `$after_*` and `$limit`.
+   */
+  keyset?: { order: readonly [string, string]; defaultLimit: number; maxLimit: number; streamPage: number };
+  /** Allowed values of enum filters (`direction`, `status`). */
+  domains?: { direction?: readonly string[]; status?: readonly string[] };
   columns: readonly ColumnDecl[];
   /** Extra named SQL parameters computed from the request (thresholds, derived windows). */
   sqlParams?: (ctx: ReportContext) => Record<string, string | number | boolean | null>;
@@ -70,8 +78,10 @@ export function cellValue(row: ResultRow, col: ColumnDecl): unknown {
   switch (t.kind) {
     case 'ratio':
       return t.as === 'string' ? ratioString(num(row, t.num), num(row, t.den), t.scale, t.digits) : ratioNumber(num(row, t.num), num(row, t.den), t.scale, t.digits);
-    case 'integer':
-      return num(row, t.from ?? col.key);
+    case 'integer': {
+      const v = row[t.from ?? col.key];
+      return t.nullable && (v === null || v === undefined) ? null : num(row, t.from ?? col.key);
+    }
     case 'integer_string':
       return String(num(row, t.from ?? col.key));
     case 'duration':
@@ -98,7 +108,7 @@ export function shapeRow(row: ResultRow, columns: readonly ColumnDecl[]): Record
 /** The JSON schema type of a column, for OpenAPI and response serialisation. */
 export function jsonSchemaOf(col: ColumnDecl): { type: string | string[] } {
   switch (col.type.kind) {
-    case 'integer': return { type: 'integer' };
+    case 'integer': return { type: col.type.nullable ? ['integer', 'null'] : 'integer' };
     case 'ratio': return { type: col.type.as === 'string' ? 'string' : 'number' };
     case 'decimal_number': return { type: ['number', 'null'] };
     case 'boolean': return { type: 'boolean' };

@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import { readSql } from '../store/sql-files.ts';
-import type { Params, ResultRow, Store } from '../store/duckdb.ts';
+import type { Params, QueryStream, ResultRow, Store } from '../store/duckdb.ts';
 import { shapeRow, utcSql, type ReportContext, type ReportDeclaration } from './declaration.ts';
-import { NotFoundError, parseParams, type Format, type Query, type ReportParams } from './params.ts';
+import { NotFoundError, ValidationError, parseParams, type Format, type Query, type ReportParams } from './params.ts';
 
 export type Role = 'admin' | 'partner' | 'account';
 
@@ -73,7 +73,10 @@ export interface ReportStream {
   close(): void;
 }
 
-const BOUND_TYPES = { campaign_id: 'bigint', team_id: 'bigint', agent_ids: 'bigint[]', from: 'varchar', to: 'varchar' } as const;
+const BOUND_TYPES = {
+  campaign_id: 'bigint', team_id: 'bigint', agent_ids: 'bigint[]', from: 'varchar', to: 'varchar',
+  direction: 'varchar', status: 'varchar', after_started: 'varchar', after_id: 'bigint', limit: 'bigint',
+} as const;
 
 /** Which formats a report is served in. */
 export function formatsOf(decl: ReportDeclaration): Format[] {
@@ -89,7 +92,10 @@ export class ReportEngine {
    * the SQL: everything that can fail before a single byte of the response is sent.
    */
   async prepare(decl: ReportDeclaration, query: Query, who: Principal, formats: readonly Format[] = formatsOf(decl)): Promise<PreparedReport> {
-    const params = parseParams(query, decl.params, decl.required, { formats });
+    const params = parseParams(query, decl.params, decl.required, {
+      formats, domains: decl.domains, defaultLimit: decl.keyset?.defaultLimit, maxLimit: decl.keyset?.maxLimit,
+    });
+    const after = decl.keyset ? decodeCursor(params.cursor) : null;
     const now = this.now();
     if (!decl.params.includes('date_from')) {
       // Realtime reports: the window is the last window_minutes ending now.
@@ -109,6 +115,7 @@ export class ReportEngine {
       team_id: p.teamId,
       tz: p.timezone,
       group_by: p.groupBy,
+      ...(decl.keyset ? { direction: p.direction, status: p.status, after_started: after?.[0] ?? null, after_id: after?.[1] ?? null, limit: p.limit } : {}),
       ...(decl.sqlParams?.(ctx) ?? {}),
     };
     return { decl, ctx, sql: readSql(decl.sql), bound };
@@ -128,8 +135,23 @@ export class ReportEngine {
     return rows.map(columns);
   }
 
+  /** One page of a keyset-paginated report: `{data, next_cursor}`. */
+  async page(r: PreparedReport): Promise<{ data: unknown[]; next_cursor: string | null }> {
+    const ks = r.decl.keyset!;
+    const limit = r.ctx.params.limit;
+    const rows = await this.store.all(r.sql, { ...r.bound, limit: limit + 1 }, BOUND_TYPES);
+    const more = rows.length > limit;
+    const page = more ? rows.slice(0, limit) : rows;
+    const last = page[page.length - 1];
+    return {
+      data: page.map((row) => shapeRow(row, r.decl.columns)),
+      next_cursor: more && last ? encodeCursor([String(last[ks.order[0]]), Number(last[ks.order[1]])]) : null,
+    };
+  }
+
   /** The rows of a prepared report as a stream, for exports of any size. */
   async stream(r: PreparedReport): Promise<ReportStream> {
+    if (r.decl.keyset) return this.pagedStream(r);
     const q = await this.store.openStream(r.sql, r.bound, BOUND_TYPES);
     async function* objects(): AsyncGenerator<ResultRow[], void, undefined> {
       for await (const rows of q.chunks) {
@@ -146,4 +168,61 @@ export class ReportEngine {
     const chunks = objects();
     return { chunks, close: () => { q.close(); void chunks.return(); } };
   }
+
+  /**
+   * Every row of a keyset report, read page after page: a page is a bounded top-N in
+   * DuckDB, so memory stays at one page whatever the window holds, where one ORDER BY
+   * over millions of rows would materialise them all before the first byte went out.
+   */
+  private async pagedStream(r: PreparedReport): Promise<ReportStream> {
+    const ks = r.decl.keyset!;
+    const store = this.store;
+    let current: QueryStream | null = null;
+    let closed = false;
+    async function* pages(): AsyncGenerator<ResultRow[], void, undefined> {
+      let after: [string, number] | null = null;
+      for (;;) {
+        const bound: Params = { ...r.bound, limit: ks.streamPage, after_started: after?.[0] ?? null, after_id: after?.[1] ?? null };
+        current = await store.openStream(r.sql, bound, BOUND_TYPES);
+        const names = current.names;
+        const key = [names.indexOf(ks.order[0]), names.indexOf(ks.order[1])];
+        let n = 0;
+        let last: unknown[] | null = null;
+        for await (const rows of current.chunks) {
+          n += rows.length;
+          last = rows[rows.length - 1] ?? last;
+          yield rows.map((values) => {
+            const row: ResultRow = {};
+            for (let i = 0; i < names.length; i++) {
+              const v = values[i];
+              row[names[i]] = typeof v === 'bigint' ? Number(v) : v;
+            }
+            return row;
+          });
+        }
+        if (closed || n < ks.streamPage || !last) return;
+        after = [String(last[key[0]]), Number(last[key[1]])];
+      }
+    }
+    const chunks = pages();
+    return { chunks, close: () => { closed = true; current?.close(); void chunks.return(); } };
+  }
+}
+
+/** An opaque keyset cursor: the last row's sort key, base64url JSON. */
+export function encodeCursor(key: [string, number]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string | null): [string, number] | null {
+  if (cursor === null) return null;
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(key) && key.length === 2 && typeof key[0] === 'string' && !Number.isNaN(Date.parse(key[0])) && Number.isSafeInteger(key[1])) {
+      return [key[0], key[1]];
+    }
+  } catch {
+    // fall through to the validation error
+  }
+  throw new ValidationError({ cursor: ['The cursor is not one this endpoint returned.'] });
 }

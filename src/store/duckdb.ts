@@ -18,7 +18,8 @@ const TYPE_OF: Record<string, DuckDBType> = { bigint: BIGINT, varchar: VARCHAR, 
 /** The named parameters (`$name`) a SQL text uses; DuckDB refuses bindings it does not use. */
 export function sqlParamNames(text: string): Set<string> {
   const names = new Set<string>();
-  const withoutStrings = text.replace(/'(?:[^']|'')*'/g, "''").replace(/--[^\n]*/g, '');
+  // One left-to-right pass, so an apostrophe in a comment never opens a string.
+  const withoutStrings = text.replace(/'(?:[^']|'')*'|--[^\n]*/g, ' ');
   for (const m of withoutStrings.matchAll(/\$([a-z_][a-z0-9_]*)/gi)) names.add(m[1]);
   return names;
 }
@@ -66,6 +67,7 @@ function plain(rows: Record<string, unknown>[]): ResultRow[] {
  */
 export class Store {
   private readonly readers: DuckDBConnection[] = [];
+  private streams = 0;
   private next = 0;
 
   private constructor(readonly file: string, private readonly instance: DuckDBInstance, private readonly writer: DuckDBConnection) {}
@@ -156,9 +158,11 @@ export class Store {
     }
     const rows = result.yieldRowsJs();
     let open = true;
+    this.streams++;
     const close = () => {
       if (!open) return;
       open = false;
+      this.streams--;
       conn.interrupt();
       conn.closeSync();
     };
@@ -170,6 +174,11 @@ export class Store {
       }
     }
     return { names: result.columnNames(), chunks: chunks(), close };
+  }
+
+  /** Query streams open right now (exports in flight). */
+  get openStreams(): number {
+    return this.streams;
   }
 
   /** The connection that writes; only the sync and migrations use it. */

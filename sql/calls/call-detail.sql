@@ -1,0 +1,31 @@
+-- One row per call in scope and window, ordered by started_at, id; a page starts after
+-- the keyset ($after_started, $after_id) and holds at most $limit rows. Times are ISO
+-- 8601 in the request's timezone; money and credits are exact decimal strings.
+SELECT
+  c.id,
+  iso_local(c.started_at, $tz)  AS started_at,
+  iso_local(c.answered_at, $tz) AS answered_at,
+  iso_local(c.ended_at, $tz)    AS ended_at,
+  c.direction, c.product, c.status, c.account_id, c.campaign_id,
+  cp.name AS campaign_name,
+  c.agent_id,
+  a.name AS agent_name,
+  c.lead_id,
+  l.source AS lead_source,
+  ci.cid AS caller_id,
+  c.from_number, c.to_number, c.talk_sec, c.wrap_sec, c.disposition_code,
+  d.label AS disposition_label,
+  c.credits::VARCHAR AS credits,
+  c.cost::VARCHAR AS cost,
+  strftime(c.started_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS _key_started
+FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id) c
+LEFT JOIN campaigns cp ON cp.id = c.campaign_id
+LEFT JOIN agents a ON a.id = c.agent_id
+LEFT JOIN leads l ON l.id = c.lead_id
+LEFT JOIN caller_ids ci ON ci.id = c.caller_id_id
+LEFT JOIN dispositions d ON d.account_id = c.account_id AND d.code = c.disposition_code
+WHERE ($direction IS NULL OR c.direction = $direction)
+  AND ($status IS NULL OR c.status = $status)
+  AND ($after_started IS NULL OR (c.started_at, c.id) > ($after_started::TIMESTAMP, $after_id))
+ORDER BY c.started_at, c.id
+LIMIT $limit

@@ -1,0 +1,144 @@
+import http from 'node:http';
+import ExcelJS from 'exceljs';
+import { parseString } from 'fast-csv';
+import { DateTime } from 'luxon';
+import t from 'tap';
+import { makeApp, sourceRows } from '../helpers/fixture.ts';
+
+const ctx = await makeApp('calls', 6000);
+t.teardown(ctx.close);
+
+const KATHMANDU = 'Asia/Kathmandu';
+const NY = 'America/New_York';
+
+/** The call detail records computed in TypeScript from the source rows (METRICS.md). */
+function expectedCalls(accounts: number[], fromLocal: string, toLocalInclusive: string, zone: string, filter: { status?: string } = {}) {
+  const by = (table: string) => new Map(sourceRows(ctx.sourceFile, table).map((r) => [r.id, r]));
+  const campaigns = by('campaigns');
+  const agents = by('agents');
+  const leads = by('leads');
+  const cids = by('caller_ids');
+  const dispositions = sourceRows(ctx.sourceFile, 'dispositions');
+  const from = DateTime.fromISO(fromLocal, { zone }).toMillis();
+  const to = DateTime.fromISO(toLocalInclusive, { zone }).plus({ days: 1 }).toMillis();
+  const iso = (v: string | null) => {
+    if (v === null) return null;
+    const d = DateTime.fromMillis(Date.parse(v), { zone });
+    return d.toFormat("yyyy-MM-dd'T'HH:mm:ss.SSS") + d.toFormat('ZZ');
+  };
+  const fixed = (v: unknown) => Number(v).toFixed(4);
+  return sourceRows(ctx.sourceFile, 'calls')
+    .filter((c) => accounts.includes(c.account_id) && Date.parse(c.started_at) >= from && Date.parse(c.started_at) < to)
+    .filter((c) => !filter.status || c.status === filter.status)
+    .sort((a, b) => Date.parse(a.started_at) - Date.parse(b.started_at) || a.id - b.id)
+    .map((c) => ({
+      id: c.id, started_at: iso(c.started_at), answered_at: iso(c.answered_at), ended_at: iso(c.ended_at),
+      direction: c.direction, product: c.product, status: c.status, account_id: c.account_id, campaign_id: c.campaign_id,
+      campaign_name: campaigns.get(c.campaign_id)?.name ?? null, agent_id: c.agent_id, agent_name: agents.get(c.agent_id)?.name ?? null,
+      lead_id: c.lead_id, lead_source: leads.get(c.lead_id)?.source ?? null, caller_id: cids.get(c.caller_id_id)?.cid ?? null,
+      from_number: c.from_number, to_number: c.to_number, talk_sec: c.talk_sec, wrap_sec: c.wrap_sec,
+      disposition_code: c.disposition_code,
+      disposition_label: dispositions.find((d) => d.account_id === c.account_id && d.code === c.disposition_code)?.label ?? null,
+      credits: fixed(c.credits), cost: fixed(c.cost),
+    }));
+}
+
+async function get(url: string, email = 'admin@test') {
+  return ctx.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${await ctx.token(email)}` } });
+}
+
+t.test('JSON pages follow the keyset cursor through every call of the window, exactly', async (t) => {
+  const expected = expectedCalls([1], '2026-11-20', '2026-12-31', KATHMANDU);
+  t.ok(expected.length > 250, 'several pages');
+  const got: unknown[] = [];
+  let cursor: string | null = null;
+  let pages = 0;
+  do {
+    const res = await get(`/api/calls?date_from=2026-11-20&date_to=2026-12-31&timezone=${KATHMANDU}&account_id=1&limit=100${cursor ? `&cursor=${cursor}` : ''}`);
+    t.equal(res.statusCode, 200);
+    const body = res.json();
+    t.ok(body.data.length <= 100);
+    got.push(...body.data);
+    cursor = body.next_cursor;
+    pages++;
+  } while (cursor && pages < 100);
+  t.equal(pages, Math.ceil(expected.length / 100));
+  t.same(got, expected);
+});
+
+t.test('filters, scope and validation', async (t) => {
+  const busy = await get(`/api/calls?date_from=2026-12-01&date_to=2026-12-31&timezone=${NY}&account_id=1&status=busy&limit=10000`);
+  t.same(busy.json().data, expectedCalls([1], '2026-12-01', '2026-12-31', NY, { status: 'busy' }));
+  const own = await get(`/api/calls?date_from=2026-12-01&date_to=2026-12-02&limit=10000`, 'acct1@test');
+  t.ok(own.json().data.every((c: { account_id: number }) => c.account_id === 1), 'an account user sees its own calls only');
+  t.equal((await get(`/api/calls?date_from=2026-12-01&date_to=2026-12-02&account_id=2`, 'acct1@test')).statusCode, 404);
+  for (const [q, field] of [
+    ['date_from=2026-01-01&date_to=2026-06-01', 'date_to'], ['date_from=2026-12-01&date_to=2026-12-02&status=lost', 'status'],
+    ['date_from=2026-12-01&date_to=2026-12-02&direction=up', 'direction'], ['date_from=2026-12-01&date_to=2026-12-02&limit=10001', 'limit'],
+    ['date_from=2026-12-01&date_to=2026-12-02&limit=0', 'limit'], ['date_from=2026-12-01&date_to=2026-12-02&cursor=nonsense', 'cursor'],
+    ['date_to=2026-12-02', 'date_from'], ['date_from=2026-12-01&date_to=2026-12-02&format=pdf', 'format'],
+  ]) {
+    const res = await get(`/api/calls?${q}`);
+    t.equal(res.statusCode, 422, q);
+    t.ok(res.json().errors[field], `${q} names ${field}`);
+  }
+});
+
+t.test('CSV and XLSX carry every call of the window, cell by cell as the JSON', async (t) => {
+  const q = `date_from=2026-11-01&date_to=2027-01-10&timezone=${NY}&account_id=1`;
+  const expected = expectedCalls([1], '2026-11-01', '2027-01-10', NY);
+  const csv = await get(`/api/calls?${q}&format=csv`);
+  t.equal(csv.statusCode, 200);
+  t.equal(csv.headers['content-disposition'], 'attachment; filename="calls_2026-11-01_2027-01-10.csv"');
+  const table: string[][] = await new Promise((resolve, reject) => {
+    const rows: string[][] = [];
+    parseString(csv.body, { headers: false }).on('data', (r: string[]) => rows.push(r)).on('error', reject).on('end', () => resolve(rows));
+  });
+  t.equal(table.length, expected.length + 1);
+  const keys = Object.keys(expected[0]);
+  let bad = 0;
+  expected.forEach((row, i) => {
+    const want = keys.map((k) => (row[k as keyof typeof row] === null ? '' : String(row[k as keyof typeof row])));
+    if (JSON.stringify(table[i + 1]) !== JSON.stringify(want) && bad++ < 3) t.same(table[i + 1], want, `csv row ${i + 1}`);
+  });
+  t.equal(bad, 0, 'every CSV row matches');
+
+  const xlsx = await get(`/api/calls?${q}&format=xlsx`);
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load(xlsx.rawPayload as unknown as ExcelJS.Buffer);
+  const ws = wb.worksheets[0];
+  t.equal(ws.rowCount, expected.length + 1);
+  const col = (key: string) => keys.indexOf(key) + 1;
+  expected.slice(0, 300).forEach((row, i) => {
+    const r = ws.getRow(i + 2);
+    const started = DateTime.fromISO(row.started_at!, { setZone: true });
+    t.same(r.getCell(col('started_at')).value, new Date(Date.UTC(started.year, started.month - 1, started.day, started.hour, started.minute, started.second, started.millisecond)), 'a local date-time');
+    t.equal(r.getCell(col('to_number')).value, row.to_number, 'phone numbers are text');
+    t.equal(r.getCell(col('cost')).value, Number(row.cost));
+    t.equal(r.getCell(col('id')).value, row.id);
+  });
+});
+
+t.test('a client that disconnects mid-export stops the query and frees its connection', async (t) => {
+  await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = ctx.app.server.address() as { port: number };
+  const token = await ctx.token('admin@test');
+  const before = ctx.store.openStreams;
+  let timer: NodeJS.Timeout | undefined;
+  const received = await new Promise<number>((resolve, reject) => {
+    timer = setTimeout(() => reject(new Error('no data')), 20_000);
+    const req = http.get({ port, path: `/api/calls?date_from=2026-10-15&date_to=2027-01-10&format=csv`, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let n = 0;
+      res.once('data', (chunk: Buffer) => {
+        n += chunk.length;
+        // Stop reading, then go away, as a closed browser tab does.
+        res.pause();
+        setTimeout(() => { req.destroy(); resolve(n); }, 50);
+      });
+    });
+    req.on('error', () => undefined);
+  }).finally(() => clearTimeout(timer));
+  t.ok(received > 0, 'the download had started');
+  for (let i = 0; i < 100 && ctx.store.openStreams > before; i++) await new Promise((r) => setTimeout(r, 50));
+  t.equal(ctx.store.openStreams, before, 'the export connection is closed');
+});
