@@ -5,7 +5,7 @@
 -- the agent's current team, as the telesales UI groups agents.
 CREATE OR REPLACE MACRO window_calls(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
   SELECT * FROM calls
-  WHERE account_id IN (SELECT unnest(p_accounts))
+  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
     AND started_at >= p_from AND started_at < p_to
     AND (p_campaign IS NULL OR campaign_id = p_campaign)
     AND (p_agents IS NULL OR list_contains(p_agents, agent_id))
@@ -20,7 +20,7 @@ CREATE OR REPLACE MACRO slot_local(p_slot, p_tz) AS timezone(p_tz, to_timestamp(
 -- campaign) created in [from, to), from the lead_activity roll-up.
 CREATE OR REPLACE MACRO window_leads(p_accounts, p_from, p_to, p_campaign) AS TABLE
   SELECT lead_id AS id, * FROM lead_activity
-  WHERE account_id IN (SELECT unnest(p_accounts))
+  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
     AND created_at >= p_from AND created_at < p_to
     AND deleted_at IS NULL
     AND (p_campaign IS NULL OR campaign_id = p_campaign);
@@ -63,7 +63,7 @@ CREATE OR REPLACE MACRO lead_stages(p_accounts, p_from, p_to, p_campaign, p_agen
 -- boundaries in every zone, so [from, to) is exactly a range of whole slots.
 CREATE OR REPLACE MACRO window_slots(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
   SELECT * FROM call_slots
-  WHERE account_id IN (SELECT unnest(p_accounts))
+  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
     AND slot15 >= floor(epoch(p_from) / 900) AND slot15 < ceil(epoch(p_to) / 900)
     AND (p_campaign IS NULL OR campaign_id = p_campaign)
     AND (p_agents IS NULL OR list_contains(p_agents, agent_id))

@@ -31,7 +31,10 @@ export function touchLeads(ids: string): string {
   return `CREATE OR REPLACE TEMP TABLE touched_leads AS SELECT DISTINCT id FROM (${ids}) WHERE id IS NOT NULL`;
 }
 
-function leadActivity(where: string): string {
+/** `touched` limits both sides before the join: DuckDB does not push it into calls itself. */
+function leadActivity(touched: string | null): string {
+  const where = touched ? `WHERE l.id IN (${touched})` : '';
+  const calls = touched ? `(SELECT * FROM calls WHERE lead_id IN (${touched}))` : 'calls';
   return `SELECT l.id, l.account_id, l.campaign_id, l.source, l.created_at, l.deleted_at,
       coalesce(bool_or(c.id IS NOT NULL
         AND (c.account_id <> l.account_id OR c.campaign_id IS DISTINCT FROM l.campaign_id OR c.started_at < l.created_at)), false),
@@ -40,7 +43,7 @@ function leadActivity(where: string): string {
       min(c.started_at) FILTER (WHERE c.is_dial AND c.talk_sec > 30),
       min(c.started_at) FILTER (WHERE c.disposition_code IS NOT NULL),
       min(c.started_at) FILTER (WHERE c.is_conversion)
-    FROM leads l LEFT JOIN calls c ON c.lead_id = l.id
+    FROM leads l LEFT JOIN ${calls} c ON c.lead_id = l.id
     ${where}
     GROUP BY l.id, l.account_id, l.campaign_id, l.source, l.created_at, l.deleted_at`;
 }
@@ -49,7 +52,7 @@ function leadActivity(where: string): string {
 export function refreshLeadActivity(): string[] {
   return [
     `DELETE FROM lead_activity WHERE lead_id IN (SELECT id FROM touched_leads)`,
-    `INSERT INTO lead_activity ${leadActivity('WHERE l.id IN (SELECT id FROM touched_leads)')}`,
+    `INSERT INTO lead_activity ${leadActivity('SELECT id FROM touched_leads')}`,
   ];
 }
 
@@ -66,9 +69,10 @@ export function refreshCallSlots(): string[] {
 export function rebuildRollups(): string[] {
   return [
     `DELETE FROM call_slots`,
-    `INSERT INTO call_slots ${aggregate('')}`,
+    // Ordered by account and time, so a report's window skips the other row groups.
+    `INSERT INTO call_slots SELECT * FROM (${aggregate('')}) ORDER BY account_id, slot15`,
     `DELETE FROM lead_activity`,
-    `INSERT INTO lead_activity ${leadActivity('')}`,
+    `INSERT INTO lead_activity SELECT * FROM (${leadActivity(null)}) ORDER BY account_id, created_at`,
     `INSERT OR REPLACE INTO store_meta (key, value) VALUES ('rollups_version', '${ROLLUPS_VERSION}')`,
   ];
 }

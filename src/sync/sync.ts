@@ -109,6 +109,11 @@ async function syncTable(
     if (table.cursor === 'id') mark = { ms: null, id: Number(last.id) };
     else for (const r of fresh) mark = later(mark, r.updatedAt, r.id);
     const batchMark = { ...mark };
+    if (fresh.length === 0) {
+      // Only re-reads of the watermark's second: nothing to load, the watermark stays.
+      pending = batchRead < limit ? null : read({ updatedAt: last.updatedAt, id: last.id });
+      continue;
+    }
     await fillStage(conn, table, fresh);
     const committing = commitBatch(conn, table, statements, batchMark, idRange(fresh));
     // Read ahead while DuckDB works; the source read is JS-bound, the commit is not.
