@@ -2,6 +2,7 @@
  * Sync throughput and report latency on a generated source. Prints figures; asserts nothing.
  *   npm run bench                      10,000,000 calls (generated once into bench-data/)
  *   BENCH_CALLS=1000000 npm run bench  a smaller run
+ *   BENCH_EXPORTS=0 npm run bench      without the export figures (bench/export.ts)
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +15,7 @@ import { reportRegistry } from '../src/reports/registry.ts';
 import { connectSource } from '../src/source/connect.ts';
 import { Store } from '../src/store/duckdb.ts';
 import { syncOnce } from '../src/sync/sync.ts';
+import { exportBench, exportWindows } from './export.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 40);
@@ -155,5 +157,7 @@ for (const decl of reportRegistry()) {
 }
 console.log(`\npeak RSS of the bench process: ${peak} MB`);
 clearInterval(sampler);
+const windows = await exportWindows(store, [1_000_000, 2_000_000]);
 await app.close();
 await store.close();
+if (process.env.BENCH_EXPORTS !== '0') await exportBench(storeFile, windows);

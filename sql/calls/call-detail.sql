@@ -1,6 +1,16 @@
 -- One row per call in scope and window, ordered by started_at, id; a page starts after
 -- the keyset ($after_started, $after_id) and holds at most $limit rows. Times are ISO
--- 8601 in the request's timezone; money and credits are exact decimal strings.
+-- 8601 in the request's timezone; money and credits are exact decimal strings. The
+-- page is cut first and only its rows meet the dimension tables: joining first would
+-- build a hash of every lead for every page.
+WITH page AS (
+  SELECT * FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id) c
+  WHERE ($direction IS NULL OR c.direction = $direction)
+    AND ($status IS NULL OR c.status = $status)
+    AND ($after_started IS NULL OR (c.started_at, c.id) > ($after_started::TIMESTAMP, $after_id))
+  ORDER BY c.started_at, c.id
+  LIMIT $limit
+)
 SELECT
   c.id,
   iso_local(c.started_at, $tz)  AS started_at,
@@ -18,14 +28,10 @@ SELECT
   c.credits::VARCHAR AS credits,
   c.cost::VARCHAR AS cost,
   strftime(c.started_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS _key_started
-FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id) c
+FROM page c
 LEFT JOIN campaigns cp ON cp.id = c.campaign_id
 LEFT JOIN agents a ON a.id = c.agent_id
-LEFT JOIN leads l ON l.id = c.lead_id
+LEFT JOIN (SELECT id, source FROM leads WHERE id IN (SELECT lead_id FROM page)) l ON l.id = c.lead_id
 LEFT JOIN caller_ids ci ON ci.id = c.caller_id_id
 LEFT JOIN dispositions d ON d.account_id = c.account_id AND d.code = c.disposition_code
-WHERE ($direction IS NULL OR c.direction = $direction)
-  AND ($status IS NULL OR c.status = $status)
-  AND ($after_started IS NULL OR (c.started_at, c.id) > ($after_started::TIMESTAMP, $after_id))
 ORDER BY c.started_at, c.id
-LIMIT $limit

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { drained } from './drain.ts';
 import type { Writable } from 'node:stream';
 import { format } from 'fast-csv';
 import type { ResultRow } from '../store/duckdb.ts';
@@ -29,7 +30,7 @@ export async function writeCsv(out: Writable, columns: readonly ExportColumn[], 
   for await (const rows of chunks) {
     if (out.destroyed) return;
     for (const row of rows) {
-      if (!csv.write(columns.map((c) => csvCell(c, row)))) await Promise.race([once(csv, 'drain'), once(out, 'close')]);
+      if (!csv.write(columns.map((c) => csvCell(c, row)))) await drained(csv, out);
       if (out.destroyed) return;
     }
   }

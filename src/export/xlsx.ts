@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { drained } from './drain.ts';
 import { PassThrough, type Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
@@ -104,7 +104,7 @@ export async function writeXlsx(out: Writable, columns: readonly ExportColumn[],
       sheet.addRow(columns.map((c) => xlsxCell(c, row))).commit();
       inSheet++;
     }
-    if (zip.writableNeedDrain) await Promise.race([once(zip, 'drain'), once(out, 'close')]);
+    if (zip.writableNeedDrain) await drained(zip, out);
   }
   await closeSheet(sheet);
   await wb.commit();

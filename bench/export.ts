@@ -1,0 +1,91 @@
+/**
+ * Export figures for the call detail records over HTTP: rows/s and the server's peak
+ * RSS for CSV and XLSX, next to DuckDB's own COPY (the ceiling) and a naive pipeline,
+ * all measured in the same run. The server and each baseline run in a child process
+ * of their own so each peak RSS is that pipeline's alone.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import readline from 'node:readline';
+import type { Store } from '../src/store/duckdb.ts';
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+const CHILD = ['--import', 'tsx', 'bench/export-child.ts'];
+
+/** Windows of whole UTC days holding about `target` calls (all accounts), from the first day on. */
+export async function exportWindows(store: Store, targets: number[]): Promise<{ target: number; query: string; rows: number }[]> {
+  const days = await store.all(`SELECT strftime(started_at, '%Y-%m-%d') AS d, count(*)::INTEGER AS n FROM calls GROUP BY 1 ORDER BY 1`);
+  // Skip the first days, which start part-way through.
+  const usable = days.slice(2);
+  return targets.map((target) => {
+    let rows = 0;
+    let i = 0;
+    while (i < usable.length && rows < target && i < 90) rows += Number(usable[i++].n);
+    const from = String(usable[0].d);
+    const to = String(usable[i - 1].d);
+    return { target, query: `date_from=${from}&date_to=${to}`, rows };
+  });
+}
+
+function child(args: string[]) {
+  return spawn(process.execPath, [...CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+async function firstLine(p: ReturnType<typeof child>): Promise<Record<string, number>> {
+  const rl = readline.createInterface({ input: p.stdout! });
+  for await (const line of rl) {
+    try {
+      return JSON.parse(line) as Record<string, number>;
+    } catch {
+      // not ours
+    }
+  }
+  throw new Error('the child printed nothing');
+}
+
+const peakMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux), so each export's peak is its own.
+const resetPeak = (pid: number) => fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+
+export async function exportBench(storeFile: string, windows: { target: number; query: string; rows: number }[]): Promise<void> {
+  console.log(`\ncall detail export over HTTP (all accounts, whole UTC days):`);
+  console.log(`${'rows'.padStart(10)} ${'format'.padEnd(6)} ${'rows/s'.padStart(10)} ${'peak RSS'.padStart(9)}   ${'ceiling (COPY)'.padStart(15)} ${'naive rows/s'.padStart(13)} ${'naive RSS'.padStart(10)}   vs ceiling   vs naive`);
+  for (const w of windows) {
+    const copy = child(['copy', storeFile, w.query]);
+    const ceiling = await firstLine(copy);
+    await new Promise((r) => copy.on('exit', r));
+    const ceilingRate = ceiling.rows / (ceiling.ms / 1000);
+
+    const server = child(['serve', storeFile]);
+    const { port } = await firstLine(server);
+    const base = `http://127.0.0.1:${port}`;
+    const login = await fetch(`${base}/api/accounts/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@local', password: 'bench-password' }) });
+    const token = ((await login.json()) as { data: { token: { access: string } } }).data.token.access;
+    const results: Record<string, { rate: number; peak: number; rows: number }> = {};
+    for (const format of ['csv', 'xlsx'] as const) {
+      resetPeak(server.pid!);
+      const t0 = performance.now();
+      const res = await fetch(`${base}/api/calls?${w.query}&format=${format}`, { headers: { authorization: `Bearer ${token}` } });
+      if (res.status !== 200) throw new Error(`export ${format}: ${res.status} ${await res.text()}`);
+      let newlines = 0;
+      for await (const part of res.body! as unknown as AsyncIterable<Uint8Array>) {
+        if (format === 'csv') for (let i = 0; i < part.length; i++) if (part[i] === 10) newlines++;
+      }
+      const s = (performance.now() - t0) / 1000;
+      const rows = format === 'csv' ? newlines - 1 : ceiling.rows;
+      results[format] = { rate: rows / s, peak: peakMb(server.pid!), rows };
+    }
+    server.kill();
+    await new Promise((r) => server.on('exit', r));
+
+    for (const format of ['csv', 'xlsx'] as const) {
+      const naive = child([`naive-${format}`, storeFile, w.query]);
+      const n = await firstLine(naive);
+      await new Promise((r) => naive.on('exit', r));
+      const naiveRate = n.rows / (n.ms / 1000);
+      const r = results[format];
+      if (r.rows !== ceiling.rows) console.log(`  ! ${format} export has ${r.rows} rows, the query ${ceiling.rows}`);
+      console.log(`${fmt(r.rows).padStart(10)} ${format.padEnd(6)} ${fmt(r.rate).padStart(10)} ${`${fmt(r.peak)} MB`.padStart(9)}   ${fmt(ceilingRate).padStart(15)} ${fmt(naiveRate).padStart(13)} ${`${fmt(n.peakMb)} MB`.padStart(10)}   ${(r.rate / ceilingRate).toFixed(2).padStart(10)}   ${(r.rate / naiveRate).toFixed(2).padStart(7)}×`);
+    }
+  }
+}
