@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import { TemplateStore } from './export/templates.ts';
 import { generateSource } from '../fixtures/generate.ts';
 import { markInterruptedRuns, SyncJob } from '../jobs/sync.ts';
 import { startSchedule } from '../jobs/schedule.ts';
 import { addUser } from './auth/users.ts';
-import { jwtSecret, paths, type Config } from './config/config.ts';
+import { jwtSecret, paths, type Config, ConfigError } from './config/config.ts';
 import { buildApp } from './http/app.ts';
 import { openMeta, type MetaDb } from './meta/db.ts';
 import { reportRegistry } from './reports/registry.ts';
@@ -55,6 +56,14 @@ async function ensureDemoUsers(meta: MetaDb, config: Config, say: (s: string) =>
 /** Starts the service: store, metadata, first sync, schedule, HTTP. */
 export async function serve(config: Config, say: (s: string) => void = (s) => console.log(s)): Promise<{ close: () => Promise<void> }> {
   const p = paths(config);
+  // Templates are checked first: a bad file stops start-up before any work is done.
+  const reports = reportRegistry(config.callerIdThresholds);
+  let templates: TemplateStore;
+  try {
+    templates = TemplateStore.load(config.templatesDir, reports);
+  } catch (err) {
+    throw new ConfigError(`CALLBOARD_TEMPLATES_DIR: ${(err as Error).message}`);
+  }
   fs.mkdirSync(config.dataDir, { recursive: true });
   const meta = await openMeta(p.meta);
   await markInterruptedRuns(meta);
@@ -63,7 +72,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const sync = new SyncJob(store, meta, source.url, { batchSize: config.syncBatchSize });
   const controlToken = crypto.randomBytes(24).toString('base64url');
   const app = await buildApp({
-    store, meta, jwtSecret: jwtSecret(config), reports: reportRegistry(config.callerIdThresholds), logLevel: config.logLevel,
+    store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel, exports: { templates },
     control: { token: controlToken, sync: () => sync.run() },
   });
   if (source.demo) await ensureDemoUsers(meta, config, say);

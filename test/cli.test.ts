@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
 import { loadConfig, ConfigError } from '../src/config/config.ts';
@@ -33,6 +34,12 @@ t.test('a bad setting stops start-up with a message naming the variable', async 
   t.equal(r.status, 2);
   t.match(r.stderr, /CALLBOARD_SYNC_CRON/);
   t.same(loadConfig({}).port, 3000);
+  const templates = tmpDir('bad-templates');
+  fs.mkdirSync(path.join(templates, '1'));
+  fs.writeFileSync(path.join(templates, '1', 'dashboard.json'), '{"templates":{"x":{"columns":["nope"]}}}');
+  const refused = cli(['serve'], { CALLBOARD_DATA_DIR: tmpDir('cli-templates'), CALLBOARD_TEMPLATES_DIR: templates });
+  t.equal(refused.status, 2, 'a bad template stops start-up');
+  t.match(refused.stderr, /CALLBOARD_TEMPLATES_DIR: .*1\/dashboard\.json: template "x", columns\[0\]: "nope" is not a column of dashboard/);
 });
 
 t.test('seed, users add and an offline sync from the command line', async (t) => {

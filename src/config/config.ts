@@ -12,6 +12,8 @@ export interface Config {
   /** Source URL; null means the embedded demo source under the data directory. */
   source: string | null;
   dataDir: string;
+  /** Customer export layouts: <dir>/<account_id>/<report>.json|yaml. */
+  templatesDir: string;
   host: string;
   port: number;
   syncCron: string;
@@ -26,6 +28,7 @@ export interface Config {
 export const CONFIG_VARS: readonly { name: string; default: string; meaning: string }[] = [
   { name: 'CALLBOARD_SOURCE', default: '(demo: sqlite:DATA_DIR/demo-source.db)', meaning: 'source database URL: sqlite:PATH or postgres://user:pass@host:5432/db' },
   { name: 'CALLBOARD_DATA_DIR', default: './data', meaning: 'DuckDB store, metadata, secrets and the demo source' },
+  { name: 'CALLBOARD_TEMPLATES_DIR', default: 'DATA_DIR/templates', meaning: 'customer export layouts, one file per account and report: <dir>/<account_id>/<report>.json|yaml' },
   { name: 'HOST', default: '127.0.0.1', meaning: 'address the HTTP server listens on' },
   { name: 'PORT', default: '3000', meaning: 'HTTP port' },
   { name: 'CALLBOARD_SYNC_CRON', default: '* * * * *', meaning: 'node-cron schedule of the source sync (seconds field allowed)' },
@@ -75,9 +78,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const host = env.HOST || '127.0.0.1';
   const d = DEFAULT_CID_THRESHOLDS;
+  const dataDir = path.resolve(env.CALLBOARD_DATA_DIR || './data');
   return {
     source,
-    dataDir: path.resolve(env.CALLBOARD_DATA_DIR || './data'),
+    dataDir,
+    templatesDir: path.resolve(env.CALLBOARD_TEMPLATES_DIR || path.join(dataDir, 'templates')),
     host,
     port: int(env, 'PORT', 3000, 0, 65535),
     syncCron,

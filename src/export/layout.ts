@@ -2,6 +2,7 @@ import type { CellKind, ColumnDecl, ReportDeclaration } from '../reports/declara
 import { cellValue } from '../reports/declaration.ts';
 import type { ReportParams } from '../reports/params.ts';
 import type { ResultRow } from '../store/duckdb.ts';
+import type { ExportTemplate, TemplateRule } from './templates.ts';
 
 /** One column of an export: what the header says, what kind of cell, how it is shown. */
 export interface ExportColumn {
@@ -15,6 +16,8 @@ export interface ExportColumn {
   readonly decl: ColumnDecl;
   /** The request's timezone: date-times with an offset are shown in it. */
   readonly zone: string;
+  /** A template's colouring rules for this column (XLSX). */
+  readonly rules?: readonly TemplateRule[];
 }
 
 /** The kind a column's cells get when the declaration does not say. */
@@ -61,6 +64,37 @@ export function genericLayout(decl: ReportDeclaration, p: ReportParams): ExportC
     const kind = kindOf(col, p);
     return { key: col.key, label: col.label, kind, numFmt: numFmtOf(kind, col), width: Math.max(col.label.length + 2, WIDTH[kind] ?? 14), decl: col, zone: p.timezone };
   });
+}
+
+/**
+ * The layout of a customer template: its columns in its order, with its labels and
+ * number formats over the generic ones, and its colouring rules.
+ */
+export function templateLayout(decl: ReportDeclaration, p: ReportParams, t: ExportTemplate): ExportColumn[] {
+  const generic = new Map(genericLayout(decl, p).map((c) => [c.key, c]));
+  return t.columns.map((tc) => {
+    const g = generic.get(tc.key)!;
+    const label = tc.label ?? g.label;
+    const rules = t.rules.filter((r) => r.column === tc.key);
+    return { ...g, label, numFmt: tc.numFmt ?? g.numFmt, width: Math.max(g.width, label.length + 2), rules: rules.length ? rules : undefined };
+  });
+}
+
+/** Whether a rule holds for a JSON value (numbers compare as numbers, texts as texts). */
+export function ruleHolds(r: TemplateRule, v: unknown): boolean {
+  if (v === null || v === undefined) return false;
+  const numeric = typeof r.value === 'number';
+  const a = numeric ? Number(v) : String(v);
+  if (numeric && Number.isNaN(a)) return false;
+  const b = r.value;
+  switch (r.op) {
+    case '<': return a < b;
+    case '<=': return a <= b;
+    case '>': return a > b;
+    case '>=': return a >= b;
+    case '=': return a === b;
+    case '!=': return a !== b;
+  }
 }
 
 /** The JSON value of a column for a row, exactly as the JSON response has it. */

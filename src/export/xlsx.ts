@@ -3,7 +3,7 @@ import { PassThrough, type Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
 import type { ResultRow } from '../store/duckdb.ts';
-import { jsonValue, type ExportColumn } from './layout.ts';
+import { jsonValue, ruleHolds, type ExportColumn } from './layout.ts';
 
 /** Excel's sheet limit: 1,048,576 rows, one of them the header. */
 export const EXCEL_MAX_DATA_ROWS = 1_048_575;
@@ -93,6 +93,16 @@ export async function writeXlsx(out: Writable, columns: readonly ExportColumn[],
     await (ws as unknown as { commit(): Promise<void> }).commit();
   };
 
+  const styled = columns.some((c) => c.rules);
+  const colour = (added: ExcelJS.Row, row: ResultRow) => {
+    columns.forEach((c, i) => {
+      const hit = c.rules?.find((r) => ruleHolds(r, jsonValue(c, row)));
+      if (!hit) return;
+      const cell = added.getCell(i + 1);
+      if (hit.color) cell.font = { color: { argb: `FF${hit.color.slice(1).toUpperCase()}` } };
+      if (hit.fill) cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: `FF${hit.fill.slice(1).toUpperCase()}` } };
+    });
+  };
   sheet = openSheet();
   for await (const rows of chunks) {
     if (out.destroyed) return;
@@ -101,7 +111,9 @@ export async function writeXlsx(out: Writable, columns: readonly ExportColumn[],
         await closeSheet(sheet);
         sheet = openSheet();
       }
-      sheet.addRow(columns.map((c) => xlsxCell(c, row))).commit();
+      const added = sheet.addRow(columns.map((c) => xlsxCell(c, row)));
+      if (styled) colour(added, row);
+      added.commit();
       inSheet++;
     }
     if (zip.writableNeedDrain) await drained(zip, out);

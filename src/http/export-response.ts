@@ -1,7 +1,9 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { writeCsv } from '../export/csv.ts';
-import { genericLayout } from '../export/layout.ts';
+import { genericLayout, templateLayout, type ExportColumn } from '../export/layout.ts';
+import type { TemplateStore } from '../export/templates.ts';
+import { ValidationError } from '../reports/params.ts';
 import { writeXlsx } from '../export/xlsx.ts';
 import type { PreparedReport, ReportEngine } from '../reports/engine.ts';
 
@@ -21,6 +23,24 @@ export function exportFilename(r: PreparedReport, ext: string): string {
 export interface ExportSettings {
   /** Data rows per XLSX sheet; Excel's limit unless a test injects a smaller one. */
   xlsxRowsPerSheet?: number;
+  /** Customer layouts (templates/); none when absent. */
+  templates?: TemplateStore;
+}
+
+/** The layout a request asks for: the generic one, or a template of its one account. */
+export function layoutOf(r: PreparedReport, templates: TemplateStore | undefined): ExportColumn[] {
+  const name = r.ctx.params.template;
+  if (name === null) return genericLayout(r.decl, r.ctx.params);
+  if (r.ctx.accounts.length !== 1) {
+    throw new ValidationError({ template: ['A template belongs to one account: add account_id.'] });
+  }
+  const account = r.ctx.accounts[0];
+  const t = templates?.get(account, r.decl.name, name);
+  if (!t) {
+    const names = templates?.names(account, r.decl.name) ?? [];
+    throw new ValidationError({ template: [`No template "${name}" for ${r.decl.name} of account ${account}. Available: ${names.length ? names.join(', ') : 'none'}.`] });
+  }
+  return templateLayout(r.decl, r.ctx.params, t);
 }
 
 /**
@@ -31,9 +51,9 @@ export interface ExportSettings {
  */
 export async function sendExport(req: FastifyRequest, reply: FastifyReply, engine: ReportEngine, r: PreparedReport, settings: ExportSettings = {}): Promise<FastifyReply> {
   const format = r.ctx.params.format === 'xlsx' ? 'xlsx' : 'csv';
+  const columns = layoutOf(r, settings.templates);
   const rows = await engine.stream(r);
   const out = new PassThrough();
-  const columns = genericLayout(r.decl, r.ctx.params);
   const writing = format === 'csv'
     ? writeCsv(out, columns, rows.chunks, { bom: r.ctx.params.bom })
     : writeXlsx(out, columns, rows.chunks, { sheetName: r.decl.name, maxRowsPerSheet: settings.xlsxRowsPerSheet });
