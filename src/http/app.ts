@@ -29,6 +29,8 @@ export interface AppOptions {
   reports: ReportDeclaration[];
   now?: () => Date;
   logLevel?: string;
+  /** Where log lines go (stdout when absent); tests read them. */
+  logStream?: NodeJS.WritableStream;
   /** Export settings (tests inject a small XLSX sheet limit). */
   exports?: ExportSettings;
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
@@ -41,7 +43,7 @@ export interface AppOptions {
  */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
-    logger: { level: opts.logLevel ?? 'info' },
+    logger: { level: opts.logLevel ?? 'info', ...(opts.logStream ? { stream: opts.logStream } : {}) },
     genReqId: (() => {
       let n = 0;
       return () => `req-${(++n).toString(36)}`;

@@ -137,11 +137,11 @@ export class Store {
   }
 
   /**
-   * Opens a read query as a stream of chunks (DuckDB's vector size, 2,048 rows) on a
-   * connection of its own, so an export never holds a pooled reader. Ending the
+   * Runs a read query and hands its result over in chunks (DuckDB's vector size, 2,048
+   * rows) on a connection of its own, so an export never holds a pooled reader. The
+   * result is complete (or failed) before the first chunk: keep queries bounded. Ending the
    * iteration early (`return()`, or a `break` out of `for await`: a client that went
-   * away) interrupts the query and closes the connection; memory stays at one chunk
-   * whatever the row count. Values are JS values: BIGINT as bigint, TIMESTAMP as Date.
+   * away) closes the connection. Values are JS values: BIGINT as bigint, TIMESTAMP as Date.
    *
    *   const { names, chunks } = await store.openStream('SELECT * FROM calls');
    *   for await (const rows of chunks) send(rows);
@@ -151,7 +151,11 @@ export class Store {
     const conn = await this.connect();
     let result;
     try {
-      result = await conn.stream(text, b.values, b.types);
+      // Materialised, not conn.stream(): the node client ends a streaming result that
+      // fails part-way exactly as if it had finished (fetch_chunk gives null, the error
+      // is not exposed), which would turn a store error into a silently short file.
+      // Callers keep results bounded (keyset pages) instead.
+      result = await conn.run(text, b.values, b.types);
     } catch (err) {
       conn.closeSync();
       throw err;

@@ -1,0 +1,48 @@
+import http from 'node:http';
+import { PassThrough } from 'node:stream';
+import t from 'tap';
+import { buildApp } from '../../src/http/app.ts';
+import type { ReportDeclaration } from '../../src/reports/declaration.ts';
+import { reportRegistry } from '../../src/reports/registry.ts';
+import { FIXTURE_NOW, JWT_SECRET, makeApp } from '../helpers/fixture.ts';
+
+// A paged report whose later pages fail: the error comes after the first rows went out.
+const failing: ReportDeclaration = {
+  family: 'test', name: 'fails-midway', title: 'Fails midway', sql: '../test/sql/fails-midway.sql', params: ['format', 'limit', 'cursor'],
+  required: [], result: 'rows', keyset: { order: ['_k', 'n'], defaultLimit: 100, maxLimit: 1000, streamPage: 2000 },
+  columns: [{ key: 'n', label: 'N', type: { kind: 'integer' } }, { key: 's', label: 'S', type: { kind: 'string' } }],
+};
+
+const ctx = await makeApp('failure', 500);
+t.teardown(ctx.close);
+
+t.test('a store error after the first rows aborts the download and is logged with the request id', async (t) => {
+  const logs = new PassThrough();
+  const lines: string[] = [];
+  logs.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
+  const app = await buildApp({
+    store: ctx.store, meta: ctx.meta, jwtSecret: JWT_SECRET, now: () => FIXTURE_NOW, logLevel: 'error', logStream: logs,
+    reports: [...reportRegistry(), failing],
+  });
+  t.teardown(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const token = await ctx.token('admin@test');
+  const result = await new Promise<{ status: number; bytes: number; complete: boolean; error: string | null }>((resolve) => {
+    const req = http.get({ port, path: '/api/test/reports/fails-midway?format=csv', headers: { authorization: `Bearer ${token}` } }, (res) => {
+      let bytes = 0;
+      let error: string | null = null;
+      res.on('data', (c: Buffer) => { bytes += c.length; if (process.env.DEBUG_BODY) console.error(c.toString().slice(0, 300)); });
+      res.on('error', (e) => (error = e.message));
+      res.on('close', () => resolve({ status: res.statusCode!, bytes, complete: res.complete, error }));
+    });
+    req.on('error', () => undefined);
+  });
+  t.equal(result.status, 200, 'the download had started');
+  t.ok(result.bytes > 0, 'rows were sent before the failure');
+  t.notOk(result.complete, 'the response was aborted, not ended: the client sees a failed download');
+  const logged = lines.map((l) => JSON.parse(l) as { msg: string; reqId?: string; err?: { message: string } }).find((l) => /export failed/.test(l.msg));
+  t.ok(logged, 'the failure is logged');
+  t.match(logged?.reqId, /^req-/, 'with the request id');
+  t.match(logged?.err?.message, /boom/);
+});
