@@ -19,6 +19,8 @@ declare module 'fastify' {
   }
   interface FastifyInstance {
     authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+    /** The report engine (tests read its exports in flight). */
+    engine: ReportEngine;
   }
 }
 
@@ -52,6 +54,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const now = opts.now ?? (() => new Date());
   const tokens = new Tokens(opts.jwtSecret, opts.meta, now);
   const engine = new ReportEngine(opts.store, now);
+  app.decorate('engine', engine);
 
   app.decorateRequest('principal', null);
   app.decorate('authenticate', async (req: FastifyRequest, reply: FastifyReply) => {

@@ -85,6 +85,13 @@ export function formatsOf(decl: ReportDeclaration): Format[] {
 
 /** Runs declared reports: validate, scope, bind, query, shape. */
 export class ReportEngine {
+  private exports = 0;
+
+  /** Paged exports being read right now; a finished or abandoned one is not counted. */
+  get exportsInFlight(): number {
+    return this.exports;
+  }
+
   constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
 
   /**
@@ -185,30 +192,58 @@ export class ReportEngine {
    * Every row of a keyset report, read page after page: a page is a bounded top-N in
    * DuckDB, so memory stays at one page whatever the window holds, where one ORDER BY
    * over millions of rows would materialise them all before the first byte went out.
+   * As soon as a page is in, the next one is asked for, so DuckDB computes it while
+   * this one is formatted and sent.
    */
   private async pagedStream(r: PreparedReport): Promise<ReportStream> {
     const ks = r.decl.keyset!;
-    const open = (after: [string, number] | null) =>
-      this.openRows(r.sql, { ...r.bound, limit: ks.streamPage, after_started: after?.[0] ?? null, after_id: after?.[1] ?? null });
-    let current: Awaited<ReturnType<typeof open>> | null = null;
+    const store = this.store;
+    const probe = await store.openStream(`SELECT * FROM (${r.sql}) LIMIT 0`, r.bound, BOUND_TYPES);
+    const names = probe.names;
+    probe.close();
+    const json = `SELECT json_array(${names.map((n) => `"${n.replace(/"/g, '""')}"`).join(', ')})::VARCHAR AS j FROM (${r.sql})`;
+    const keyAt = [names.indexOf(ks.order[0]), names.indexOf(ks.order[1])];
+    const fetchPage = async (after: [string, number] | null): Promise<string[]> => {
+      const rows = await store.all(json, { ...r.bound, limit: ks.streamPage, after_started: after?.[0] ?? null, after_id: after?.[1] ?? null }, BOUND_TYPES);
+      return rows.map((row) => row.j as string);
+    };
     let closed = false;
+    let ahead: Promise<string[]> | null = null;
+    this.exports++;
+    let counted = true;
+    const done = () => {
+      if (counted) this.exports--;
+      counted = false;
+    };
     async function* pages(): AsyncGenerator<ResultRow[], void, undefined> {
-      let after: [string, number] | null = null;
+      try {
+        yield* pageRows();
+      } finally {
+        done();
+      }
+    }
+    async function* pageRows(): AsyncGenerator<ResultRow[], void, undefined> {
+      let page = await fetchPage(null);
       for (;;) {
-        current = await open(after);
-        let n = 0;
-        let last: ResultRow | null = null;
-        for await (const rows of current.chunks) {
-          n += rows.length;
-          last = rows[rows.length - 1] ?? last;
-          yield rows;
+        const last = page.length === ks.streamPage ? (JSON.parse(page[page.length - 1]) as unknown[]) : null;
+        ahead = last ? fetchPage([String(last[keyAt[0]]), Number(last[keyAt[1]])]) : null;
+        // A failed prefetch is reported when its turn comes, not as an unhandled rejection.
+        ahead?.catch(() => undefined);
+        for (let start = 0; start < page.length; start += 2048) {
+          if (closed) return;
+          yield page.slice(start, start + 2048).map((text) => {
+            const values = JSON.parse(text) as unknown[];
+            const row: ResultRow = {};
+            for (let i = 0; i < names.length; i++) row[names[i]] = values[i];
+            return row;
+          });
         }
-        if (closed || n < ks.streamPage || !last) return;
-        after = [String(last[ks.order[0]]), Number(last[ks.order[1]])];
+        if (!ahead || closed) return;
+        page = await ahead;
       }
     }
     const chunks = pages();
-    return { chunks, close: () => { closed = true; current?.close(); void chunks.return(); } };
+    return { chunks, close: () => { closed = true; done(); void chunks.return(); } };
   }
 }
 

@@ -5,7 +5,8 @@ import { DateTime } from 'luxon';
 import t from 'tap';
 import { makeApp, sourceRows } from '../helpers/fixture.ts';
 
-const ctx = await makeApp('calls', 6000);
+// Enough calls that an export outgrows the socket's buffers (the disconnect test needs it).
+const ctx = await makeApp('calls', 30000);
 t.teardown(ctx.close);
 
 const KATHMANDU = 'Asia/Kathmandu';
@@ -119,26 +120,28 @@ t.test('CSV and XLSX carry every call of the window, cell by cell as the JSON', 
   });
 });
 
-t.test('a client that disconnects mid-export stops the query and frees its connection', async (t) => {
+t.test('a client that disconnects mid-export stops the reading of pages', async (t) => {
   await ctx.app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = ctx.app.server.address() as { port: number };
   const token = await ctx.token('admin@test');
-  const before = ctx.store.openStreams;
+  let during = -1;
   let timer: NodeJS.Timeout | undefined;
   const received = await new Promise<number>((resolve, reject) => {
     timer = setTimeout(() => reject(new Error('no data')), 20_000);
-    const req = http.get({ port, path: `/api/calls?date_from=2026-10-15&date_to=2027-01-10&format=csv`, headers: { authorization: `Bearer ${token}` } }, (res) => {
+    const req = http.get({ port, path: `/api/calls?date_from=2026-10-15&date_to=2027-01-10&format=xlsx`, headers: { authorization: `Bearer ${token}` } }, (res) => {
       let n = 0;
       res.once('data', (chunk: Buffer) => {
         n += chunk.length;
         // Stop reading, then go away, as a closed browser tab does.
         res.pause();
+        during = ctx.app.engine.exportsInFlight;
         setTimeout(() => { req.destroy(); resolve(n); }, 50);
       });
     });
     req.on('error', () => undefined);
   }).finally(() => clearTimeout(timer));
   t.ok(received > 0, 'the download had started');
-  for (let i = 0; i < 100 && ctx.store.openStreams > before; i++) await new Promise((r) => setTimeout(r, 50));
-  t.equal(ctx.store.openStreams, before, 'the export connection is closed');
+  t.equal(during, 1, 'the export is being read while the client is there');
+  for (let i = 0; i < 100 && ctx.app.engine.exportsInFlight > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  t.equal(ctx.app.engine.exportsInFlight, 0, 'the export stopped reading when the client left');
 });
