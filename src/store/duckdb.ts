@@ -69,6 +69,8 @@ export class Store {
   private readonly readers: DuckDBConnection[] = [];
   private streams = 0;
   private next = 0;
+  /** Queries running right now: closing under one hangs the native layer for good. */
+  private readonly running = new Set<Promise<unknown>>();
 
   private constructor(readonly file: string, private readonly instance: DuckDBInstance, private readonly writer: DuckDBConnection) {}
 
@@ -132,7 +134,7 @@ export class Store {
   /** Runs a read query with named parameters and returns plain rows. */
   async all(text: string, params: Params = {}, types: ParamTypes = {}, conn?: DuckDBConnection): Promise<ResultRow[]> {
     const b = bindings(text, params, types);
-    const reader = await (conn ?? this.reader()).runAndReadAll(text, b.values, b.types);
+    const reader = await this.track((conn ?? this.reader()).runAndReadAll(text, b.values, b.types));
     return plain(reader.getRowObjectsJS() as Record<string, unknown>[]);
   }
 
@@ -155,7 +157,7 @@ export class Store {
       // fails part-way exactly as if it had finished (fetch_chunk gives null, the error
       // is not exposed), which would turn a store error into a silently short file.
       // Callers keep results bounded (keyset pages) instead.
-      result = await conn.run(text, b.values, b.types);
+      result = await this.track(conn.run(text, b.values, b.types));
     } catch (err) {
       conn.closeSync();
       throw err;
@@ -205,7 +207,19 @@ export class Store {
     return Store.connectUtc(this.instance);
   }
 
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.running.add(p);
+    const untrack = () => this.running.delete(p);
+    p.then(untrack, untrack);
+    return p;
+  }
+
+  /** Stops the queries still running (a prefetched export page, say), then closes. */
   async close(): Promise<void> {
+    if (this.running.size) {
+      for (const c of this.readers) c.interrupt();
+      await Promise.allSettled([...this.running]);
+    }
     for (const c of this.readers) c.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
