@@ -11,6 +11,7 @@ import { reportRoutes } from './routes/reports.ts';
 import { controlRoutes } from './routes/control.ts';
 import { callRoutes } from './routes/calls.ts';
 import { callDetail } from '../reports/calls/call-detail.ts';
+import { companyRoutes } from './routes/company.ts';
 import type { ExportSettings } from './export-response.ts';
 
 declare module 'fastify' {
@@ -84,6 +85,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(authRoutes, { meta: opts.meta, tokens });
   await app.register(reportRoutes, { engine, reports: opts.reports, exports: opts.exports });
   await app.register(callRoutes, { engine, decl: callDetail, exports: opts.exports });
+  await app.register(companyRoutes, { engine });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

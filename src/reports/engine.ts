@@ -19,7 +19,7 @@ export interface Principal {
  * The accounts a principal may see, narrowed by `account_id` when given. An account
  * outside the principal's reach is a 404, the same as one that does not exist.
  */
-export async function resolveScope(store: Store, who: Principal, accountId: number | null): Promise<number[]> {
+export async function resolveScope(store: Store, who: Principal, accountId: number | null, noun = 'account'): Promise<number[]> {
   let ids: number[];
   if (who.role === 'admin') ids = (await store.all(`SELECT id FROM accounts ORDER BY id`)).map((r) => Number(r.id));
   else if (who.role === 'partner') {
@@ -28,7 +28,7 @@ export async function resolveScope(store: Store, who: Principal, accountId: numb
   if (accountId === null) return ids;
   // Admin ids come from the accounts table, so membership is existence for every role.
   if (!ids.includes(accountId)) {
-    throw new NotFoundError(`No account ${accountId} in your scope.`);
+    throw new NotFoundError(`No ${noun} ${accountId} in your scope.`);
   }
   return [accountId];
 }
@@ -76,6 +76,7 @@ export interface ReportStream {
 const BOUND_TYPES = {
   campaign_id: 'bigint', team_id: 'bigint', agent_ids: 'bigint[]', from: 'varchar', to: 'varchar',
   direction: 'varchar', status: 'varchar', after_started: 'varchar', after_id: 'bigint', limit: 'bigint',
+  now: 'varchar', customer_id: 'bigint',
 } as const;
 
 /** Which formats a report is served in. */
@@ -100,16 +101,25 @@ export class ReportEngine {
    */
   async prepare(decl: ReportDeclaration, query: Query, who: Principal, formats: readonly Format[] = formatsOf(decl)): Promise<PreparedReport> {
     const params = parseParams(query, decl.params, decl.required, {
-      formats, domains: decl.domains, defaultLimit: decl.keyset?.defaultLimit, maxLimit: decl.keyset?.maxLimit,
+      formats, domains: decl.domains, defaultLimit: decl.keyset?.defaultLimit, maxLimit: decl.keyset?.maxLimit, now: this.now(),
     });
     const after = decl.keyset ? decodeCursor(params.cursor) : null;
     const now = this.now();
-    if (!decl.params.includes('date_from')) {
+    if (decl.params.includes('window_minutes')) {
       // Realtime reports: the window is the last window_minutes ending now.
       params.to = DateTime.fromJSDate(now, { zone: 'UTC' });
       params.from = params.to.minus({ minutes: params.windowMinutes });
+    } else if (decl.params.includes('days')) {
+      // The company dashboard: the last `days` × 24 h ending now.
+      params.to = DateTime.fromJSDate(now, { zone: 'UTC' });
+      params.from = params.to.minus({ hours: 24 * params.days });
     }
-    const accounts = await resolveScope(this.store, who, params.accountId);
+    if (params.accountId !== null && params.customerId !== null && params.accountId !== params.customerId) {
+      throw new ValidationError({ customer_id: ['Give account_id or customer_id, not two different accounts.'] });
+    }
+    const accounts = params.customerId !== null
+      ? await resolveScope(this.store, who, params.customerId, 'customer')
+      : await resolveScope(this.store, who, params.accountId);
     await checkFilters(this.store, params, accounts);
     const ctx: ReportContext = { params, accounts, now };
     const p = ctx.params;
@@ -122,6 +132,8 @@ export class ReportEngine {
       team_id: p.teamId,
       tz: p.timezone,
       group_by: p.groupBy,
+      now: utcSql(DateTime.fromJSDate(now, { zone: 'UTC' })),
+      customer_id: p.customerId,
       ...(decl.keyset ? { direction: p.direction, status: p.status, after_started: after?.[0] ?? null, after_id: after?.[1] ?? null, limit: p.limit } : {}),
       ...(decl.sqlParams?.(ctx) ?? {}),
     };

@@ -40,3 +40,34 @@ export function hms(totalSeconds: number): string {
   const m = Math.floor((s % 3600) / 60);
   return `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
 }
+
+/** A decimal string ("450.0000", "-3.5", "12") as an integer and its scale. */
+export function scaled(s: string): { v: bigint; scale: number } {
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(s.trim());
+  if (!m) throw new Error(`not a decimal: ${s}`);
+  const frac = m[3] ?? '';
+  const v = BigInt(m[2] + frac);
+  return { v: m[1] ? -v : v, scale: frac.length };
+}
+
+/**
+ * num × scale / den for exact decimals (credits, money), rounded half away from zero to
+ * `digits`, as a number; a zero denominator gives 0.
+ */
+export function decimalRatioNumber(num: string, den: string, scale: number, digits: number): number {
+  const n = scaled(num);
+  const d = scaled(den);
+  if (d.v === 0n) return 0;
+  const top = n.v * BigInt(scale) * 10n ** BigInt(digits + d.scale);
+  const bottom = d.v * 10n ** BigInt(n.scale);
+  const negative = top < 0n !== bottom < 0n;
+  const at = top < 0n ? -top : top;
+  const ab = bottom < 0n ? -bottom : bottom;
+  const q = (2n * at + ab) / (2n * ab);
+  return Number(fixed(negative ? -q : q, digits));
+}
+
+/** An exact decimal string as a JSON number without trailing zeros ("450.0000" → 450). */
+export function decimalNumber(s: string | null | undefined): number {
+  return s === null || s === undefined ? 0 : Number(s);
+}

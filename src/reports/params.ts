@@ -15,7 +15,8 @@ export type GroupBy = 'day' | 'week' | 'hour';
 /** The parameters a report can declare that it takes. */
 export type ParamName =
   | 'campaign_id' | 'date_from' | 'date_to' | 'agent_ids' | 'team_id' | 'timezone' | 'group_by' | 'window_minutes' | 'account_id'
-  | 'format' | 'bom' | 'template' | 'direction' | 'status' | 'limit' | 'cursor';
+  | 'format' | 'bom' | 'template' | 'direction' | 'status' | 'limit' | 'cursor'
+  | 'days' | 'from_date' | 'to_date' | 'customer_id' | 'page' | 'page_size' | 'month';
 
 export type Format = 'json' | 'csv' | 'xlsx';
 
@@ -40,6 +41,15 @@ export interface ReportParams {
   /** JSON page size and keyset cursor, for paginated reports. */
   limit: number;
   cursor: string | null;
+  /** Company dashboard: the last `days` × 24 h. */
+  days: number;
+  /** Widgets: the one customer (account) asked for, narrowing the scope. */
+  customerId: number | null;
+  /** Paginated lists (campaign report summary): 1-based page and its size. */
+  page: number;
+  pageSize: number;
+  /** Billing: the month asked for, `YYYY-MM`. */
+  month: string | null;
 }
 
 export interface ParseOptions {
@@ -49,11 +59,16 @@ export interface ParseOptions {
   domains?: { direction?: readonly string[]; status?: readonly string[] };
   defaultLimit?: number;
   maxLimit?: number;
+  /** "Today" for from_date/to_date defaults. */
+  now?: Date;
 }
 
 export type Query = Record<string, string | string[] | undefined>;
 
 export const MAX_SPAN_DAYS = 90;
+/** from_date..to_date reports (widgets, partner analytics) cover at most a year. */
+export const MAX_DAY_RANGE = 366;
+export const DEFAULT_DAY_RANGE = 30;
 const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
 const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2})?$/;
 const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/;
@@ -235,6 +250,59 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
     }
   }
 
+  let days = DEFAULT_DAY_RANGE;
+  const d = single(c, query, 'days');
+  if (d !== undefined && d !== '') {
+    const n = positiveInt(c, 'days', d);
+    if (n !== null && n > MAX_DAY_RANGE) c.add('days', `The days must be between 1 and ${MAX_DAY_RANGE}.`);
+    else if (n !== null) days = n;
+  }
+  const customerId = positiveInt(c, 'customer_id', single(c, query, 'customer_id'));
+  const page = positiveInt(c, 'page', single(c, query, 'page')) ?? 1;
+  let pageSize = 25;
+  const ps = single(c, query, 'page_size');
+  if (ps !== undefined && ps !== '') {
+    const n = positiveInt(c, 'page_size', ps);
+    if (n !== null && n > 100) c.add('page_size', 'The page_size may not be greater than 100.');
+    else if (n !== null) pageSize = n;
+  }
+  let month: string | null = null;
+  const m = single(c, query, 'month');
+  if (m !== undefined && m !== '') {
+    if (/^\d{4}-(0[1-9]|1[0-2])$/.test(m)) month = m;
+    else c.add('month', 'The month must be a month as YYYY-MM (e.g. 2026-06).');
+  }
+
+  if (takes.has('from_date') && !c.errors.timezone) {
+    // Local days in `timezone`; the default is the 30 days ending today.
+    const day = (field: 'from_date' | 'to_date') => {
+      const raw = single(c, query, field);
+      if (raw === undefined || raw === '') return null;
+      const v = DATE_ONLY.test(raw) ? DateTime.fromISO(raw, { zone: timezone }) : null;
+      if (!v || !v.isValid) {
+        c.add(field, `The ${field} must be a date in format YYYY-MM-DD.`);
+        return undefined;
+      }
+      return v;
+    };
+    const first = day('from_date');
+    const last = day('to_date');
+    if (first !== undefined && last !== undefined) {
+      const today = DateTime.fromJSDate(opts.now ?? new Date(), { zone: timezone }).startOf('day');
+      const lastDay = last ?? (first ? DateTime.max(today, first) : today);
+      const firstDay = first ?? lastDay.minus({ days: DEFAULT_DAY_RANGE - 1 });
+      if (lastDay < firstDay) c.add('to_date', 'The to_date must be a date after or equal to from_date.');
+      else if (lastDay.diff(firstDay, 'days').days + 1 > MAX_DAY_RANGE) c.add('to_date', `The from_date..to_date range may not exceed ${MAX_DAY_RANGE} days.`);
+      else {
+        from = firstDay;
+        to = lastDay.plus({ days: 1 });
+      }
+    }
+  }
+
   if (c.failed) throw new ValidationError(c.errors);
-  return { campaignId, agentIds, teamId, accountId, timezone, groupBy, windowMinutes, from, to, format, bom, template, direction, status, limit, cursor };
+  return {
+    campaignId, agentIds, teamId, accountId, timezone, groupBy, windowMinutes, from, to, format, bom, template, direction, status, limit, cursor,
+    days, customerId, page, pageSize, month,
+  };
 }
