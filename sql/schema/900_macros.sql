@@ -76,3 +76,7 @@ CREATE OR REPLACE MACRO iso_local(p_ts, p_tz) AS
     || CASE WHEN epoch(timezone(p_tz, p_ts AT TIME ZONE 'UTC')) < epoch(p_ts) THEN '-' ELSE '+' END
     || strftime(TIMESTAMP '2000-01-01' + to_seconds(abs(epoch(timezone(p_tz, p_ts AT TIME ZONE 'UTC')) - epoch(p_ts))::BIGINT), '%H:%M')
   END;
+
+-- Inbound calls of the widgets: scope and the [from, to) window on started_at.
+CREATE OR REPLACE MACRO window_inbound(p_accounts, p_from, p_to) AS TABLE
+  SELECT * FROM window_calls(p_accounts, p_from, p_to, NULL, NULL, NULL) WHERE direction = 'inbound';

@@ -12,6 +12,7 @@ import { controlRoutes } from './routes/control.ts';
 import { callRoutes } from './routes/calls.ts';
 import { callDetail } from '../reports/calls/call-detail.ts';
 import { companyRoutes } from './routes/company.ts';
+import { widgetRoutes } from './routes/widgets.ts';
 import type { ExportSettings } from './export-response.ts';
 
 declare module 'fastify' {
@@ -86,6 +87,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(reportRoutes, { engine, reports: opts.reports, exports: opts.exports });
   await app.register(callRoutes, { engine, decl: callDetail, exports: opts.exports });
   await app.register(companyRoutes, { engine });
+  await app.register(widgetRoutes, { engine });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

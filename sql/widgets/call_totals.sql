@@ -1,0 +1,3 @@
+-- Inbound calls of the window.
+SELECT count(*) AS calls
+FROM window_inbound($accounts, $from::TIMESTAMP, $to::TIMESTAMP)
