@@ -11,7 +11,7 @@ const cli = (args: string[], env: Record<string, string> = {}) =>
 t.test('--help lists every command and variable', async (t) => {
   const r = cli(['--help']);
   t.equal(r.status, 0);
-  for (const word of ['serve', 'sync', 'seed', 'users add', '--role admin|partner|account', 'CALLBOARD_SOURCE', 'CALLBOARD_SYNC_CRON', 'CALLBOARD_JWT_SECRET', 'CALLBOARD_DATA_DIR', 'PORT']) {
+  for (const word of ['serve', 'sync', 'seed', 'users add', 'keys add --partner-id N', 'keys revoke', '--role admin|partner|account', 'CALLBOARD_SOURCE', 'CALLBOARD_SYNC_CRON', 'CALLBOARD_JWT_SECRET', 'CALLBOARD_DATA_DIR', 'PORT']) {
     t.match(r.stdout, word);
   }
 });
@@ -58,4 +58,23 @@ t.test('seed, users add and an offline sync from the command line', async (t) =>
   const sync = cli(['sync'], env);
   t.equal(sync.status, 0, sync.stderr);
   t.match(sync.stdout, /sync done: \d+ rows read/);
+});
+
+t.test('keys add prints Partner API credentials once; keys list never shows a token; keys revoke', async (t) => {
+  const env = { CALLBOARD_DATA_DIR: tmpDir('cli-keys') };
+  const added = cli(['keys', 'add', '--partner-id', '3'], env);
+  t.equal(added.status, 0, added.stderr);
+  const id = /X-Auth-ID:\s+(\S+)/.exec(added.stdout)?.[1];
+  const token = /X-Auth-Token:\s+(\S+)/.exec(added.stdout)?.[1];
+  t.ok(id && token && token.length >= 40, 'an id and a long token');
+  const listed = cli(['keys', 'list'], env);
+  t.match(listed.stdout, id!);
+  t.notMatch(listed.stdout, token!);
+  t.equal(cli(['keys', 'revoke', '--auth-id', id!], env).status, 0);
+  t.match(cli(['keys', 'list'], env).stdout, /revoked/);
+  const again = cli(['keys', 'revoke', '--auth-id', id!], env);
+  t.not(again.status, 0, 'a key is revoked once');
+  t.match(again.stderr, /no live key/);
+  const missing = cli(['keys', 'add'], env);
+  t.match(missing.stderr, /--partner-id/);
 });

@@ -80,3 +80,15 @@ CREATE OR REPLACE MACRO iso_local(p_ts, p_tz) AS
 -- Inbound calls of the widgets: scope and the [from, to) window on started_at.
 CREATE OR REPLACE MACRO window_inbound(p_accounts, p_from, p_to) AS TABLE
   SELECT * FROM window_calls(p_accounts, p_from, p_to, NULL, NULL, NULL) WHERE direction = 'inbound';
+
+-- The partner roll-up's calls (blocked excluded) by UTC day, direction and product:
+-- everything the partner dashboard and analytics sum, a few rows per day.
+CREATE OR REPLACE MACRO partner_call_groups(p_accounts, p_from, p_to) AS TABLE
+  SELECT strftime(started_at, '%Y-%m-%d') AS day, direction, product,
+    count(*) AS total_calls,
+    count(*) FILTER (WHERE is_answered) AS answered_calls,
+    coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0) AS talk_sec,
+    sum(cost)::VARCHAR AS cost
+  FROM window_calls(p_accounts, p_from, p_to, NULL, NULL, NULL)
+  WHERE status <> 'blocked'
+  GROUP BY ALL;

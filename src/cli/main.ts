@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { generateSource } from '../../fixtures/generate.ts';
 import { SyncJob } from '../../jobs/sync.ts';
 import { addUser } from '../auth/users.ts';
+import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
 import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
 import { openMeta } from '../meta/db.ts';
 import { serve } from '../server.ts';
@@ -22,6 +23,10 @@ Commands:
   users add --email E --password P --role admin|partner|account
             [--account-id N | --partner-id N] [--first-name F] [--last-name L]
                                 create a user who can log in to the API
+  keys add --partner-id N       create Partner API credentials (X-Auth-ID / X-Auth-Token);
+                                the token is printed once and stored only as a hash
+  keys revoke --auth-id ID      revoke Partner API credentials
+  keys list                     list Partner API credentials (never their tokens)
   help                          print this help
 
 Environment (defaults in brackets):
@@ -128,6 +133,32 @@ async function cmdUsers(config: Config, args: string[]): Promise<void> {
   }
 }
 
+async function cmdKeys(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  const { values } = parseArgs({ args: rest, options: { 'partner-id': { type: 'string' }, 'auth-id': { type: 'string' } } });
+  const meta = await openMeta(paths(config).meta);
+  try {
+    if (sub === 'add') {
+      const partnerId = intOption(values['partner-id'], 'partner-id');
+      if (!partnerId) throw new UsageError('--partner-id N is required');
+      const key = await addKey(meta, partnerId);
+      console.log(`Partner API credentials for partner ${partnerId} (the token is shown this once; keep it safe):`);
+      console.log(`  X-Auth-ID:    ${key.authId}`);
+      console.log(`  X-Auth-Token: ${key.token}`);
+    } else if (sub === 'revoke') {
+      if (!values['auth-id']) throw new UsageError('--auth-id ID is required');
+      if (!(await revokeKey(meta, values['auth-id']))) throw new UsageError(`no live key ${values['auth-id']}`);
+      console.log(`revoked ${values['auth-id']}`);
+    } else if (sub === 'list') {
+      for (const k of await listKeys(meta)) console.log(`${k.auth_id}  partner ${k.partner_id}  created ${k.created_at}${k.revoked_at ? `  revoked ${k.revoked_at}` : ''}`);
+    } else {
+      throw new UsageError('usage: callboard keys add --partner-id N | keys revoke --auth-id ID | keys list');
+    }
+  } finally {
+    await meta.destroy();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
@@ -150,6 +181,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'sync': await cmdSync(config); return 0;
       case 'seed': await cmdSeed(config, args); return 0;
       case 'users': await cmdUsers(config, args); return 0;
+      case 'keys': await cmdKeys(config, args); return 0;
       default:
         console.error(`unknown command "${command}"\n`);
         process.stdout.write(HELP);

@@ -13,6 +13,7 @@ import { callRoutes } from './routes/calls.ts';
 import { callDetail } from '../reports/calls/call-detail.ts';
 import { companyRoutes } from './routes/company.ts';
 import { widgetRoutes } from './routes/widgets.ts';
+import { partnerRoutes } from './routes/partner.ts';
 import type { ExportSettings } from './export-response.ts';
 
 declare module 'fastify' {
@@ -88,6 +89,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(callRoutes, { engine, decl: callDetail, exports: opts.exports });
   await app.register(companyRoutes, { engine });
   await app.register(widgetRoutes, { engine });
+  await app.register(partnerRoutes, { engine, meta: opts.meta });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

@@ -33,7 +33,17 @@ export interface JobRunsTable {
   pid: number;
 }
 
+export interface ApiKeysTable {
+  auth_id: string;
+  partner_id: number;
+  /** SHA-256 of the token, hex: the token itself is shown once and never stored. */
+  token_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
 export interface MetaSchema {
+  api_keys: ApiKeysTable;
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   job_runs: JobRunsTable;
@@ -79,5 +89,12 @@ export async function openMeta(file: string): Promise<MetaDb> {
     .addColumn('pid', 'integer', (c) => c.notNull())
     .execute();
   await sql`CREATE INDEX IF NOT EXISTS job_runs_job_started ON job_runs (job, started_at)`.execute(db);
+  await db.schema.createTable('api_keys').ifNotExists()
+    .addColumn('auth_id', 'text', (c) => c.primaryKey())
+    .addColumn('partner_id', 'integer', (c) => c.notNull())
+    .addColumn('token_hash', 'text', (c) => c.notNull())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('revoked_at', 'text')
+    .execute();
   return db;
 }

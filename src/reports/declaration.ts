@@ -62,6 +62,8 @@ export interface ReportDeclaration {
   /** Allowed values of enum filters (`direction`, `status`). */
   domains?: { direction?: readonly string[]; status?: readonly string[] };
   columns: readonly ColumnDecl[];
+  /** A fixed window computed from "now" (the partner dashboard: today so far, UTC). */
+  window?: (now: DateTime) => { from: DateTime; to: DateTime };
   /** Extra named SQL parameters computed from the request (thresholds, derived windows). */
   sqlParams?: (ctx: ReportContext) => Record<string, string | number | boolean | null>;
   shape?: (rows: ResultRow[], columns: (row: ResultRow) => Record<string, unknown>, ctx: ReportContext) => unknown;

@@ -76,7 +76,7 @@ export interface ReportStream {
 const BOUND_TYPES = {
   campaign_id: 'bigint', team_id: 'bigint', agent_ids: 'bigint[]', from: 'varchar', to: 'varchar',
   direction: 'varchar', status: 'varchar', after_started: 'varchar', after_id: 'bigint', limit: 'bigint',
-  now: 'varchar', customer_id: 'bigint',
+  now: 'varchar', customer_id: 'bigint', partner_id: 'bigint',
 } as const;
 
 /** Which formats a report is served in. */
@@ -114,6 +114,7 @@ export class ReportEngine {
       params.to = DateTime.fromJSDate(now, { zone: 'UTC' });
       params.from = params.to.minus({ hours: 24 * params.days });
     }
+    if (decl.window) Object.assign(params, decl.window(DateTime.fromJSDate(now, { zone: 'UTC' })));
     if (params.accountId !== null && params.customerId !== null && params.accountId !== params.customerId) {
       throw new ValidationError({ customer_id: ['Give account_id or customer_id, not two different accounts.'] });
     }
@@ -134,6 +135,7 @@ export class ReportEngine {
       group_by: p.groupBy,
       now: utcSql(DateTime.fromJSDate(now, { zone: 'UTC' })),
       customer_id: p.customerId,
+      partner_id: who.partnerId,
       ...(decl.keyset ? { direction: p.direction, status: p.status, after_started: after?.[0] ?? null, after_id: after?.[1] ?? null, limit: p.limit } : {}),
       ...(decl.sqlParams?.(ctx) ?? {}),
     };

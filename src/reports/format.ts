@@ -71,3 +71,21 @@ export function decimalRatioNumber(num: string, den: string, scale: number, digi
 export function decimalNumber(s: string | null | undefined): number {
   return s === null || s === undefined ? 0 : Number(s);
 }
+
+/** An exact decimal string rounded half away from zero to `digits`: ("12.3450", 2) → "12.35". */
+export function roundDecimal(s: string, digits: number): string {
+  const { v, scale } = scaled(s);
+  if (scale <= digits) return fixed(v * 10n ** BigInt(digits - scale), digits);
+  const div = 10n ** BigInt(scale - digits);
+  const a = v < 0n ? -v : v;
+  const q = (2n * a + div) / (2n * div);
+  return fixed(v < 0n ? -q : q, digits);
+}
+
+/** Sum of exact decimal strings, as a decimal string with the largest scale among them. */
+export function sumDecimals(values: readonly string[]): string {
+  const parts = values.map(scaled);
+  const scale = Math.max(0, ...parts.map((p) => p.scale));
+  const total = parts.reduce((s, p) => s + p.v * 10n ** BigInt(scale - p.scale), 0n);
+  return fixed(total, scale);
+}

@@ -1,0 +1,12 @@
+-- The partner dashboard (METRICS.md "Partner dashboard and analytics"): the partner,
+-- its customer accounts, their combined ledger balance, and today's calls (UTC) grouped
+-- for the roll-ups. Money stays exact decimal text.
+SELECT
+  (SELECT {'id': id, 'name': name, 'email': email} FROM partners WHERE id = $partner_id) AS partner,
+  (SELECT list({'auth_id': auth_id, 'name': name, 'email': email, 'phone': phone, 'is_active': is_active,
+                'created_at': strftime(created_at, '%Y-%m-%dT%H:%M:%S.%gZ')} ORDER BY id)
+     FROM accounts WHERE list_contains($accounts, id)) AS customers,
+  (SELECT coalesce(sum(credits), 0) FROM credit_transactions
+     WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
+       AND created_at < $now::TIMESTAMP)::VARCHAR AS total_balance,
+  (SELECT list(g) FROM partner_call_groups($accounts, $from::TIMESTAMP, $to::TIMESTAMP) g) AS groups
