@@ -14,6 +14,7 @@ import { callDetail } from '../reports/calls/call-detail.ts';
 import { companyRoutes } from './routes/company.ts';
 import { widgetRoutes } from './routes/widgets.ts';
 import { partnerRoutes } from './routes/partner.ts';
+import { campaignRoutes } from './routes/campaigns.ts';
 import type { ExportSettings } from './export-response.ts';
 
 declare module 'fastify' {
@@ -90,6 +91,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(companyRoutes, { engine });
   await app.register(widgetRoutes, { engine });
   await app.register(partnerRoutes, { engine, meta: opts.meta });
+  await app.register(campaignRoutes, { engine, exports: opts.exports });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

@@ -14,6 +14,7 @@ export const CONTENT_TYPES = {
 
 /** `{report}_{from}_{to}.{ext}` with the window's first and last local days. */
 export function exportFilename(r: PreparedReport, ext: string): string {
+  if (r.decl.filename) return `${r.decl.filename(r.ctx)}.${ext}`;
   const { from, to, timezone } = r.ctx.params;
   const parts = [r.decl.name];
   if (from && to) parts.push(from.setZone(timezone).toISODate()!, to.minus({ milliseconds: 1 }).setZone(timezone).toISODate()!);

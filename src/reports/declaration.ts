@@ -62,6 +62,8 @@ export interface ReportDeclaration {
   /** Allowed values of enum filters (`direction`, `status`). */
   domains?: { direction?: readonly string[]; status?: readonly string[] };
   columns: readonly ColumnDecl[];
+  /** The export file name without extension, when not `{report}_{from}_{to}`. */
+  filename?: (ctx: ReportContext) => string;
   /** A fixed window computed from "now" (the partner dashboard: today so far, UTC). */
   window?: (now: DateTime) => { from: DateTime; to: DateTime };
   /** Extra named SQL parameters computed from the request (thresholds, derived windows). */

@@ -1,0 +1,49 @@
+-- The campaign report summary (METRICS.md "Campaign reports"): one page of the
+-- non-deleted campaigns in scope, by id, each over its whole life. Only the page's
+-- campaigns meet the calls, SMS and leads.
+WITH live AS (
+  SELECT id, name, type, status FROM campaigns
+  WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
+    AND deleted_at IS NULL
+),
+page AS (
+  SELECT * FROM live ORDER BY id LIMIT $page_size OFFSET ($page - 1) * $page_size
+),
+by_status AS (
+  SELECT campaign_id, status, count(*) AS n FROM calls
+  WHERE campaign_id IN (SELECT id FROM page) AND list_contains($accounts, account_id)
+  GROUP BY ALL
+),
+call_totals AS (
+  SELECT campaign_id,
+    count(*) FILTER (WHERE is_dial)                        AS attempts,
+    coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0)  AS talk_sec,
+    sum(credits)                                           AS credits
+  FROM calls
+  WHERE campaign_id IN (SELECT id FROM page) AND list_contains($accounts, account_id)
+  GROUP BY 1
+),
+sms_totals AS (
+  SELECT campaign_id, sum(credits) AS credits FROM sms_messages
+  WHERE campaign_id IN (SELECT id FROM page) AND list_contains($accounts, account_id)
+  GROUP BY 1
+),
+lead_totals AS (
+  SELECT campaign_id, count(*) AS n FROM leads
+  WHERE campaign_id IN (SELECT id FROM page) AND deleted_at IS NULL
+  GROUP BY 1
+)
+SELECT
+  (SELECT count(*) FROM live) AS total_items,
+  (SELECT list({
+     'id': p.id, 'name': p.name, 'type': p.type, 'status': p.status,
+     'total_numbers': coalesce(l.n, 0),
+     'attempts': coalesce(c.attempts, 0),
+     'by_status': (SELECT list({'status': s.status, 'n': s.n}) FROM by_status s WHERE s.campaign_id = p.id),
+     'talk_sec': coalesce(c.talk_sec, 0),
+     'credits': (coalesce(c.credits, 0) + coalesce(m.credits, 0))::VARCHAR
+   } ORDER BY p.id)
+   FROM page p
+   LEFT JOIN call_totals c ON c.campaign_id = p.id
+   LEFT JOIN sms_totals m ON m.campaign_id = p.id
+   LEFT JOIN lead_totals l ON l.campaign_id = p.id) AS campaigns

@@ -1,0 +1,59 @@
+import type { ColumnDecl, ReportDeclaration } from '../declaration.ts';
+import { hms } from '../format.ts';
+import { CALL_STATUSES } from '../../source/contract.ts';
+
+const n = (v: unknown) => Number(v ?? 0);
+
+interface CampaignRow {
+  id: unknown; name: string; type: string; status: string; total_numbers: unknown; attempts: unknown;
+  by_status: { status: string; n: unknown }[] | null; talk_sec: unknown; credits: string;
+}
+
+/**
+ * The campaign report summary of seed 004 (METRICS.md "Campaign reports"): a page of
+ * campaigns over their whole life, paginated as the seed's campaign list.
+ */
+export const campaignSummary: ReportDeclaration = {
+  family: 'campaigns', name: 'summary', title: 'Campaign report summary', sql: 'campaigns/summary.sql',
+  params: ['page', 'page_size', 'account_id'], result: 'custom', exportable: false, columns: [],
+  shape: (rows, _columns, ctx) => {
+    const r = rows[0];
+    const total = n(r.total_items);
+    const { page, pageSize } = ctx.params;
+    const pages = Math.ceil(total / pageSize);
+    return {
+      pagination: { total_items: total, total_pages: pages, page_number: page, has_next: page < pages, has_previous: page > 1 },
+      data: ((r.campaigns as CampaignRow[] | null) ?? []).map((c) => {
+        const counts = new Map((c.by_status ?? []).map((s) => [s.status, n(s.n)]));
+        return {
+          id: n(c.id), name: c.name, type: c.type, status: c.status,
+          total_numbers: n(c.total_numbers), attempts: n(c.attempts),
+          calls_by_status: Object.fromEntries(CALL_STATUSES.map((s) => [s, counts.get(s) ?? 0])),
+          total_duration: hms(n(c.talk_sec)),
+          credits_consumed: Number(c.credits),
+        };
+      }),
+    };
+  },
+};
+
+const col = (key: string, type: ColumnDecl['type'], cell?: ColumnDecl['cell']): ColumnDecl => ({ key, label: key, type, ...(cell ? { cell } : {}) });
+
+/**
+ * The per-campaign report download: one row per lead, the header exactly the seed's
+ * seven names. A spreadsheet, not JSON: XLSX unless format=csv.
+ */
+export const campaignDownload: ReportDeclaration = {
+  family: 'campaigns', name: 'campaign-report', title: 'Campaign report', sql: 'campaigns/download.sql',
+  params: ['campaign_id', 'format', 'timezone'], required: ['campaign_id'], result: 'rows', exportable: true,
+  filename: (ctx) => `campaign_${ctx.params.campaignId}_report`,
+  columns: [
+    col('number', { kind: 'string' }, 'text'),
+    col('status', { kind: 'string' }),
+    col('duration', { kind: 'integer', nullable: true }),
+    col('playback', { kind: 'integer', nullable: true }),
+    col('credit_consumed', { kind: 'string' }, 'number'),
+    col('attempts', { kind: 'integer' }),
+    col('last_attempt_at', { kind: 'string' }, 'datetime'),
+  ],
+};
