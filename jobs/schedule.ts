@@ -1,4 +1,5 @@
 import cron, { type ScheduledTask } from 'node-cron';
+import type { BillingJob } from './billing.ts';
 import type { SyncJob } from './sync.ts';
 
 export interface ScheduleLogger {
@@ -7,7 +8,7 @@ export interface ScheduleLogger {
 }
 
 /** The schedule table: every job the server runs, on node-cron, none overlapping itself. */
-export function startSchedule(jobs: { sync: SyncJob; syncCron: string }, log: ScheduleLogger): ScheduledTask[] {
+export function startSchedule(jobs: { sync: SyncJob; syncCron: string; billing?: { job: BillingJob; cron: string; zone: string } }, log: ScheduleLogger): ScheduledTask[] {
   const sync = cron.schedule(jobs.syncCron, async () => {
     if (jobs.sync.busy) return;
     try {
@@ -17,5 +18,18 @@ export function startSchedule(jobs: { sync: SyncJob; syncCron: string }, log: Sc
       log.error({ job: 'sync', err }, 'sync failed');
     }
   }, { name: 'sync', noOverlap: true });
-  return [sync];
+  const tasks = [sync];
+  const billing = jobs.billing;
+  if (billing) {
+    tasks.push(cron.schedule(billing.cron, async () => {
+      if (billing.job.busy) return;
+      try {
+        const r = await billing.job.run();
+        log.info({ job: 'billing', month: r.month, accounts: r.accounts, mismatched: r.mismatched, files: r.files }, 'billing files written');
+      } catch (err) {
+        log.error({ job: 'billing', err }, 'billing files failed');
+      }
+    }, { name: 'billing', noOverlap: true, timezone: billing.zone }));
+  }
+  return tasks;
 }

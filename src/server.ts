@@ -1,9 +1,11 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
+import path from 'node:path';
 import { TemplateStore } from './export/templates.ts';
 import { generateSource } from '../fixtures/generate.ts';
 import { markInterruptedRuns, SyncJob } from '../jobs/sync.ts';
 import { startSchedule } from '../jobs/schedule.ts';
+import { BillingJob } from '../jobs/billing.ts';
 import { addUser } from './auth/users.ts';
 import { jwtSecret, paths, type Config, ConfigError } from './config/config.ts';
 import { buildApp } from './http/app.ts';
@@ -84,7 +86,8 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const first = sync.run()
     .then((r) => say(`Initial sync: ${r.read.toLocaleString('en')} rows read, ${r.upserted.toLocaleString('en')} upserted, ${r.rejected} rejected in ${r.ms} ms`))
     .catch((err) => app.log.error({ err }, 'initial sync failed'));
-  const tasks = startSchedule({ sync, syncCron: config.syncCron }, app.log);
+  const billing = new BillingJob(app.engine, meta, path.join(config.exportsDir, 'billing'), config.billingZone);
+  const tasks = startSchedule({ sync, syncCron: config.syncCron, billing: { job: billing, cron: config.billingCron, zone: config.billingZone } }, app.log);
   let closed = false;
   return {
     close: async () => {
@@ -93,7 +96,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
       for (const t of tasks) await t.destroy();
       await first;
       await app.close();
-      while (sync.busy) await new Promise((r) => setTimeout(r, 50));
+      while (sync.busy || billing.busy) await new Promise((r) => setTimeout(r, 50));
       fs.rmSync(p.server, { force: true });
       await store.close();
       await meta.destroy();

@@ -92,3 +92,40 @@ CREATE OR REPLACE MACRO partner_call_groups(p_accounts, p_from, p_to) AS TABLE
   FROM window_calls(p_accounts, p_from, p_to, NULL, NULL, NULL)
   WHERE status <> 'blocked'
   GROUP BY ALL;
+
+-- Each account of the scope with its billing month [m_from, m_to) as UTC instants: the
+-- month `p_month` (YYYY-MM) cut at local midnights of the account's own timezone.
+CREATE OR REPLACE MACRO billing_accounts(p_accounts, p_month) AS TABLE
+  SELECT id AS account_id, auth_id, name, timezone,
+    timezone(timezone, strptime(p_month || '-01', '%Y-%m-%d'))::TIMESTAMP AS m_from,
+    timezone(timezone, strptime(p_month || '-01', '%Y-%m-%d') + INTERVAL 1 MONTH)::TIMESTAMP AS m_to
+  FROM accounts WHERE list_contains(p_accounts, id);
+
+-- The month's calls and SMS of each account as billing records (any status), and the
+-- credits the ledger charged for each: −Σ credits of the usage rows naming it.
+CREATE OR REPLACE MACRO billing_records(p_accounts, p_month) AS TABLE
+  WITH a AS (SELECT * FROM billing_accounts(p_accounts, p_month)),
+  recs AS (
+    SELECT c.account_id, 'call' AS ref_type, c.id AS ref_id, c.started_at AS "at", c.credits
+    FROM calls c JOIN a ON c.account_id = a.account_id AND c.started_at >= a.m_from AND c.started_at < a.m_to
+    UNION ALL
+    SELECT s.account_id, 'sms', s.id, s.sent_at, s.credits
+    FROM sms_messages s JOIN a ON s.account_id = a.account_id AND s.sent_at >= a.m_from AND s.sent_at < a.m_to
+  ),
+  charged AS (
+    SELECT account_id, ref_type, ref_id, -sum(credits) AS charged, count(*) AS usage_rows
+    FROM credit_transactions
+    WHERE kind = 'usage' AND list_contains(p_accounts, account_id)
+    GROUP BY ALL
+  )
+  SELECT r.*, coalesce(ch.charged, 0) AS charged, coalesce(ch.usage_rows, 0) AS usage_rows
+  FROM recs r LEFT JOIN charged ch ON ch.account_id = r.account_id AND ch.ref_type = r.ref_type AND ch.ref_id = r.ref_id;
+
+-- Usage rows of the month (in the account's timezone) naming no call or SMS of the account.
+CREATE OR REPLACE MACRO billing_orphan_usage(p_accounts, p_month) AS TABLE
+  SELECT t.account_id, t.id AS ledger_id, t.ref_type, t.ref_id, t.created_at AS "at", -t.credits AS charged
+  FROM credit_transactions t
+  JOIN billing_accounts(p_accounts, p_month) a ON a.account_id = t.account_id AND t.created_at >= a.m_from AND t.created_at < a.m_to
+  WHERE t.kind = 'usage'
+    AND NOT coalesce(t.ref_type = 'call' AND EXISTS (SELECT 1 FROM calls c WHERE c.id = t.ref_id AND c.account_id = t.account_id), false)
+    AND NOT coalesce(t.ref_type = 'sms' AND EXISTS (SELECT 1 FROM sms_messages s WHERE s.id = t.ref_id AND s.account_id = t.account_id), false);

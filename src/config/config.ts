@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { IANAZone } from 'luxon';
 import { validate as validCron } from 'node-cron';
 import { parseSourceUrl } from '../source/connect.ts';
 import { DEFAULT_CID_THRESHOLDS, type CallerIdThresholds } from '../reports/telesales/caller-id-health.ts';
@@ -18,6 +19,10 @@ export interface Config {
   port: number;
   syncCron: string;
   syncBatchSize: number;
+  /** Files the service writes (monthly billing): <dir>/billing/. */
+  exportsDir: string;
+  billingCron: string;
+  billingZone: string;
   jwtSecret: string | null;
   demoCalls: number;
   logLevel: string;
@@ -32,6 +37,9 @@ export const CONFIG_VARS: readonly { name: string; default: string; meaning: str
   { name: 'HOST', default: '127.0.0.1', meaning: 'address the HTTP server listens on' },
   { name: 'PORT', default: '3000', meaning: 'HTTP port' },
   { name: 'CALLBOARD_SYNC_CRON', default: '* * * * *', meaning: 'node-cron schedule of the source sync (seconds field allowed)' },
+  { name: 'CALLBOARD_EXPORTS_DIR', default: 'DATA_DIR/exports', meaning: 'files the service writes: monthly billing reconciliation under billing/' },
+  { name: 'CALLBOARD_BILLING_CRON', default: '0 2 1 * *', meaning: "node-cron schedule of the monthly billing files (last month's reconciliation)" },
+  { name: 'CALLBOARD_BILLING_TZ', default: 'Etc/GMT+12', meaning: 'zone of the billing schedule; the default fires when the month has ended in every timezone' },
   { name: 'CALLBOARD_SYNC_BATCH', default: '250000', meaning: 'rows per sync batch (one DuckDB transaction each)' },
   { name: 'CALLBOARD_JWT_SECRET', default: '(generated into DATA_DIR/jwt-secret)', meaning: 'HS256 secret for access and refresh tokens, at least 32 characters' },
   { name: 'CALLBOARD_DEMO_CALLS', default: '200000', meaning: 'calls in the demo source generated on first start' },
@@ -70,6 +78,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const syncCron = env.CALLBOARD_SYNC_CRON || '* * * * *';
   if (!validCron(syncCron)) throw new ConfigError(`CALLBOARD_SYNC_CRON="${syncCron}" is not a valid cron expression`);
+  const billingCron = env.CALLBOARD_BILLING_CRON || '0 2 1 * *';
+  if (!validCron(billingCron)) throw new ConfigError(`CALLBOARD_BILLING_CRON="${billingCron}" is not a valid cron expression`);
+  const billingZone = env.CALLBOARD_BILLING_TZ || 'Etc/GMT+12';
+  if (!IANAZone.isValidZone(billingZone)) throw new ConfigError(`CALLBOARD_BILLING_TZ="${billingZone}" is not an IANA timezone`);
   const jwtSecret = env.CALLBOARD_JWT_SECRET || null;
   if (jwtSecret !== null && jwtSecret.length < 32) throw new ConfigError('CALLBOARD_JWT_SECRET must be at least 32 characters');
   const logLevel = env.CALLBOARD_LOG_LEVEL || 'info';
@@ -87,6 +99,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: int(env, 'PORT', 3000, 0, 65535),
     syncCron,
     syncBatchSize: int(env, 'CALLBOARD_SYNC_BATCH', 250_000, 100, 1_000_000),
+    exportsDir: path.resolve(env.CALLBOARD_EXPORTS_DIR || path.join(dataDir, 'exports')),
+    billingCron,
+    billingZone,
     jwtSecret,
     demoCalls: int(env, 'CALLBOARD_DEMO_CALLS', 200_000, 0, 10_000_000),
     logLevel,

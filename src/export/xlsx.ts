@@ -13,6 +13,18 @@ export interface XlsxOptions {
   sheetName: string;
   /** Data rows per sheet before the export continues on a new sheet. */
   maxRowsPerSheet?: number;
+  /**
+   * Dates the workbook's properties with this instead of now (the monthly billing files,
+   * whose zip entries are then stamped with stampZipEntries).
+   */
+  fixedDate?: Date;
+}
+
+/** One table of a workbook: its sheet name, layout and rows. */
+export interface SheetPart {
+  name: string;
+  columns: readonly ExportColumn[];
+  chunks: AsyncIterable<ResultRow[]>;
 }
 
 /**
@@ -69,17 +81,34 @@ export function xlsxCell(col: ExportColumn, row: ResultRow): ExcelJS.CellValue {
  * is full.
  */
 export async function writeXlsx(out: Writable, columns: readonly ExportColumn[], chunks: AsyncIterable<ResultRow[]>, opts: XlsxOptions): Promise<void> {
-  const perSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
+  return writeWorkbook(out, [{ name: opts.sheetName, columns, chunks }], opts);
+}
+
+/** Several tables in one workbook, one after the other (each may span sheets). */
+export async function writeWorkbook(out: Writable, parts: readonly SheetPart[], opts: Omit<XlsxOptions, 'sheetName'>): Promise<void> {
   const zip = new PassThrough({ highWaterMark: 1 << 20 });
   zip.pipe(out);
   const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: zip, useStyles: true, useSharedStrings: false });
+  if (opts.fixedDate) {
+    wb.created = opts.fixedDate;
+    wb.modified = opts.fixedDate;
+  }
+  for (const part of parts) {
+    if (out.destroyed) return;
+    await writeTable(wb, zip, out, part, opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS);
+  }
+  await wb.commit();
+}
+
+async function writeTable(wb: ExcelJS.stream.xlsx.WorkbookWriter, zip: PassThrough, out: Writable, part: SheetPart, perSheet: number): Promise<void> {
+  const { columns, chunks } = part;
   let sheet: ExcelJS.Worksheet | null = null;
   let sheets = 0;
   let inSheet = 0;
 
   const openSheet = () => {
     sheets++;
-    const name = sheets === 1 ? opts.sheetName : `${opts.sheetName} (${sheets})`;
+    const name = sheets === 1 ? part.name : `${part.name} (${sheets})`;
     const ws = wb.addWorksheet(name.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
     ws.columns = columns.map((c) => ({ key: c.key, width: c.width, style: c.numFmt ? { numFmt: c.numFmt } : {} }));
     const header = ws.addRow(columns.map((c) => c.label));
@@ -119,5 +148,4 @@ export async function writeXlsx(out: Writable, columns: readonly ExportColumn[],
     if (zip.writableNeedDrain) await drained(zip, out);
   }
   await closeSheet(sheet);
-  await wb.commit();
 }

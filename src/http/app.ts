@@ -15,6 +15,7 @@ import { companyRoutes } from './routes/company.ts';
 import { widgetRoutes } from './routes/widgets.ts';
 import { partnerRoutes } from './routes/partner.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
+import { billingRoutes } from './routes/billing.ts';
 import type { ExportSettings } from './export-response.ts';
 
 declare module 'fastify' {
@@ -92,6 +93,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(widgetRoutes, { engine });
   await app.register(partnerRoutes, { engine, meta: opts.meta });
   await app.register(campaignRoutes, { engine, exports: opts.exports });
+  await app.register(billingRoutes, { engine, exports: opts.exports });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

@@ -4,8 +4,9 @@ import { writeCsv } from '../export/csv.ts';
 import { genericLayout, templateLayout, type ExportColumn } from '../export/layout.ts';
 import type { TemplateStore } from '../export/templates.ts';
 import { ValidationError } from '../reports/params.ts';
-import { writeXlsx } from '../export/xlsx.ts';
-import type { PreparedReport, ReportEngine } from '../reports/engine.ts';
+import { writeWorkbook, type SheetPart } from '../export/xlsx.ts';
+import type { PreparedReport, ReportEngine, ReportStream } from '../reports/engine.ts';
+import type { ResultRow } from '../store/duckdb.ts';
 
 export const CONTENT_TYPES = {
   csv: 'text/csv; charset=utf-8',
@@ -50,26 +51,43 @@ export function layoutOf(r: PreparedReport, templates: TemplateStore | undefined
  * from here a failure can only abort the transfer, so the client sees a broken download,
  * never a short file that looks complete.
  */
-export async function sendExport(req: FastifyRequest, reply: FastifyReply, engine: ReportEngine, r: PreparedReport, settings: ExportSettings = {}): Promise<FastifyReply> {
+export async function sendExport(req: FastifyRequest, reply: FastifyReply, engine: ReportEngine, r: PreparedReport, settings: ExportSettings = {}, more: { sheets?: { name: string; report: PreparedReport }[] } = {}): Promise<FastifyReply> {
   const format = r.ctx.params.format === 'xlsx' ? 'xlsx' : 'csv';
   const columns = layoutOf(r, settings.templates);
   const rows = await engine.stream(r);
+  const streams = [rows];
   const out = new PassThrough();
-  const writing = format === 'csv'
-    ? writeCsv(out, columns, rows.chunks, { bom: r.ctx.params.bom })
-    : writeXlsx(out, columns, rows.chunks, { sheetName: r.decl.name, maxRowsPerSheet: settings.xlsxRowsPerSheet });
+  let writing: Promise<void>;
+  if (format === 'csv') writing = writeCsv(out, columns, rows.chunks, { bom: r.ctx.params.bom });
+  else {
+    const parts: SheetPart[] = [{ name: more.sheets ? 'Summary' : r.decl.name, columns, chunks: rows.chunks }];
+    for (const s of more.sheets ?? []) {
+      // Opened lazily: a later sheet's query runs when the writer reaches it.
+      const later = lazyChunks(() => engine.stream(s.report), (st) => streams.push(st));
+      parts.push({ name: s.name, columns: layoutOf(s.report, settings.templates), chunks: later });
+    }
+    writing = writeWorkbook(out, parts, { maxRowsPerSheet: settings.xlsxRowsPerSheet });
+  }
+  const closeAll = () => streams.forEach((s) => s.close());
   writing.catch((err: unknown) => {
     req.log.error({ err, reqId: req.id, report: r.decl.name }, 'export failed after the response started; aborting it');
-    rows.close();
+    closeAll();
     out.destroy(err instanceof Error ? err : new Error(String(err)));
   });
   // A client that goes away destroys the stream; the writer sees it and stops the query.
   out.on('close', () => {
-    if (!out.writableFinished) rows.close();
+    if (!out.writableFinished) closeAll();
   });
   return reply
     .header('content-type', CONTENT_TYPES[format])
     .header('content-disposition', `attachment; filename="${exportFilename(r, format)}"`)
     .header('cache-control', 'no-store')
     .send(out);
+}
+
+/** Chunks of a stream opened on first use; `opened` learns of it so it can be closed. */
+async function* lazyChunks(open: () => Promise<ReportStream>, opened: (s: ReportStream) => void): AsyncGenerator<ResultRow[], void, undefined> {
+  const s = await open();
+  opened(s);
+  yield* s.chunks;
 }

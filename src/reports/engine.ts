@@ -76,7 +76,7 @@ export interface ReportStream {
 const BOUND_TYPES = {
   campaign_id: 'bigint', team_id: 'bigint', agent_ids: 'bigint[]', from: 'varchar', to: 'varchar',
   direction: 'varchar', status: 'varchar', after_started: 'varchar', after_id: 'bigint', limit: 'bigint',
-  now: 'varchar', customer_id: 'bigint', partner_id: 'bigint', page: 'bigint', page_size: 'bigint',
+  now: 'varchar', customer_id: 'bigint', partner_id: 'bigint', page: 'bigint', page_size: 'bigint', month: 'varchar',
 } as const;
 
 /** Which formats a report is served in. */
@@ -138,6 +138,7 @@ export class ReportEngine {
       partner_id: who.partnerId,
       page: p.page,
       page_size: p.pageSize,
+      month: p.month,
       ...(decl.keyset ? { direction: p.direction, status: p.status, after_started: after?.[0] ?? null, after_id: after?.[1] ?? null, limit: p.limit } : {}),
       ...(decl.sqlParams?.(ctx) ?? {}),
     };

@@ -1,0 +1,54 @@
+import { DateTime } from 'luxon';
+import type { MetaDb } from '../src/meta/db.ts';
+import { writeBillingFiles, type BillingFiles } from '../src/reports/billing/files.ts';
+import type { ReportEngine } from '../src/reports/engine.ts';
+
+/**
+ * The monthly billing files as a recorded job: last month's reconciliation of every
+ * account written to the exports directory (see writeBillingFiles), each run in job_runs.
+ */
+export class BillingJob {
+  private running: Promise<BillingFiles> | null = null;
+
+  constructor(
+    private readonly engine: ReportEngine,
+    private readonly meta: MetaDb,
+    private readonly dir: string,
+    /** The zone whose calendar says which month is "last month" when the job fires. */
+    private readonly zone = 'UTC',
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  get busy(): boolean {
+    return this.running !== null;
+  }
+
+  /** The month before the current one in the schedule's zone, as YYYY-MM. */
+  lastMonth(): string {
+    return DateTime.fromJSDate(this.now(), { zone: this.zone }).minus({ months: 1 }).toFormat('yyyy-MM');
+  }
+
+  run(month = this.lastMonth()): Promise<BillingFiles> {
+    if (!this.running) {
+      this.running = this.execute(month).finally(() => {
+        this.running = null;
+      });
+    }
+    return this.running;
+  }
+
+  private async execute(month: string): Promise<BillingFiles> {
+    const run = await this.meta.insertInto('job_runs')
+      .values({ job: 'billing', started_at: new Date().toISOString(), status: 'running', pid: process.pid, stats: JSON.stringify({ month }), error: null, ended_at: null })
+      .executeTakeFirstOrThrow();
+    const id = Number(run.insertId);
+    try {
+      const result = await writeBillingFiles(this.engine, month, this.dir);
+      await this.meta.updateTable('job_runs').set({ status: 'ok', ended_at: new Date().toISOString(), stats: JSON.stringify(result) }).where('id', '=', id).execute();
+      return result;
+    } catch (err) {
+      await this.meta.updateTable('job_runs').set({ status: 'failed', ended_at: new Date().toISOString(), error: (err as Error).message }).where('id', '=', id).execute();
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,20 @@
+import type { FastifyInstance } from 'fastify';
+import { billingMismatches, billingReconciliation } from '../../reports/billing/reconciliation.ts';
+import type { ReportEngine } from '../../reports/engine.ts';
+import type { Query } from '../../reports/params.ts';
+import { sendExport, type ExportSettings } from '../export-response.ts';
+
+/**
+ * The monthly billing reconciliation: JSON, the summary as CSV, or a workbook with the
+ * summary and every mismatched row.
+ */
+export async function billingRoutes(app: FastifyInstance, opts: { engine: ReportEngine; exports?: ExportSettings }): Promise<void> {
+  app.get('/api/billing/reconciliation', { onRequest: app.authenticate }, async (req, reply) => {
+    const query = req.query as Query;
+    const r = await opts.engine.prepare(billingReconciliation, query, req.principal!);
+    if (r.ctx.params.format === 'json') return opts.engine.json(r);
+    if (r.ctx.params.format === 'csv') return sendExport(req, reply, opts.engine, r, opts.exports);
+    const mismatches = await opts.engine.prepare(billingMismatches, query, req.principal!);
+    return sendExport(req, reply, opts.engine, r, opts.exports, { sheets: [{ name: 'Mismatches', report: mismatches }] });
+  });
+}
