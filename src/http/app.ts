@@ -1,4 +1,4 @@
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { MetaDb } from '../meta/db.ts';
 import { ReportEngine, type Principal } from '../reports/engine.ts';
 import { NotFoundError, ValidationError } from '../reports/params.ts';
@@ -16,6 +16,9 @@ import { widgetRoutes } from './routes/widgets.ts';
 import { partnerRoutes } from './routes/partner.ts';
 import { campaignRoutes } from './routes/campaigns.ts';
 import { billingRoutes } from './routes/billing.ts';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { openApiDocument } from './openapi.ts';
 import type { ExportSettings } from './export-response.ts';
 
 declare module 'fastify' {
@@ -38,6 +41,8 @@ export interface AppOptions {
   logLevel?: string;
   /** Where log lines go (stdout when absent); tests read them. */
   logStream?: NodeJS.WritableStream;
+  /** Sees every route as it is added (the OpenAPI test lists them). */
+  onRoute?: (route: RouteOptions) => void;
   /** Export settings (tests inject a small XLSX sheet limit). */
   exports?: ExportSettings;
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
@@ -85,7 +90,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ message: `No route ${req.method} ${req.url.split('?')[0]}.` }));
 
+  if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   app.get('/healthz', async () => ({ status: 'ok' }));
+  const document = openApiDocument(opts.reports);
+  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', async () => document);
   await app.register(authRoutes, { meta: opts.meta, tokens });
   await app.register(reportRoutes, { engine, reports: opts.reports, exports: opts.exports });
   await app.register(callRoutes, { engine, decl: callDetail, exports: opts.exports });

@@ -64,6 +64,8 @@ export interface ReportDeclaration {
   columns: readonly ColumnDecl[];
   /** The export file name without extension, when not `{report}_{from}_{to}`. */
   filename?: (ctx: ReportContext) => string;
+  /** The JSON body's schema, for OpenAPI, when it is not `{data}` of the columns. */
+  responseSchema?: Record<string, unknown>;
   /** A fixed window computed from "now" (the partner dashboard: today so far, UTC). */
   window?: (now: DateTime) => { from: DateTime; to: DateTime };
   /** Extra named SQL parameters computed from the request (thresholds, derived windows). */

@@ -1,4 +1,7 @@
 import type { ColumnDecl, ReportDeclaration } from '../declaration.ts';
+import { arr, decimal, int as intSchema, obj, str } from '../schema.ts';
+
+const D4 = decimal(4);
 
 const n = (v: unknown) => Number(v ?? 0);
 const int = (key: string, label: string): ColumnDecl => ({ key, label, type: { kind: 'integer' } });
@@ -25,6 +28,21 @@ export const billingReconciliation: ReportDeclaration = {
     int('record_without_usage_count', 'Record without usage'), money('record_without_usage_credits', 'Record without usage (credits)'),
     int('credits_differ_count', 'Credits differ'), money('credits_differ_difference', 'Credits difference'),
   ],
+  responseSchema: obj({
+    month: str({ pattern: '^\\d{4}-\\d{2}$' }),
+    data: arr(obj({
+      account_id: intSchema(), auth_id: str(), name: str(), timezone: str(),
+      calls: obj({ count: intSchema(), billable_minutes: intSchema(), cost: D4, credits: D4 }),
+      sms: obj({ count: intSchema(), segments: intSchema(), cost: D4, credits: D4 }),
+      ledger: obj({ opening_balance: D4, purchases: D4, usage: D4, refunds: D4, adjustments: D4, closing_balance: D4 }),
+      reconciliation: obj({
+        status: str({ enum: ['ok', 'mismatch'] }),
+        usage_without_record: obj({ count: intSchema(), credits: D4 }),
+        record_without_usage: obj({ count: intSchema(), credits: D4 }),
+        credits_differ: obj({ count: intSchema(), difference: D4 }),
+      }),
+    })),
+  }),
   shape: (rows, _columns, ctx) => ({
     month: ctx.params.month,
     data: rows.map((r) => ({

@@ -1,5 +1,6 @@
 import type { ColumnDecl, ReportDeclaration } from '../declaration.ts';
-import { hms } from '../format.ts';
+import { hms as formatHms } from '../format.ts';
+import { arr, bool, hms, int, num, obj, str } from '../schema.ts';
 import { CALL_STATUSES } from '../../source/contract.ts';
 
 const n = (v: unknown) => Number(v ?? 0);
@@ -16,6 +17,13 @@ interface CampaignRow {
 export const campaignSummary: ReportDeclaration = {
   family: 'campaigns', name: 'summary', title: 'Campaign report summary', sql: 'campaigns/summary.sql',
   params: ['page', 'page_size', 'account_id'], result: 'custom', exportable: false, columns: [],
+  responseSchema: obj({
+    pagination: obj({ total_items: int(), total_pages: int(), page_number: int(), has_next: bool, has_previous: bool }),
+    data: arr(obj({
+      id: int(), name: str(), type: str(), status: str(), total_numbers: int(), attempts: int(),
+      calls_by_status: obj(Object.fromEntries(CALL_STATUSES.map((s) => [s, int()]))), total_duration: hms, credits_consumed: num,
+    })),
+  }),
   shape: (rows, _columns, ctx) => {
     const r = rows[0];
     const total = n(r.total_items);
@@ -29,7 +37,7 @@ export const campaignSummary: ReportDeclaration = {
           id: n(c.id), name: c.name, type: c.type, status: c.status,
           total_numbers: n(c.total_numbers), attempts: n(c.attempts),
           calls_by_status: Object.fromEntries(CALL_STATUSES.map((s) => [s, counts.get(s) ?? 0])),
-          total_duration: hms(n(c.talk_sec)),
+          total_duration: formatHms(n(c.talk_sec)),
           credits_consumed: Number(c.credits),
         };
       }),

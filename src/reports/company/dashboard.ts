@@ -1,6 +1,7 @@
 import type { ReportDeclaration } from '../declaration.ts';
 import { decimalNumber, decimalRatioNumber, hms, ratioNumber } from '../format.ts';
 import { CALL_STATUSES } from '../../source/contract.ts';
+import { arr, hms as hmsSchema, int, num, obj, str } from '../schema.ts';
 
 interface TopCampaign { id: bigint | number; name: string; dials: bigint | number; completed: bigint | number }
 
@@ -14,6 +15,18 @@ export const companyDashboard: ReportDeclaration = {
   family: 'company', name: 'dashboard', title: 'Company dashboard', sql: 'company/dashboard.sql',
   params: ['days', 'account_id'], result: 'custom', exportable: false,
   columns: [],
+  responseSchema: obj({
+    total_credits_purchased: num, credits_used: num, remaining_credits: num,
+    campaigns: obj({ total: int(), draft: int(), active: int(), paused: int(), completed: int() }),
+    outbound_calls: int(), outbound_sms: int(), total_call_duration: hmsSchema, total_owned_numbers: int(),
+    total_playback: obj({ messages_played: int(), playback_sec: int(), average_playback_pct: num }),
+    credit_spent: num,
+    top_performing_campaign: { type: 'object', properties: { id: int(), name: str(), completion_pct: num }, description: '{} when no campaign has dials' },
+    playback_distribution: obj({ '0-25': int(), '25-50': int(), '50-75': int(), '75-100': int() }),
+    campaign_type_ratio: obj({ voice_broadcast: int(), sms: int(), telesales: int(), inbound: int() }),
+    call_outcomes: obj(Object.fromEntries(CALL_STATUSES.map((s) => [s, int()]))),
+    credit_usage_overtime: arr(obj({ date: str({ format: 'date' }), credits: num })),
+  }),
   shape: (rows) => {
     const r = rows[0];
     const used = String(r.credits_used);

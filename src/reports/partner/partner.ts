@@ -1,6 +1,17 @@
 import type { DateTime } from 'luxon';
 import type { ReportContext, ReportDeclaration } from '../declaration.ts';
 import { ratioNumber, roundDecimal, sumDecimals } from '../format.ts';
+import { arr, bool, decimal, int, nullable, num, obj, str, type Schema } from '../schema.ts';
+
+const ROLLUP = obj({ total_calls: int(), answered_calls: int(), total_minutes: num, total_cost: decimal(2) });
+const COUNTS = obj({ total_calls: int(), answered_calls: int() });
+const ACTIVITY: Record<string, Schema> = {
+  period: obj({ from: str({ format: 'date-time' }), to: str({ format: 'date-time', description: 'exclusive end' }) }),
+  calls: ROLLUP,
+  traffic: obj({ inbound: ROLLUP, outbound: ROLLUP }),
+  by_product: obj({ sip_trunking: ROLLUP, voice_api: ROLLUP }),
+  time_series: arr(obj({ date: str({ format: 'date' }), total_calls: int(), answered_calls: int(), total_minutes: num, total_cost: decimal(2), inbound: COUNTS, outbound: COUNTS })),
+};
 
 /**
  * The partner API of seed 001 (METRICS.md "Partner dashboard and analytics"). The SQL
@@ -54,6 +65,13 @@ export const partnerDashboard: ReportDeclaration = {
   family: 'partner', name: 'dashboard', title: 'Partner dashboard', sql: 'partner/dashboard.sql',
   params: [], result: 'custom', exportable: false, columns: [],
   window: (now) => ({ from: now.startOf('day'), to: now }),
+  responseSchema: obj({
+    partner: obj({ id: nullable(int()), name: nullable(str()), email: nullable(str()), balance: { type: 'null' } }),
+    period: ACTIVITY.period,
+    accounts: obj({ total: int(), active: int(), customers: arr(obj({ auth_id: str(), name: str(), email: nullable(str()), phone: nullable(str()), is_active: bool, created_at: nullable(str({ format: 'date-time' })) })) }),
+    total_balance: decimal(2),
+    calls: ACTIVITY.calls, traffic: ACTIVITY.traffic, by_product: ACTIVITY.by_product, time_series: ACTIVITY.time_series,
+  }),
   shape: (rows, _columns, ctx) => {
     const r = rows[0];
     const p = r.partner as { id: unknown; name: string; email: string | null } | null;
@@ -78,6 +96,7 @@ export const partnerDashboard: ReportDeclaration = {
 export const partnerAnalytics: ReportDeclaration = {
   family: 'partner', name: 'analytics', title: 'Partner analytics', sql: 'partner/analytics.sql',
   params: ['from_date', 'to_date'], result: 'custom', exportable: false, columns: [],
+  responseSchema: obj({ ...ACTIVITY, top_spenders: arr(obj({ auth_id: str(), name: str(), total_calls: int(), total_cost: decimal(2) })) }),
   shape: (rows, _columns, ctx) => {
     const r = rows[0];
     const top = (r.top_spenders as { auth_id: string; name: string; total_calls: unknown; cost: string }[] | null) ?? [];

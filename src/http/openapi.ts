@@ -1,0 +1,167 @@
+import { jsonSchemaOf, type ReportDeclaration } from '../reports/declaration.ts';
+import { formatsOf } from '../reports/engine.ts';
+import { MAX_DAY_RANGE, type Format, type ParamName } from '../reports/params.ts';
+import { billingReconciliation } from '../reports/billing/reconciliation.ts';
+import { callDetail } from '../reports/calls/call-detail.ts';
+import { campaignDownload, campaignSummary } from '../reports/campaigns/campaigns.ts';
+import { companyDashboard } from '../reports/company/dashboard.ts';
+import { partnerAnalytics, partnerDashboard } from '../reports/partner/partner.ts';
+import { WIDGETS } from '../reports/widgets/widgets.ts';
+import { CALL_STATUSES } from '../source/contract.ts';
+import { arr, bool, int, obj, str, type Schema } from '../reports/schema.ts';
+
+/**
+ * The OpenAPI 3.1 document, built from the report declarations (parameters, columns,
+ * formats) and the list of routes below. test/http/openapi.test.ts checks that every
+ * route the app registers is in it and that it validates.
+ */
+
+const ERROR = obj({ message: str() });
+const VALIDATION = obj({ message: str(), errors: { type: 'object', additionalProperties: arr(str()), description: 'one key per bad field' } });
+
+const PARAMS: Record<ParamName, { schema: Schema; description: string; name?: string }> = {
+  campaign_id: { schema: int({ minimum: 1 }), description: 'campaign in scope (404 otherwise)' },
+  date_from: { schema: str(), description: 'YYYY-MM-DD (a local day of timezone) or an ISO 8601 date-time' },
+  date_to: { schema: str(), description: 'YYYY-MM-DD (includes the whole day) or an ISO 8601 date-time; at most 90 days after date_from' },
+  agent_ids: { name: 'agent_ids[]', schema: arr(int({ minimum: 1 })), description: 'agents in scope, at most 100' },
+  team_id: { schema: int({ minimum: 1 }), description: 'team in scope (its agents)' },
+  timezone: { schema: str({ default: 'UTC' }), description: 'IANA timezone of days, hours and local dates' },
+  group_by: { schema: str({ enum: ['day', 'week', 'hour'], default: 'day' }), description: 'time bucket' },
+  window_minutes: { schema: int({ minimum: 1, maximum: 525_600, default: 43_200 }), description: 'realtime window ending now' },
+  account_id: { schema: int({ minimum: 1 }), description: 'narrows the scope to one account (admins and partners)' },
+  format: { schema: str(), description: 'response format' },
+  bom: { schema: str({ enum: ['0', '1'] }), description: 'CSV only: start with a UTF-8 byte order mark (Excel)' },
+  template: { schema: str({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), description: "an export layout of the account's templates" },
+  direction: { schema: str({ enum: ['outbound', 'inbound'] }), description: 'call direction' },
+  status: { schema: str({ enum: [...CALL_STATUSES] }), description: 'call status' },
+  limit: { schema: int({ minimum: 1 }), description: 'JSON page size' },
+  cursor: { schema: str(), description: 'next_cursor of the previous page' },
+  days: { schema: int({ minimum: 1, maximum: 366, default: 30 }), description: 'the last days × 24 h ending now' },
+  from_date: { schema: str({ format: 'date' }), description: 'YYYY-MM-DD; default: 29 days before to_date' },
+  to_date: { schema: str({ format: 'date' }), description: `YYYY-MM-DD, included; default: today; at most ${MAX_DAY_RANGE} days after from_date` },
+  customer_id: { schema: int({ minimum: 1 }), description: 'one customer (account) in scope' },
+  page: { schema: int({ minimum: 1, default: 1 }), description: 'page number' },
+  page_size: { schema: int({ minimum: 1, maximum: 100, default: 25 }), description: 'items per page' },
+  month: { schema: str({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$' }), description: 'YYYY-MM, cut in each account\'s timezone' },
+};
+
+function parameters(decl: ReportDeclaration, formats: readonly Format[]): Schema[] {
+  const names = new Set<string>(decl.params);
+  if (formats.includes('csv')) names.add('bom');
+  if (formats.some((f) => f !== 'json')) names.add('template');
+  return [...names].map((n) => {
+    const p = PARAMS[n as ParamName];
+    let schema = p.schema;
+    if (n === 'format') schema = str({ enum: [...formats], default: formats[0] });
+    if (n === 'limit' && decl.keyset) schema = int({ minimum: 1, maximum: decl.keyset.maxLimit, default: decl.keyset.defaultLimit });
+    return { name: p.name ?? n, in: 'query', required: decl.required?.includes(n as ParamName) ?? false, description: p.description, schema };
+  });
+}
+
+function rowSchema(decl: ReportDeclaration): Schema {
+  return { type: 'object', properties: Object.fromEntries(decl.columns.map((c) => [c.key, { ...jsonSchemaOf(c), description: c.label }])) };
+}
+
+/** The JSON body of a report: `{data}` of rows or an object, or what a custom report declares. */
+function jsonBody(decl: ReportDeclaration): Schema {
+  if (decl.responseSchema) return decl.responseSchema;
+  if (decl.keyset) return obj({ data: arr(rowSchema(decl)), next_cursor: { type: ['string', 'null'] } });
+  if (decl.result === 'rows') return obj({ data: arr(rowSchema(decl)) });
+  if (decl.result === 'object') return obj({ data: rowSchema(decl) });
+  return obj({ data: { description: decl.title } });
+}
+
+const FILES: Record<Exclude<Format, 'json'>, Schema> = {
+  csv: { 'text/csv': { schema: str({ description: 'RFC 4180 CSV' }) } },
+  xlsx: { 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet': { schema: str({ format: 'binary' }) } },
+};
+
+type Auth = 'bearer' | 'partner' | 'none';
+
+function operation(decl: ReportDeclaration, opts: { auth?: Auth; formats?: readonly Format[]; body?: Schema; extra?: Schema[]; errors?: number[]; tag: string }): Schema {
+  const formats = opts.formats ?? formatsOf(decl);
+  const content: Schema = {};
+  if (formats.includes('json')) content['application/json'] = { schema: opts.body ?? jsonBody(decl) };
+  for (const f of formats) if (f !== 'json') Object.assign(content, FILES[f]);
+  const responses: Schema = { 200: { description: decl.title, content } };
+  const auth = opts.auth ?? 'bearer';
+  if (auth !== 'none') responses[401] = { description: 'missing or bad credentials', content: { 'application/json': { schema: ERROR } } };
+  for (const code of opts.errors ?? [404, 422]) {
+    responses[code] = code === 422
+      ? { description: 'invalid parameters', content: { 'application/json': { schema: VALIDATION } } }
+      : { description: code === 404 ? 'an id outside the scope' : 'bad request', content: { 'application/json': { schema: code === 400 ? VALIDATION : ERROR } } };
+  }
+  return {
+    tags: [opts.tag], summary: decl.title, operationId: `${decl.family}_${decl.name}`.replace(/[^A-Za-z0-9_]/g, '_'),
+    parameters: [...(opts.extra ?? []), ...parameters(decl, formats)],
+    responses,
+    security: auth === 'bearer' ? [{ bearer: [] }] : auth === 'partner' ? [{ authId: [], authToken: [] }] : [],
+  };
+}
+
+export function openApiDocument(telesales: readonly ReportDeclaration[]): Schema {
+  const paths: Record<string, Schema> = {};
+  for (const decl of telesales) {
+    paths[`/api/${decl.family}/reports/${decl.name}`] = { get: operation(decl, { tag: decl.family }) };
+    const files = formatsOf(decl).filter((f) => f !== 'json');
+    if (files.length) {
+      const op = operation(decl, { tag: decl.family, formats: files });
+      paths[`/api/${decl.family}/reports/${decl.name}/export`] = { get: { ...op, operationId: `${op.operationId as string}_export`, summary: `${decl.title} (file)` } };
+    }
+  }
+  paths['/api/calls'] = { get: operation(callDetail, { tag: 'calls' }) };
+  paths['/api/v1/dashboard/'] = { get: operation(companyDashboard, { tag: 'company', errors: [404, 422] }) };
+  paths['/api/partner/v1/dashboard'] = { get: operation(partnerDashboard, { tag: 'partner', auth: 'partner', errors: [422] }) };
+  paths['/api/partner/v1/analytics'] = { get: operation(partnerAnalytics, { tag: 'partner', auth: 'partner', errors: [422] }) };
+  const types = WIDGETS.map((w) => w.name);
+  paths['/api/widgets/data'] = {
+    get: {
+      ...operation(WIDGETS[0], { tag: 'widgets', errors: [400, 404, 422], body: obj({ dataset: str({ enum: types }), datasources: arr(obj({ datasource: int(), data: { description: 'the value of the type: see METRICS.md "Widgets"' } })) }) }),
+      operationId: 'widgets_data', summary: 'Widget data',
+      parameters: [{ name: 'type', in: 'query', required: true, schema: str({ enum: types }), description: 'widget type (400 when unknown)' }, ...parameters(WIDGETS[0], ['json'])],
+    },
+  };
+  paths['/api/system/campaigns/report/summary/'] = { get: operation(campaignSummary, { tag: 'campaigns' }) };
+  paths['/api/system/campaigns/report/download/'] = { get: operation(campaignDownload, { tag: 'campaigns', formats: ['xlsx', 'csv'] }) };
+  const billing = operation(billingReconciliation, { tag: 'billing' });
+  paths['/api/billing/reconciliation'] = { get: { ...billing, description: 'CSV is the summary; XLSX has a Summary and a Mismatches sheet.' } };
+
+  const envelope = (data: Schema) => obj({ status: int(), success: bool, message: { type: ['string', 'null'] }, errors: arr(str()), data });
+  paths['/api/accounts/login/'] = {
+    post: {
+      tags: ['auth'], summary: 'Log in (access token valid 1 day)', operationId: 'auth_login', security: [],
+      requestBody: { required: true, content: { 'application/json': { schema: obj({ email: str(), password: str() }) } } },
+      responses: {
+        200: { description: 'tokens', content: { 'application/json': { schema: envelope(obj({ token: obj({ refresh: str(), access: str() }), user_data: obj({ first_name: str(), last_name: str(), email: str() }) })) } } },
+        400: { description: 'missing fields', content: { 'application/json': { schema: envelope({ type: 'object' }) } } },
+        401: { description: 'wrong email or password', content: { 'application/json': { schema: envelope({ type: 'object' }) } } },
+      },
+    },
+  };
+  paths['/api/accounts/token/refresh/'] = {
+    post: {
+      tags: ['auth'], summary: 'A new access token from a refresh token', operationId: 'auth_refresh', security: [],
+      requestBody: { required: true, content: { 'application/json': { schema: obj({ refresh: str() }) } } },
+      responses: {
+        200: { description: 'a new access token', content: { 'application/json': { schema: obj({ access: str() }) } } },
+        400: { description: 'missing refresh', content: { 'application/json': { schema: { type: 'object', additionalProperties: arr(str()) } } } },
+        401: { description: 'invalid or expired', content: { 'application/json': { schema: obj({ detail: str(), code: str() }) } } },
+      },
+    },
+  };
+  paths['/healthz'] = { get: { tags: ['health'], summary: 'The process is up', operationId: 'healthz', security: [], responses: { 200: { description: 'up', content: { 'application/json': { schema: obj({ status: str() }) } } } } } };
+
+  return {
+    openapi: '3.1.0',
+    info: { title: 'Callboard', version: '1.0.0', description: 'Reports of a telephony platform: telesales, company dashboard, partner API, widgets, campaign reports, billing. Figures are defined in METRICS.md.' },
+    servers: [{ url: '/' }],
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'access token of POST /api/accounts/login/' },
+        authId: { type: 'apiKey', in: 'header', name: 'X-Auth-ID', description: 'Partner API id (callboard keys add)' },
+        authToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token', description: 'Partner API token' },
+      },
+    },
+    paths,
+  };
+}
