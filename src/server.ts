@@ -75,6 +75,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const controlToken = crypto.randomBytes(24).toString('base64url');
   const app = await buildApp({
     store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel, exports: { templates },
+    readyMaxFailingSec: config.readyMaxFailingSec,
     control: { token: controlToken, sync: () => sync.run() },
   });
   if (source.demo) await ensureDemoUsers(meta, config, say);

@@ -11,7 +11,7 @@ const cli = (args: string[], env: Record<string, string> = {}) =>
 t.test('--help lists every command and variable', async (t) => {
   const r = cli(['--help']);
   t.equal(r.status, 0);
-  for (const word of ['serve', 'sync', 'seed', 'users add', 'keys add --partner-id N', 'keys revoke', '--role admin|partner|account', 'CALLBOARD_SOURCE', 'CALLBOARD_SYNC_CRON', 'CALLBOARD_JWT_SECRET', 'CALLBOARD_DATA_DIR', 'PORT']) {
+  for (const word of ['serve', 'sync', 'seed', 'users add', 'keys add --partner-id N', 'keys revoke', 'jobs', '--role admin|partner|account', 'CALLBOARD_SOURCE', 'CALLBOARD_SYNC_CRON', 'CALLBOARD_JWT_SECRET', 'CALLBOARD_DATA_DIR', 'PORT']) {
     t.match(r.stdout, word);
   }
 });
@@ -58,6 +58,9 @@ t.test('seed, users add and an offline sync from the command line', async (t) =>
   const sync = cli(['sync'], env);
   t.equal(sync.status, 0, sync.stderr);
   t.match(sync.stdout, /sync done: \d+ rows read/);
+  const jobs = cli(['jobs'], env);
+  t.equal(jobs.status, 0, jobs.stderr);
+  t.match(jobs.stdout, /#1\s+sync\s+ok\s+.*read=\d+ upserted=\d+ rejected=0/, 'the run with its counts');
 });
 
 t.test('keys add prints Partner API credentials once; keys list never shows a token; keys revoke', async (t) => {

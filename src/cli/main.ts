@@ -6,6 +6,7 @@ import { addUser } from '../auth/users.ts';
 import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
 import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
 import { openMeta } from '../meta/db.ts';
+import { listRuns } from '../meta/job-runs.ts';
 import { serve } from '../server.ts';
 import { Store, StoreLockedError } from '../store/duckdb.ts';
 
@@ -23,6 +24,7 @@ Commands:
   users add --email E --password P --role admin|partner|account
             [--account-id N | --partner-id N] [--first-name F] [--last-name L]
                                 create a user who can log in to the API
+  jobs [--job NAME] [--limit N]  the last job runs (sync, billing): status, times, counts, errors
   keys add --partner-id N       create Partner API credentials (X-Auth-ID / X-Auth-Token);
                                 the token is printed once and stored only as a hash
   keys revoke --auth-id ID      revoke Partner API credentials
@@ -133,6 +135,28 @@ async function cmdUsers(config: Config, args: string[]): Promise<void> {
   }
 }
 
+async function cmdJobs(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { job: { type: 'string' }, limit: { type: 'string' } } });
+  const meta = await openMeta(paths(config).meta);
+  try {
+    const runs = await listRuns(meta, { job: values.job ?? null, limit: intOption(values.limit, 'limit', 20) });
+    if (runs.length === 0) console.log('no job runs yet');
+    for (const r of runs) {
+      const took = r.ms === null ? 'running' : `${r.ms} ms`;
+      const stats = r.stats && typeof r.stats === 'object' ? summarise(r.stats as Record<string, unknown>) : '';
+      console.log(`#${r.id}  ${r.job.padEnd(8)} ${r.status.padEnd(11)} ${r.started_at}  ${took.padStart(10)}  ${stats}${r.error ? `  error: ${r.error}` : ''}`);
+    }
+  } finally {
+    await meta.destroy();
+  }
+}
+
+/** The counts of a run's stats on one line (read/upserted/rejected, or month/accounts). */
+function summarise(stats: Record<string, unknown>): string {
+  return ['read', 'upserted', 'rejected', 'month', 'accounts', 'mismatched']
+    .filter((k) => stats[k] !== undefined).map((k) => `${k}=${String(stats[k])}`).join(' ');
+}
+
 async function cmdKeys(config: Config, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
   const { values } = parseArgs({ args: rest, options: { 'partner-id': { type: 'string' }, 'auth-id': { type: 'string' } } });
@@ -182,6 +206,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'seed': await cmdSeed(config, args); return 0;
       case 'users': await cmdUsers(config, args); return 0;
       case 'keys': await cmdKeys(config, args); return 0;
+      case 'jobs': await cmdJobs(config, args); return 0;
       default:
         console.error(`unknown command "${command}"\n`);
         process.stdout.write(HELP);

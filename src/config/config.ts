@@ -23,6 +23,8 @@ export interface Config {
   exportsDir: string;
   billingCron: string;
   billingZone: string;
+  /** /readyz fails once the sync has been failing longer than this (seconds). */
+  readyMaxFailingSec: number;
   jwtSecret: string | null;
   demoCalls: number;
   logLevel: string;
@@ -40,6 +42,7 @@ export const CONFIG_VARS: readonly { name: string; default: string; meaning: str
   { name: 'CALLBOARD_EXPORTS_DIR', default: 'DATA_DIR/exports', meaning: 'files the service writes: monthly billing reconciliation under billing/' },
   { name: 'CALLBOARD_BILLING_CRON', default: '0 2 1 * *', meaning: "node-cron schedule of the monthly billing files (last month's reconciliation)" },
   { name: 'CALLBOARD_BILLING_TZ', default: 'Etc/GMT+12', meaning: 'zone of the billing schedule; the default fires when the month has ended in every timezone' },
+  { name: 'CALLBOARD_READY_MAX_FAILING_SEC', default: '600', meaning: '/readyz answers 503 once the sync has been failing for longer than this' },
   { name: 'CALLBOARD_SYNC_BATCH', default: '250000', meaning: 'rows per sync batch (one DuckDB transaction each)' },
   { name: 'CALLBOARD_JWT_SECRET', default: '(generated into DATA_DIR/jwt-secret)', meaning: 'HS256 secret for access and refresh tokens, at least 32 characters' },
   { name: 'CALLBOARD_DEMO_CALLS', default: '200000', meaning: 'calls in the demo source generated on first start' },
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     exportsDir: path.resolve(env.CALLBOARD_EXPORTS_DIR || path.join(dataDir, 'exports')),
     billingCron,
     billingZone,
+    readyMaxFailingSec: int(env, 'CALLBOARD_READY_MAX_FAILING_SEC', 600, 1, 31_536_000),
     jwtSecret,
     demoCalls: int(env, 'CALLBOARD_DEMO_CALLS', 200_000, 0, 10_000_000),
     logLevel,

@@ -19,11 +19,15 @@ import { billingRoutes } from './routes/billing.ts';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { openApiDocument } from './openapi.ts';
+import { readiness } from './readiness.ts';
+import { adminRoutes } from './routes/admin.ts';
 import type { ExportSettings } from './export-response.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** When the data a report reads was current (X-Data-As-Of), read before the report runs. */
+    dataAsOf: string | null;
   }
   interface FastifyInstance {
     authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
@@ -41,6 +45,8 @@ export interface AppOptions {
   logLevel?: string;
   /** Where log lines go (stdout when absent); tests read them. */
   logStream?: NodeJS.WritableStream;
+  /** /readyz fails once the sync has been failing for longer than this (seconds). */
+  readyMaxFailingSec?: number;
   /** Sees every route as it is added (the OpenAPI test lists them). */
   onRoute?: (route: RouteOptions) => void;
   /** Export settings (tests inject a small XLSX sheet limit). */
@@ -67,6 +73,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('engine', engine);
 
   app.decorateRequest('principal', null);
+  app.decorateRequest('dataAsOf', null);
+  // Every report answer says how fresh its data is: the start of the last sync that
+  // finished, read before the report runs so the header never claims more than the data.
+  const reportRoute = (url: string | undefined) => url !== undefined && url.startsWith('/api/') && !url.startsWith('/api/accounts/');
+  app.addHook('preHandler', async (req) => {
+    if (!reportRoute(req.routeOptions.url)) return;
+    const [row] = await opts.store.all(`SELECT value FROM store_meta WHERE key = 'data_as_of'`);
+    req.dataAsOf = row ? String(row.value) : null;
+  });
+  app.addHook('onSend', async (req, reply) => {
+    if (req.dataAsOf) reply.header('x-data-as-of', req.dataAsOf);
+  });
   app.decorate('authenticate', async (req: FastifyRequest, reply: FastifyReply) => {
     const header = req.headers.authorization ?? '';
     const m = /^Bearer\s+(\S+)$/i.exec(header);
@@ -92,6 +110,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
   app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (req, reply) => {
+    const r = await readiness(opts.store, opts.meta, now(), opts.readyMaxFailingSec ?? 600);
+    return reply.code(r.ready ? 200 : 503).send(r);
+  });
   const document = openApiDocument(opts.reports);
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -104,6 +126,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(partnerRoutes, { engine, meta: opts.meta });
   await app.register(campaignRoutes, { engine, exports: opts.exports });
   await app.register(billingRoutes, { engine, exports: opts.exports });
+  await app.register(adminRoutes, { meta: opts.meta });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

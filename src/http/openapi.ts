@@ -149,6 +149,30 @@ export function openApiDocument(telesales: readonly ReportDeclaration[]): Schema
       },
     },
   };
+  paths['/readyz'] = {
+    get: {
+      tags: ['health'], summary: 'Ready: the store answers and the sync has not been failing too long', operationId: 'readyz', security: [],
+      responses: {
+        200: { description: 'ready', content: { 'application/json': { schema: { type: 'object' } } } },
+        503: { description: 'not ready', content: { 'application/json': { schema: { type: 'object' } } } },
+      },
+    },
+  };
+  paths['/api/admin/jobs'] = {
+    get: {
+      tags: ['admin'], summary: 'The last job runs (admins only)', operationId: 'admin_jobs', security: [{ bearer: [] }],
+      parameters: [
+        { name: 'job', in: 'query', required: false, schema: str(), description: 'one job (sync, billing)' },
+        { name: 'limit', in: 'query', required: false, schema: int({ minimum: 1, maximum: 1000, default: 50 }), description: 'runs' },
+      ],
+      responses: {
+        200: { description: 'runs, newest first', content: { 'application/json': { schema: obj({ data: arr(obj({ id: int(), job: str(), status: str(), started_at: str(), ended_at: { type: ['string', 'null'] }, ms: { type: ['integer', 'null'] }, stats: {}, error: { type: ['string', 'null'] } })) }) } } },
+        401: { description: 'missing or bad credentials', content: { 'application/json': { schema: ERROR } } },
+        403: { description: 'not an admin', content: { 'application/json': { schema: ERROR } } },
+        422: { description: 'invalid parameters', content: { 'application/json': { schema: VALIDATION } } },
+      },
+    },
+  };
   paths['/healthz'] = { get: { tags: ['health'], summary: 'The process is up', operationId: 'healthz', security: [], responses: { 200: { description: 'up', content: { 'application/json': { schema: obj({ status: str() }) } } } } } };
 
   return {

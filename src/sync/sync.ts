@@ -56,6 +56,8 @@ export async function syncOnce(store: Store, source: SourceConnection, opts: Syn
     result.rejected += stats.rejected;
   }
   if (deferRollups) await ensureRollups(store, conn);
+  // Every source change committed before this run started is now in the store.
+  await store.exec(`INSERT OR REPLACE INTO store_meta VALUES ('data_as_of', $at)`, { at: new Date(started).toISOString() });
   result.ms = Date.now() - started;
   return result;
 }

@@ -1,0 +1,43 @@
+import type { MetaDb } from '../meta/db.ts';
+import type { Store } from '../store/duckdb.ts';
+
+export interface Readiness {
+  ready: boolean;
+  store: 'ok' | 'error';
+  /** The start of the last sync that finished (the data's freshness), if any. */
+  data_as_of: string | null;
+  last_sync: { status: string; started_at: string; ended_at: string | null; error: string | null } | null;
+  /** Seconds the sync has been failing (since the first failure after the last success). */
+  failing_for_sec: number;
+  message: string;
+}
+
+/**
+ * For orchestrators: ready while the store answers and the sync has not been failing
+ * for longer than `maxFailingSec`. A source that is down for a moment leaves the service
+ * ready on its last good data; one down for longer takes it out of rotation.
+ */
+export async function readiness(store: Store, meta: MetaDb, now: Date, maxFailingSec: number): Promise<Readiness> {
+  let dataAsOf: string | null = null;
+  let storeOk = true;
+  try {
+    const [row] = await store.all(`SELECT value FROM store_meta WHERE key = 'data_as_of'`);
+    dataAsOf = row ? String(row.value) : null;
+  } catch {
+    storeOk = false;
+  }
+  const runs = await meta.selectFrom('job_runs').select(['status', 'started_at', 'ended_at', 'error'])
+    .where('job', '=', 'sync').where('status', 'in', ['ok', 'failed']).orderBy('id', 'desc').limit(200).execute();
+  const last = runs[0] ?? null;
+  let failingSince: string | null = null;
+  for (const r of runs) {
+    if (r.status === 'ok') break;
+    failingSince = r.started_at;
+  }
+  const failingFor = failingSince ? Math.max(0, Math.round((now.getTime() - Date.parse(failingSince)) / 1000)) : 0;
+  const ready = storeOk && failingFor <= maxFailingSec;
+  const message = !storeOk ? 'the store does not answer'
+    : failingFor > maxFailingSec ? `the sync has been failing for ${failingFor} s (limit ${maxFailingSec} s): ${last?.error ?? ''}`
+      : failingFor > 0 ? `the sync is failing (${failingFor} s); serving the last good data` : 'ready';
+  return { ready, store: storeOk ? 'ok' : 'error', data_as_of: dataAsOf, last_sync: last, failing_for_sec: failingFor, message };
+}

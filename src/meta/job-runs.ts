@@ -1,0 +1,25 @@
+import type { MetaDb } from './db.ts';
+
+export interface JobRun {
+  id: number;
+  job: string;
+  status: string;
+  started_at: string;
+  ended_at: string | null;
+  /** Milliseconds from start to end; null while running. */
+  ms: number | null;
+  stats: unknown;
+  error: string | null;
+}
+
+/** The latest job runs, newest first, optionally of one job. */
+export async function listRuns(meta: MetaDb, opts: { job?: string | null; limit?: number } = {}): Promise<JobRun[]> {
+  let q = meta.selectFrom('job_runs').selectAll().orderBy('id', 'desc').limit(opts.limit ?? 50);
+  if (opts.job) q = q.where('job', '=', opts.job);
+  const rows = await q.execute();
+  return rows.map((r) => ({
+    id: r.id, job: r.job, status: r.status, started_at: r.started_at, ended_at: r.ended_at,
+    ms: r.ended_at ? Date.parse(r.ended_at) - Date.parse(r.started_at) : null,
+    stats: r.stats ? (JSON.parse(r.stats) as unknown) : null, error: r.error,
+  }));
+}

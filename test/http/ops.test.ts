@@ -1,0 +1,61 @@
+import t from 'tap';
+import { FIXTURE_NOW, makeApp } from '../helpers/fixture.ts';
+
+const ctx = await makeApp('ops', 1500);
+t.teardown(ctx.close);
+
+const asOf = async () => String((await ctx.store.all(`SELECT value FROM store_meta WHERE key = 'data_as_of'`))[0].value);
+
+t.test('every report answer carries X-Data-As-Of, JSON bodies unchanged', async (t) => {
+  const stamp = await asOf();
+  t.ok(!Number.isNaN(Date.parse(stamp)), 'an ISO instant');
+  const token = await ctx.token('admin@test');
+  for (const url of [
+    '/api/telesales/reports/dashboard?date_from=2026-12-01&date_to=2026-12-31',
+    '/api/telesales/reports/dashboard?date_from=2026-12-01&date_to=2026-12-31&format=csv',
+    '/api/v1/dashboard/?account_id=1', '/api/widgets/data?type=call_totals', '/api/billing/reconciliation?month=2026-11',
+    '/api/calls?date_from=2026-12-01&date_to=2026-12-02&limit=5', '/api/system/campaigns/report/summary/',
+  ]) {
+    const res = await ctx.app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${token}` } });
+    t.equal(res.statusCode, 200, url);
+    t.equal(res.headers['x-data-as-of'], stamp, url);
+  }
+  const body = (await ctx.get('/api/telesales/reports/dashboard?date_from=2026-12-01&date_to=2026-12-31', 'admin@test')).body;
+  t.strictSame(Object.keys(body), ['data'], 'nothing added to the body');
+  const login = await ctx.app.inject({ method: 'POST', url: '/api/accounts/login/', payload: { email: 'admin@test', password: 'password-123' } });
+  t.equal(login.headers['x-data-as-of'], undefined, 'not on login');
+});
+
+t.test('/healthz and /readyz', async (t) => {
+  t.equal((await ctx.app.inject({ method: 'GET', url: '/healthz' })).statusCode, 200);
+  const ready = await ctx.app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(ready.statusCode, 200);
+  t.equal(ready.json().data_as_of, await asOf());
+  const at = (minutesAgo: number) => new Date(FIXTURE_NOW.getTime() - minutesAgo * 60_000).toISOString();
+  const run = (status: 'ok' | 'failed', minutesAgo: number, error: string | null = null) =>
+    ctx.meta.insertInto('job_runs').values({ job: 'sync', started_at: at(minutesAgo), ended_at: at(minutesAgo - 0.1), status, stats: null, error, pid: process.pid }).execute();
+  await run('ok', 30);
+  await run('failed', 5, 'ECONNREFUSED');
+  const briefly = await ctx.app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(briefly.statusCode, 200, 'a source down for 5 minutes: still serving the last good data');
+  t.match(briefly.json().message, /failing/);
+  await run('failed', 2, 'ECONNREFUSED');
+  await ctx.meta.updateTable('job_runs').set({ started_at: at(15) }).where('error', '=', 'ECONNREFUSED').where('started_at', '=', at(5)).execute();
+  const down = await ctx.app.inject({ method: 'GET', url: '/readyz' });
+  t.equal(down.statusCode, 503, 'failing for 15 minutes > 600 s');
+  t.match(down.json().message, /ECONNREFUSED/);
+  await run('ok', 1);
+  t.equal((await ctx.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'back once a sync succeeds');
+});
+
+t.test('GET /api/admin/jobs lists runs for admins only', async (t) => {
+  const res = await ctx.get('/api/admin/jobs?job=sync&limit=3', 'admin@test');
+  t.equal(res.status, 200);
+  t.equal(res.body.data.length, 3);
+  t.equal(res.body.data[0].status, 'ok');
+  t.equal(res.body.data[1].error, 'ECONNREFUSED');
+  t.equal((await ctx.get('/api/admin/jobs', 'acct1@test')).status, 403);
+  t.equal((await ctx.get('/api/admin/jobs', 'partner1@test')).status, 403);
+  t.equal((await ctx.get('/api/admin/jobs?limit=0', 'admin@test')).status, 422);
+  t.ok((await ctx.get('/api/admin/jobs?since=1', 'admin@test')).body.errors.since);
+});
