@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import type { MetaDb } from '../src/meta/db.ts';
 import { writeBillingFiles, type BillingFiles } from '../src/reports/billing/files.ts';
 import type { ReportEngine } from '../src/reports/engine.ts';
+import { recordRun } from './record.ts';
 
 /**
  * The monthly billing files as a recorded job: last month's reconciliation of every
@@ -37,18 +38,7 @@ export class BillingJob {
     return this.running;
   }
 
-  private async execute(month: string): Promise<BillingFiles> {
-    const run = await this.meta.insertInto('job_runs')
-      .values({ job: 'billing', started_at: new Date().toISOString(), status: 'running', pid: process.pid, stats: JSON.stringify({ month }), error: null, ended_at: null })
-      .executeTakeFirstOrThrow();
-    const id = Number(run.insertId);
-    try {
-      const result = await writeBillingFiles(this.engine, month, this.dir);
-      await this.meta.updateTable('job_runs').set({ status: 'ok', ended_at: new Date().toISOString(), stats: JSON.stringify(result) }).where('id', '=', id).execute();
-      return result;
-    } catch (err) {
-      await this.meta.updateTable('job_runs').set({ status: 'failed', ended_at: new Date().toISOString(), error: (err as Error).message }).where('id', '=', id).execute();
-      throw err;
-    }
+  private execute(month: string): Promise<BillingFiles> {
+    return recordRun(this.meta, 'billing', () => writeBillingFiles(this.engine, month, this.dir));
   }
 }

@@ -1,35 +1,50 @@
 import cron, { type ScheduledTask } from 'node-cron';
-import type { BillingJob } from './billing.ts';
-import type { SyncJob } from './sync.ts';
+import { withRetry, type RetryPolicy } from './retry.ts';
 
 export interface ScheduleLogger {
   info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
   error(obj: object, msg: string): void;
 }
 
-/** The schedule table: every job the server runs, on node-cron, none overlapping itself. */
-export function startSchedule(jobs: { sync: SyncJob; syncCron: string; billing?: { job: BillingJob; cron: string; zone: string } }, log: ScheduleLogger): ScheduledTask[] {
-  const sync = cron.schedule(jobs.syncCron, async () => {
-    if (jobs.sync.busy) return;
+/** One row of the schedule table. */
+export interface ScheduledJob {
+  name: string;
+  cron: string;
+  /** IANA zone the cron expression is read in (UTC unless said). */
+  timezone?: string;
+  run: () => Promise<unknown>;
+  /** True while a run (or its retries) is in progress: a tick then is skipped. */
+  busy: () => boolean;
+  /** Retries after a failed run, with exponential backoff and jitter. */
+  retry?: RetryPolicy;
+  /** The figures of a finished run worth a log line, or null for a quiet one. */
+  summary?: (result: unknown) => object | null;
+}
+
+/**
+ * The schedule table: every job the server runs, on node-cron. No job overlaps itself
+ * (a tick while it runs, or while it waits to retry, is skipped); a failed run is retried
+ * with backoff, and a job that keeps failing leaves the store as its last good run left it.
+ */
+export function startSchedule(jobs: readonly ScheduledJob[], log: ScheduleLogger): { tasks: ScheduledTask[]; stop: () => void } {
+  let stopped = false;
+  const retrying = new Set<string>();
+  const tasks = jobs.map((job) => cron.schedule(job.cron, async () => {
+    if (stopped || job.busy() || retrying.has(job.name)) return;
+    retrying.add(job.name);
     try {
-      const r = await jobs.sync.run();
-      if (r.upserted > 0 || r.rejected > 0) log.info({ job: 'sync', upserted: r.upserted, rejected: r.rejected, ms: r.ms }, 'sync done');
+      const result = await withRetry(() => job.run(), job.retry ?? { retries: 0, baseMs: 0, maxMs: 0 }, {
+        stop: () => stopped,
+        onRetry: (attempt, waitMs, err) => log.warn({ job: job.name, attempt, waitMs, err }, `${job.name} failed; retrying`),
+      });
+      const line = job.summary?.(result);
+      if (line) log.info({ job: job.name, ...line }, `${job.name} done`);
     } catch (err) {
-      log.error({ job: 'sync', err }, 'sync failed');
+      log.error({ job: job.name, err }, `${job.name} failed`);
+    } finally {
+      retrying.delete(job.name);
     }
-  }, { name: 'sync', noOverlap: true });
-  const tasks = [sync];
-  const billing = jobs.billing;
-  if (billing) {
-    tasks.push(cron.schedule(billing.cron, async () => {
-      if (billing.job.busy) return;
-      try {
-        const r = await billing.job.run();
-        log.info({ job: 'billing', month: r.month, accounts: r.accounts, mismatched: r.mismatched, files: r.files }, 'billing files written');
-      } catch (err) {
-        log.error({ job: 'billing', err }, 'billing files failed');
-      }
-    }, { name: 'billing', noOverlap: true, timezone: billing.zone }));
-  }
-  return tasks;
+  }, { name: job.name, noOverlap: true, timezone: job.timezone ?? 'UTC' }));
+  return { tasks, stop: () => { stopped = true; } };
 }

@@ -1,4 +1,5 @@
 import type { MetaDb } from '../src/meta/db.ts';
+import { recordRun } from './record.ts';
 import { connectSource } from '../src/source/connect.ts';
 import type { Store } from '../src/store/duckdb.ts';
 import { syncOnce, type SyncOptions, type SyncResult } from '../src/sync/sync.ts';
@@ -27,21 +28,14 @@ export class SyncJob {
   }
 
   private async execute(): Promise<SyncResult> {
-    const run = await this.meta.insertInto('job_runs')
-      .values({ job: 'sync', started_at: new Date().toISOString(), status: 'running', pid: process.pid, stats: null, error: null, ended_at: null })
-      .executeTakeFirstOrThrow();
-    const id = Number(run.insertId);
-    const source = connectSource(this.sourceUrl);
-    try {
-      const result = await syncOnce(this.store, source, this.opts);
-      await this.meta.updateTable('job_runs').set({ status: 'ok', ended_at: new Date().toISOString(), stats: JSON.stringify(result) }).where('id', '=', id).execute();
-      return result;
-    } catch (err) {
-      await this.meta.updateTable('job_runs').set({ status: 'failed', ended_at: new Date().toISOString(), error: (err as Error).message }).where('id', '=', id).execute();
-      throw err;
-    } finally {
-      await source.close();
-    }
+    return recordRun(this.meta, 'sync', async () => {
+      const source = connectSource(this.sourceUrl);
+      try {
+        return await syncOnce(this.store, source, this.opts);
+      } finally {
+        await source.close();
+      }
+    });
   }
 }
 

@@ -6,6 +6,8 @@ import { generateSource } from '../fixtures/generate.ts';
 import { markInterruptedRuns, SyncJob } from '../jobs/sync.ts';
 import { startSchedule } from '../jobs/schedule.ts';
 import { BillingJob } from '../jobs/billing.ts';
+import { AbandonMonitor } from '../jobs/abandon-monitor.ts';
+import { RetentionJob } from '../jobs/retention.ts';
 import { addUser } from './auth/users.ts';
 import { jwtSecret, paths, type Config, ConfigError } from './config/config.ts';
 import { buildApp } from './http/app.ts';
@@ -88,16 +90,31 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
     .then((r) => say(`Initial sync: ${r.read.toLocaleString('en')} rows read, ${r.upserted.toLocaleString('en')} upserted, ${r.rejected} rejected in ${r.ms} ms`))
     .catch((err) => app.log.error({ err }, 'initial sync failed'));
   const billing = new BillingJob(app.engine, meta, path.join(config.exportsDir, 'billing'), config.billingZone);
-  const tasks = startSchedule({ sync, syncCron: config.syncCron, billing: { job: billing, cron: config.billingCron, zone: config.billingZone } }, app.log);
+  const monitor = new AbandonMonitor(store, meta, config.abandonWindowMinutes);
+  const retention = new RetentionJob(store, meta, config.jobRetentionDays);
+  const schedule = startSchedule([
+    {
+      name: 'sync', cron: config.syncCron, run: () => sync.run(), busy: () => sync.busy, retry: config.syncRetry,
+      summary: (r) => {
+        const s = r as { upserted: number; rejected: number; ms: number };
+        return s.upserted > 0 || s.rejected > 0 ? { upserted: s.upserted, rejected: s.rejected, ms: s.ms } : null;
+      },
+    },
+    { name: 'monitor', cron: config.monitorCron, run: () => monitor.run(), busy: () => monitor.busy, summary: (r) => ((r as { breaches: number }).breaches > 0 ? (r as object) : null) },
+    { name: 'billing', cron: config.billingCron, timezone: config.billingZone, run: () => billing.run(), busy: () => billing.busy, retry: config.syncRetry, summary: (r) => r as object },
+    { name: 'retention', cron: config.retentionCron, run: () => retention.run(), busy: () => false, summary: (r) => r as object },
+  ], app.log);
+  const tasks = schedule.tasks;
   let closed = false;
   return {
     close: async () => {
       if (closed) return;
       closed = true;
+      schedule.stop();
       for (const t of tasks) await t.destroy();
       await first;
       await app.close();
-      while (sync.busy || billing.busy) await new Promise((r) => setTimeout(r, 50));
+      while (sync.busy || billing.busy || monitor.busy) await new Promise((r) => setTimeout(r, 50));
       fs.rmSync(p.server, { force: true });
       await store.close();
       await meta.destroy();

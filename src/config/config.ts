@@ -25,6 +25,11 @@ export interface Config {
   billingZone: string;
   /** /readyz fails once the sync has been failing longer than this (seconds). */
   readyMaxFailingSec: number;
+  monitorCron: string;
+  abandonWindowMinutes: number;
+  retentionCron: string;
+  jobRetentionDays: number;
+  syncRetry: { retries: number; baseMs: number; maxMs: number };
   jwtSecret: string | null;
   demoCalls: number;
   logLevel: string;
@@ -43,6 +48,11 @@ export const CONFIG_VARS: readonly { name: string; default: string; meaning: str
   { name: 'CALLBOARD_BILLING_CRON', default: '0 2 1 * *', meaning: "node-cron schedule of the monthly billing files (last month's reconciliation)" },
   { name: 'CALLBOARD_BILLING_TZ', default: 'Etc/GMT+12', meaning: 'zone of the billing schedule; the default fires when the month has ended in every timezone' },
   { name: 'CALLBOARD_READY_MAX_FAILING_SEC', default: '600', meaning: '/readyz answers 503 once the sync has been failing for longer than this' },
+  { name: 'CALLBOARD_SYNC_RETRIES', default: '4', meaning: 'retries of a failed sync (and billing) run, with exponential backoff and jitter from 2 s up to 30 s' },
+  { name: 'CALLBOARD_MONITOR_CRON', default: '* * * * *', meaning: 'node-cron schedule of the abandon-rate monitor (a snapshot per active campaign)' },
+  { name: 'CALLBOARD_ABANDON_WINDOW_MINUTES', default: '43200', meaning: "the monitor's abandon-rate window (the report's default: 30 days)" },
+  { name: 'CALLBOARD_RETENTION_CRON', default: '30 3 * * *', meaning: 'node-cron schedule of the retention job' },
+  { name: 'CALLBOARD_JOB_RETENTION_DAYS', default: '30', meaning: 'job runs and monitor snapshots older than this are deleted (the newest 100 breaches per campaign stay)' },
   { name: 'CALLBOARD_SYNC_BATCH', default: '250000', meaning: 'rows per sync batch (one DuckDB transaction each)' },
   { name: 'CALLBOARD_JWT_SECRET', default: '(generated into DATA_DIR/jwt-secret)', meaning: 'HS256 secret for access and refresh tokens, at least 32 characters' },
   { name: 'CALLBOARD_DEMO_CALLS', default: '200000', meaning: 'calls in the demo source generated on first start' },
@@ -85,6 +95,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!validCron(billingCron)) throw new ConfigError(`CALLBOARD_BILLING_CRON="${billingCron}" is not a valid cron expression`);
   const billingZone = env.CALLBOARD_BILLING_TZ || 'Etc/GMT+12';
   if (!IANAZone.isValidZone(billingZone)) throw new ConfigError(`CALLBOARD_BILLING_TZ="${billingZone}" is not an IANA timezone`);
+  const cronVar = (name: string, fallback: string) => {
+    const v = env[name] || fallback;
+    if (!validCron(v)) throw new ConfigError(`${name}="${v}" is not a valid cron expression`);
+    return v;
+  };
+  const monitorCron = cronVar('CALLBOARD_MONITOR_CRON', '* * * * *');
+  const retentionCron = cronVar('CALLBOARD_RETENTION_CRON', '30 3 * * *');
   const jwtSecret = env.CALLBOARD_JWT_SECRET || null;
   if (jwtSecret !== null && jwtSecret.length < 32) throw new ConfigError('CALLBOARD_JWT_SECRET must be at least 32 characters');
   const logLevel = env.CALLBOARD_LOG_LEVEL || 'info';
@@ -106,6 +123,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     billingCron,
     billingZone,
     readyMaxFailingSec: int(env, 'CALLBOARD_READY_MAX_FAILING_SEC', 600, 1, 31_536_000),
+    monitorCron,
+    abandonWindowMinutes: int(env, 'CALLBOARD_ABANDON_WINDOW_MINUTES', 43_200, 1, 525_600),
+    retentionCron,
+    jobRetentionDays: int(env, 'CALLBOARD_JOB_RETENTION_DAYS', 30, 1, 3650),
+    syncRetry: { retries: int(env, 'CALLBOARD_SYNC_RETRIES', 4, 0, 100), baseMs: 2_000, maxMs: 30_000 },
     jwtSecret,
     demoCalls: int(env, 'CALLBOARD_DEMO_CALLS', 200_000, 0, 10_000_000),
     logLevel,

@@ -1,0 +1,17 @@
+import type { MetaDb } from '../src/meta/db.ts';
+
+/** Runs `fn` as a recorded job run: a job_runs row from start to end, with stats or the error. */
+export async function recordRun<T>(meta: MetaDb, job: string, fn: () => Promise<T>): Promise<T> {
+  const run = await meta.insertInto('job_runs')
+    .values({ job, started_at: new Date().toISOString(), status: 'running', pid: process.pid, stats: null, error: null, ended_at: null })
+    .executeTakeFirstOrThrow();
+  const id = Number(run.insertId);
+  try {
+    const result = await fn();
+    await meta.updateTable('job_runs').set({ status: 'ok', ended_at: new Date().toISOString(), stats: JSON.stringify(result) }).where('id', '=', id).execute();
+    return result;
+  } catch (err) {
+    await meta.updateTable('job_runs').set({ status: 'failed', ended_at: new Date().toISOString(), error: (err as Error).message }).where('id', '=', id).execute();
+    throw err;
+  }
+}

@@ -1,0 +1,32 @@
+import type { MetaDb } from '../src/meta/db.ts';
+import type { Store } from '../src/store/duckdb.ts';
+import { recordRun } from './record.ts';
+
+/**
+ * Keeps the job history bounded: job runs and abandon-rate snapshots older than
+ * `days` go. Breach snapshots are kept as long as the report can show them (the newest
+ * 100 per campaign), whatever their age.
+ */
+export class RetentionJob {
+  constructor(private readonly store: Store, private readonly meta: MetaDb, private readonly days = 30, private readonly now: () => Date = () => new Date()) {}
+
+  run(): Promise<{ job_runs: number; snapshots: number }> {
+    return recordRun(this.meta, 'retention', async () => {
+      const cutoff = new Date(this.now().getTime() - this.days * 86_400_000);
+      const runs = await this.meta.deleteFrom('job_runs').where('started_at', '<', cutoff.toISOString()).where('status', '!=', 'running').executeTakeFirst();
+      const conn = await this.store.connect();
+      try {
+        const reader = await conn.runAndReadAll(`
+          DELETE FROM abandon_snapshots s
+          WHERE s.snapshot_at < $cutoff::TIMESTAMP
+            AND NOT (s.breached AND s.snapshot_at >= coalesce((
+              SELECT min(snapshot_at) FROM (SELECT snapshot_at FROM abandon_snapshots b WHERE b.campaign_id = s.campaign_id AND b.breached ORDER BY snapshot_at DESC LIMIT 100)
+            ), TIMESTAMP '9999-01-01'))
+          RETURNING 1`, { cutoff: cutoff.toISOString().replace('T', ' ').replace('Z', '') });
+        return { job_runs: Number(runs.numDeletedRows), snapshots: reader.getRows().length };
+      } finally {
+        conn.closeSync();
+      }
+    });
+  }
+}
