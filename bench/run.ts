@@ -9,8 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { generateSource } from '../fixtures/generate.ts';
 import { addUser } from '../src/auth/users.ts';
-import { addKey } from '../src/auth/api-keys.ts';
-import { WIDGETS } from '../src/reports/widgets/widgets.ts';
+import { timeOtherEndpoints } from './endpoints.ts';
 import { buildApp } from '../src/http/app.ts';
 import { openMeta } from '../src/meta/db.ts';
 import { reportRegistry } from '../src/reports/registry.ts';
@@ -158,29 +157,7 @@ for (const decl of reportRegistry()) {
   console.log(`${decl.name.padEnd(26)} ${pctl(ms, 50).toFixed(1).padStart(8)} ${pctl(ms, 95).toFixed(1).padStart(8)}   ${baseline}`);
 }
 // ---- the other report families (issue 4): p95 goal 150 ms each ----------------------
-{
-  const key = await addKey(meta, 1);
-  const bearer = { authorization: `Bearer ${token}` };
-  const partner = { 'x-auth-id': key.authId, 'x-auth-token': key.token };
-  const endpoints: [string, string, Record<string, string>][] = [
-    ['company dashboard (30 days)', '/api/v1/dashboard/?days=30&account_id=1', bearer],
-    ['partner dashboard', '/api/partner/v1/dashboard', partner],
-    ['partner analytics (30 days)', '/api/partner/v1/analytics', partner],
-    ...WIDGETS.map((w): [string, string, Record<string, string>] => [`widget ${w.name}`, `/api/widgets/data?type=${w.name}&customer_id=1&timezone=America/New_York`, bearer]),
-    ['campaign report summary', '/api/system/campaigns/report/summary/?account_id=1&page_size=100', bearer],
-    ['billing reconciliation (JSON)', '/api/billing/reconciliation?month=2026-10', bearer],
-  ];
-  console.log(`\nother endpoints over HTTP, ${REQUESTS} sequential requests each (goal: p95 under 150 ms):`);
-  console.log(`${'endpoint'.padEnd(40)} ${'p50 ms'.padStart(8)} ${'p95 ms'.padStart(8)}`);
-  for (const [label, url, headers] of endpoints) {
-    const ms = await time(async () => {
-      const res = await fetch(`${base}${url}`, { headers });
-      if (res.status !== 200) throw new Error(`${label}: ${res.status} ${await res.text()}`);
-      await res.arrayBuffer();
-    });
-    console.log(`${label.padEnd(40)} ${pctl(ms, 50).toFixed(1).padStart(8)} ${pctl(ms, 95).toFixed(1).padStart(8)}`);
-  }
-}
+await timeOtherEndpoints(base, token, meta, REQUESTS);
 
 console.log(`\npeak RSS of the bench process: ${peak} MB`);
 clearInterval(sampler);

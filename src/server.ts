@@ -8,6 +8,7 @@ import { startSchedule } from '../jobs/schedule.ts';
 import { BillingJob } from '../jobs/billing.ts';
 import { AbandonMonitor } from '../jobs/abandon-monitor.ts';
 import { RetentionJob } from '../jobs/retention.ts';
+import { CdrImportJob } from '../jobs/cdr-import.ts';
 import { addUser } from './auth/users.ts';
 import { jwtSecret, paths, type Config, ConfigError } from './config/config.ts';
 import { buildApp } from './http/app.ts';
@@ -92,6 +93,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const billing = new BillingJob(app.engine, meta, path.join(config.exportsDir, 'billing'), config.billingZone);
   const monitor = new AbandonMonitor(store, meta, config.abandonWindowMinutes);
   const retention = new RetentionJob(store, meta, config.jobRetentionDays);
+  const cdr = new CdrImportJob(store, meta, config.cdrDir);
   const schedule = startSchedule([
     {
       name: 'sync', cron: config.syncCron, run: () => sync.run(), busy: () => sync.busy, retry: config.syncRetry,
@@ -102,6 +104,10 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
     },
     { name: 'monitor', cron: config.monitorCron, run: () => monitor.run(), busy: () => monitor.busy, summary: (r) => ((r as { breaches: number }).breaches > 0 ? (r as object) : null) },
     { name: 'billing', cron: config.billingCron, timezone: config.billingZone, run: () => billing.run(), busy: () => billing.busy, retry: config.syncRetry, summary: (r) => r as object },
+    {
+      name: 'cdr', cron: config.cdrCron, run: () => cdr.run(), busy: () => cdr.busy,
+      summary: (r) => ((r as { files: unknown[] }).files.length ? (r as object) : null),
+    },
     { name: 'retention', cron: config.retentionCron, run: () => retention.run(), busy: () => false, summary: (r) => r as object },
   ], app.log);
   const tasks = schedule.tasks;
@@ -114,7 +120,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
       for (const t of tasks) await t.destroy();
       await first;
       await app.close();
-      while (sync.busy || billing.busy || monitor.busy) await new Promise((r) => setTimeout(r, 50));
+      while (sync.busy || billing.busy || monitor.busy || cdr.busy) await new Promise((r) => setTimeout(r, 50));
       fs.rmSync(p.server, { force: true });
       await store.close();
       await meta.destroy();

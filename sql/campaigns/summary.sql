@@ -9,19 +9,20 @@ WITH live AS (
 page AS (
   SELECT * FROM live ORDER BY id LIMIT $page_size OFFSET ($page - 1) * $page_size
 ),
+-- One pass over the page's calls: by campaign and status, everything the row needs.
 by_status AS (
-  SELECT campaign_id, status, count(*) AS n FROM calls
-  WHERE campaign_id IN (SELECT id FROM page) AND list_contains($accounts, account_id)
-  GROUP BY ALL
-),
-call_totals AS (
-  SELECT campaign_id,
-    count(*) FILTER (WHERE is_dial)                        AS attempts,
+  SELECT campaign_id, status, count(*) AS n,
+    count(*) FILTER (WHERE is_dial)                        AS dials,
     coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0)  AS talk_sec,
     sum(credits)                                           AS credits
   FROM calls
   WHERE campaign_id IN (SELECT id FROM page) AND list_contains($accounts, account_id)
-  GROUP BY 1
+  GROUP BY ALL
+),
+call_totals AS (
+  SELECT campaign_id, sum(dials) AS attempts, sum(talk_sec) AS talk_sec, sum(credits) AS credits,
+    list({'status': status, 'n': n}) AS by_status
+  FROM by_status GROUP BY 1
 ),
 sms_totals AS (
   SELECT campaign_id, sum(credits) AS credits FROM sms_messages
@@ -39,7 +40,7 @@ SELECT
      'id': p.id, 'name': p.name, 'type': p.type, 'status': p.status,
      'total_numbers': coalesce(l.n, 0),
      'attempts': coalesce(c.attempts, 0),
-     'by_status': (SELECT list({'status': s.status, 'n': s.n}) FROM by_status s WHERE s.campaign_id = p.id),
+     'by_status': c.by_status,
      'talk_sec': coalesce(c.talk_sec, 0),
      'credits': (coalesce(c.credits, 0) + coalesce(m.credits, 0))::VARCHAR
    } ORDER BY p.id)

@@ -9,4 +9,6 @@ SELECT
   (SELECT coalesce(sum(credits), 0) FROM credit_transactions
      WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
        AND created_at < $now::TIMESTAMP)::VARCHAR AS total_balance,
-  (SELECT list(g) FROM partner_call_groups($accounts, $from::TIMESTAMP, $to::TIMESTAMP) g) AS groups
+  (SELECT list({'day': day, 'direction': direction, 'product': product, 'total_calls': total_calls,
+                'answered_calls': answered_calls, 'talk_sec': talk_sec, 'cost': cost::VARCHAR})
+     FROM partner_call_groups($accounts, $from::TIMESTAMP, $to::TIMESTAMP)) AS groups

@@ -81,17 +81,21 @@ CREATE OR REPLACE MACRO iso_local(p_ts, p_tz) AS
 CREATE OR REPLACE MACRO window_inbound(p_accounts, p_from, p_to) AS TABLE
   SELECT * FROM window_calls(p_accounts, p_from, p_to, NULL, NULL, NULL) WHERE direction = 'inbound';
 
--- The partner roll-up's calls (blocked excluded) by UTC day, direction and product:
--- everything the partner dashboard and analytics sum, a few rows per day.
+-- The partner roll-up's calls (blocked excluded) by account, UTC day, direction and
+-- product: everything the partner dashboard and analytics sum, a few rows per day.
 CREATE OR REPLACE MACRO partner_call_groups(p_accounts, p_from, p_to) AS TABLE
-  SELECT strftime(started_at, '%Y-%m-%d') AS day, direction, product,
-    count(*) AS total_calls,
-    count(*) FILTER (WHERE is_answered) AS answered_calls,
-    coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0) AS talk_sec,
-    sum(cost)::VARCHAR AS cost
-  FROM window_calls(p_accounts, p_from, p_to, NULL, NULL, NULL)
-  WHERE status <> 'blocked'
-  GROUP BY ALL;
+  SELECT account_id, strftime(day, '%Y-%m-%d') AS day, direction, product, total_calls, answered_calls, talk_sec, cost
+  FROM (
+    -- Grouped on the date first: formatting every call's day as text cost more than the rest.
+    SELECT account_id, started_at::DATE AS day, direction, product,
+      count(*) AS total_calls,
+      count(*) FILTER (WHERE is_answered) AS answered_calls,
+      coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0) AS talk_sec,
+      sum(cost) AS cost
+    FROM window_calls(p_accounts, p_from, p_to, NULL, NULL, NULL)
+    WHERE status <> 'blocked'
+    GROUP BY ALL
+  );
 
 -- Each account of the scope with its billing month [m_from, m_to) as UTC instants: the
 -- month `p_month` (YYYY-MM) cut at local midnights of the account's own timezone.

@@ -30,6 +30,9 @@ export interface Config {
   retentionCron: string;
   jobRetentionDays: number;
   syncRetry: { retries: number; baseMs: number; maxMs: number };
+  /** The CDR drop directory: <dir>/inbox, loaded/, failed/. */
+  cdrDir: string;
+  cdrCron: string;
   jwtSecret: string | null;
   demoCalls: number;
   logLevel: string;
@@ -53,6 +56,8 @@ export const CONFIG_VARS: readonly { name: string; default: string; meaning: str
   { name: 'CALLBOARD_ABANDON_WINDOW_MINUTES', default: '43200', meaning: "the monitor's abandon-rate window (the report's default: 30 days)" },
   { name: 'CALLBOARD_RETENTION_CRON', default: '30 3 * * *', meaning: 'node-cron schedule of the retention job' },
   { name: 'CALLBOARD_JOB_RETENTION_DAYS', default: '30', meaning: 'job runs and monitor snapshots older than this are deleted (the newest 100 breaches per campaign stay)' },
+  { name: 'CALLBOARD_CDR_DIR', default: 'DATA_DIR/cdr', meaning: 'CDR drop directory: CSV or Parquet call records put in inbox/ load once, then move to loaded/ or failed/' },
+  { name: 'CALLBOARD_CDR_CRON', default: '*/10 * * * * *', meaning: 'node-cron schedule of the CDR import (every 10 s)' },
   { name: 'CALLBOARD_SYNC_BATCH', default: '250000', meaning: 'rows per sync batch (one DuckDB transaction each)' },
   { name: 'CALLBOARD_JWT_SECRET', default: '(generated into DATA_DIR/jwt-secret)', meaning: 'HS256 secret for access and refresh tokens, at least 32 characters' },
   { name: 'CALLBOARD_DEMO_CALLS', default: '200000', meaning: 'calls in the demo source generated on first start' },
@@ -102,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   };
   const monitorCron = cronVar('CALLBOARD_MONITOR_CRON', '* * * * *');
   const retentionCron = cronVar('CALLBOARD_RETENTION_CRON', '30 3 * * *');
+  const cdrCron = cronVar('CALLBOARD_CDR_CRON', '*/10 * * * * *');
   const jwtSecret = env.CALLBOARD_JWT_SECRET || null;
   if (jwtSecret !== null && jwtSecret.length < 32) throw new ConfigError('CALLBOARD_JWT_SECRET must be at least 32 characters');
   const logLevel = env.CALLBOARD_LOG_LEVEL || 'info';
@@ -127,6 +133,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     abandonWindowMinutes: int(env, 'CALLBOARD_ABANDON_WINDOW_MINUTES', 43_200, 1, 525_600),
     retentionCron,
     jobRetentionDays: int(env, 'CALLBOARD_JOB_RETENTION_DAYS', 30, 1, 3650),
+    cdrDir: path.resolve(env.CALLBOARD_CDR_DIR || path.join(dataDir, 'cdr')),
+    cdrCron,
     syncRetry: { retries: int(env, 'CALLBOARD_SYNC_RETRIES', 4, 0, 100), baseMs: 2_000, maxMs: 30_000 },
     jwtSecret,
     demoCalls: int(env, 'CALLBOARD_DEMO_CALLS', 200_000, 0, 10_000_000),

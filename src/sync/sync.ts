@@ -161,13 +161,30 @@ function idRange(rows: readonly SourceRecord[]): string {
 async function commitBatch(
   conn: DuckDBConnection, table: SourceTable, s: LoadStatements, mark: Watermark, range: string,
 ): Promise<{ upserted: number; rejected: number }> {
+  const kept = `(SELECT count(*) FROM checked_${table.name} WHERE _reason IS NULL)`;
+  const ms = mark.ms === null ? 'NULL' : String(Math.trunc(mark.ms));
+  // The watermark values are integers, written as literals.
+  return runLoad(conn, table, s, range, [
+    `INSERT INTO sync_state (table_name, cursor_ms, cursor_id, rows_loaded, synced_at)
+     VALUES ('${table.name}', ${ms}, ${Math.trunc(mark.id)}, ${kept}, now()::TIMESTAMP)
+     ON CONFLICT (table_name) DO UPDATE SET cursor_ms = excluded.cursor_ms, cursor_id = excluded.cursor_id,
+       rows_loaded = sync_state.rows_loaded + excluded.rows_loaded, synced_at = excluded.synced_at`,
+  ]);
+}
+
+/**
+ * Checks the staged rows, quarantines the bad ones, upserts the rest with everything
+ * that depends on them, runs `extra` (a watermark, an import record) and bumps the data
+ * version, as one transaction sent as one multi-statement call: DuckDB runs it natively
+ * without a round trip to the event loop between statements, so the next source read
+ * overlaps all of it.
+ */
+export async function runLoad(
+  conn: DuckDBConnection, table: SourceTable, s: LoadStatements, range: string, extra: readonly string[],
+): Promise<{ upserted: number; rejected: number }> {
   const checked = `checked_${table.name}`;
   const withRange = (sql: string) => sql.replaceAll(ID_RANGE, range);
   const kept = `(SELECT count(*) FROM ${checked} WHERE _reason IS NULL)`;
-  const ms = mark.ms === null ? 'NULL' : String(Math.trunc(mark.ms));
-  // One multi-statement call: DuckDB runs the whole transaction natively without a
-  // round trip to the event loop between statements, so the next source read overlaps
-  // all of it. The watermark values are integers, written as literals.
   const script = [
     'BEGIN TRANSACTION',
     s.check,
@@ -175,10 +192,7 @@ async function commitBatch(
     ...s.before.map(withRange),
     ...s.upsert.map(withRange),
     ...s.after,
-    `INSERT INTO sync_state (table_name, cursor_ms, cursor_id, rows_loaded, synced_at)
-     VALUES ('${table.name}', ${ms}, ${Math.trunc(mark.id)}, ${kept}, now()::TIMESTAMP)
-     ON CONFLICT (table_name) DO UPDATE SET cursor_ms = excluded.cursor_ms, cursor_id = excluded.cursor_id,
-       rows_loaded = sync_state.rows_loaded + excluded.rows_loaded, synced_at = excluded.synced_at`,
+    ...extra,
     `${BUMP_VERSION} AND ${kept} > 0`,
     'COMMIT',
   ].join(';\n');
