@@ -1,6 +1,7 @@
 import type { MetaDb } from '../src/meta/db.ts';
 import { recordRun } from './record.ts';
 import { connectSource } from '../src/source/connect.ts';
+import { parsePlatformUrl, syncPlatform } from '../src/source/platform-api.ts';
 import type { Store } from '../src/store/duckdb.ts';
 import { syncOnce, type SyncOptions, type SyncResult } from '../src/sync/sync.ts';
 
@@ -29,6 +30,8 @@ export class SyncJob {
 
   private async execute(): Promise<SyncResult> {
     return recordRun(this.meta, 'sync', async () => {
+      // A platform that exposes only its HTTP API (seed 004) instead of its database.
+      if (this.sourceUrl.startsWith('platform+')) return syncPlatform(this.store, parsePlatformUrl(this.sourceUrl));
       const source = connectSource(this.sourceUrl);
       try {
         return await syncOnce(this.store, source, this.opts);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { IANAZone } from 'luxon';
 import { validate as validCron } from 'node-cron';
 import { parseSourceUrl } from '../source/connect.ts';
+import { parsePlatformUrl } from '../source/platform-api.ts';
 import { DEFAULT_CID_THRESHOLDS, type CallerIdThresholds } from '../reports/telesales/caller-id-health.ts';
 
 /** A bad setting: start-up stops with a message naming the variable. */
@@ -41,7 +42,7 @@ export interface Config {
 
 /** Every variable the service reads, with its default and meaning (README and --help print this). */
 export const CONFIG_VARS: readonly { name: string; default: string; meaning: string }[] = [
-  { name: 'CALLBOARD_SOURCE', default: '(demo: sqlite:DATA_DIR/demo-source.db)', meaning: 'source database URL: sqlite:PATH or postgres://user:pass@host:5432/db' },
+  { name: 'CALLBOARD_SOURCE', default: '(demo: sqlite:DATA_DIR/demo-source.db)', meaning: 'source URL: sqlite:PATH, postgres://user:pass@host:5432/db, or a platform API: platform+https://EMAIL:PASSWORD@host/?account_id=N' },
   { name: 'CALLBOARD_DATA_DIR', default: './data', meaning: 'DuckDB store, metadata, secrets and the demo source' },
   { name: 'CALLBOARD_TEMPLATES_DIR', default: 'DATA_DIR/templates', meaning: 'customer export layouts, one file per account and report: <dir>/<account_id>/<report>.json|yaml' },
   { name: 'HOST', default: '127.0.0.1', meaning: 'address the HTTP server listens on' },
@@ -89,7 +90,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const source = env.CALLBOARD_SOURCE || null;
   if (source) {
     try {
-      parseSourceUrl(source);
+      if (source.startsWith('platform+')) parsePlatformUrl(source);
+      else parseSourceUrl(source);
     } catch (err) {
       throw new ConfigError(`CALLBOARD_SOURCE: ${(err as Error).message}`);
     }
