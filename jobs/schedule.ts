@@ -31,6 +31,7 @@ export function startSchedule(jobs: readonly ScheduledJob[], log: ScheduleLogger
   let stopped = false;
   const retrying = new Set<string>();
   const tasks = jobs.map((job) => cron.schedule(job.cron, async () => {
+    // Skipped here rather than with node-cron's noOverlap, which logs a warning per tick.
     if (stopped || job.busy() || retrying.has(job.name)) return;
     retrying.add(job.name);
     try {
@@ -45,6 +46,6 @@ export function startSchedule(jobs: readonly ScheduledJob[], log: ScheduleLogger
     } finally {
       retrying.delete(job.name);
     }
-  }, { name: job.name, noOverlap: true, timezone: job.timezone ?? 'UTC' }));
+  }, { name: job.name, timezone: job.timezone ?? 'UTC' }));
   return { tasks, stop: () => { stopped = true; } };
 }
