@@ -7,14 +7,11 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { addKey } from '../src/auth/api-keys.ts';
-import { addUser } from '../src/auth/users.ts';
-import { buildApp } from '../src/http/app.ts';
-import { openMeta, type MetaDb } from '../src/meta/db.ts';
-import { reportRegistry } from '../src/reports/registry.ts';
+import type { MetaDb } from '../src/meta/db.ts';
 import { WIDGETS } from '../src/reports/widgets/widgets.ts';
 import { Store } from '../src/store/duckdb.ts';
+import { latency, serveBench } from './serve.ts';
 
-const pctl = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))];
 
 export async function timeOtherEndpoints(base: string, token: string, meta: MetaDb, requests: number): Promise<void> {
   const key = await addKey(meta, 1);
@@ -38,28 +35,15 @@ export async function timeOtherEndpoints(base: string, token: string, meta: Meta
       if (res.status !== 200) throw new Error(`${label}: ${res.status} ${await res.text()}`);
       await res.arrayBuffer();
     };
-    await get();
-    const ms: number[] = [];
-    for (let i = 0; i < requests; i++) {
-      const t0 = performance.now();
-      await get();
-      ms.push(performance.now() - t0);
-    }
-    console.log(`${label.padEnd(40)} ${pctl(ms, 50).toFixed(1).padStart(8)} ${pctl(ms, 95).toFixed(1).padStart(8)}`);
+    const { p50, p95 } = await latency(get, requests);
+    console.log(`${label.padEnd(40)} ${p50.toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)}`);
   }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
   const store = await Store.open(path.resolve('bench-data', `store-${calls}.duckdb`));
-  const meta = await openMeta(':memory:');
-  await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
-  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportRegistry(), now: () => new Date('2026-11-24T12:00:00Z'), logLevel: 'silent' });
-  await app.listen({ host: '127.0.0.1', port: 0 });
-  const address = app.server.address();
-  const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-  const login = await fetch(`${base}/api/accounts/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@local', password: 'bench-password' }) });
-  const token = ((await login.json()) as { data: { token: { access: string } } }).data.token.access;
+  const { app, meta, base, token } = await serveBench(store);
   await timeOtherEndpoints(base, token, meta, Number(process.env.BENCH_REQUESTS ?? 20));
   await app.close();
   await store.close();

@@ -8,25 +8,14 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { SyncJob } from '../jobs/sync.ts';
 import { startSchedule } from '../jobs/schedule.ts';
-import { addUser } from '../src/auth/users.ts';
-import { buildApp } from '../src/http/app.ts';
-import { openMeta } from '../src/meta/db.ts';
-import { reportRegistry } from '../src/reports/registry.ts';
 import { Store } from '../src/store/duckdb.ts';
+import { serveBench } from './serve.ts';
 
 const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
 const rounds = Number(process.env.BENCH_ROUNDS ?? 10);
 const sourceFile = path.resolve('bench-data', `source-${calls}.db`);
 const store = await Store.open(path.resolve('bench-data', `store-${calls}.duckdb`));
-const meta = await openMeta(':memory:');
-await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
-const NOW = new Date('2026-11-24T12:00:00Z');
-const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportRegistry(), now: () => NOW, logLevel: 'silent' });
-await app.listen({ host: '127.0.0.1', port: 0 });
-const address = app.server.address();
-const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-const login = await fetch(`${base}/api/accounts/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@local', password: 'bench-password' }) });
-const token = ((await login.json()) as { data: { token: { access: string } } }).data.token.access;
+const { app, meta, base, token } = await serveBench(store);
 
 const sync = new SyncJob(store, meta, `sqlite:${sourceFile}`);
 await sync.run(); // catch up with whatever earlier runs changed

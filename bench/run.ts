@@ -8,10 +8,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { generateSource } from '../fixtures/generate.ts';
-import { addUser } from '../src/auth/users.ts';
 import { timeOtherEndpoints } from './endpoints.ts';
-import { buildApp } from '../src/http/app.ts';
-import { openMeta } from '../src/meta/db.ts';
+import { latency, serveBench } from './serve.ts';
 import { reportRegistry } from '../src/reports/registry.ts';
 import { connectSource } from '../src/source/connect.ts';
 import { Store } from '../src/store/duckdb.ts';
@@ -80,26 +78,10 @@ await source.close();
 await store.writeAll('CHECKPOINT');
 
 // ---- report latency over HTTP -------------------------------------------------------
-const meta = await openMeta(':memory:');
-await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
-const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportRegistry(), now: () => NOW, logLevel: 'silent' });
-await app.listen({ host: '127.0.0.1', port: 0 });
-const address = app.server.address();
-const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-const login = await fetch(`${base}/api/accounts/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@local', password: 'bench-password' }) });
-const token = ((await login.json()) as { data: { token: { access: string } } }).data.token.access;
+const { app, meta, base, token } = await serveBench(store, NOW);
 const window = 'date_from=2026-08-27&date_to=2026-11-24&timezone=America/New_York&account_id=1';
 
-async function time(fn: () => Promise<unknown>): Promise<number[]> {
-  await fn();
-  const out: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    const t0 = performance.now();
-    await fn();
-    out.push(performance.now() - t0);
-  }
-  return out;
-}
+const time = async (fn: () => Promise<unknown>): Promise<number[]> => (await latency(fn, REQUESTS)).all;
 
 // Naive baselines: each report as one SQL over the raw rows, converting every row to
 // local time to cut the window and the buckets (what a first version would write).

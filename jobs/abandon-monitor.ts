@@ -1,6 +1,7 @@
 import type { MetaDb } from '../src/meta/db.ts';
 import type { Store } from '../src/store/duckdb.ts';
 import { recordRun } from './record.ts';
+import { SingleFlight } from './single-flight.ts';
 
 /**
  * The abandon-rate monitor: a snapshot per active campaign of its abandon rate over the
@@ -9,21 +10,16 @@ import { recordRun } from './record.ts';
  * It writes on a connection of its own, so it never lands inside a sync's transaction.
  */
 export class AbandonMonitor {
-  private running: Promise<{ campaigns: number; breaches: number }> | null = null;
+  private readonly flight = new SingleFlight<{ campaigns: number; breaches: number }>();
 
   constructor(private readonly store: Store, private readonly meta: MetaDb, private readonly windowMinutes = 43_200, private readonly now: () => Date = () => new Date()) {}
 
   get busy(): boolean {
-    return this.running !== null;
+    return this.flight.busy;
   }
 
   run(): Promise<{ campaigns: number; breaches: number }> {
-    if (!this.running) {
-      this.running = recordRun(this.meta, 'monitor', () => this.snapshot()).finally(() => {
-        this.running = null;
-      });
-    }
-    return this.running;
+    return this.flight.run(() => recordRun(this.meta, 'monitor', () => this.snapshot()));
   }
 
   private async snapshot(): Promise<{ campaigns: number; breaches: number }> {

@@ -3,13 +3,14 @@ import type { MetaDb } from '../src/meta/db.ts';
 import { writeBillingFiles, type BillingFiles } from '../src/reports/billing/files.ts';
 import type { ReportEngine } from '../src/reports/engine.ts';
 import { recordRun } from './record.ts';
+import { SingleFlight } from './single-flight.ts';
 
 /**
  * The monthly billing files as a recorded job: last month's reconciliation of every
  * account written to the exports directory (see writeBillingFiles), each run in job_runs.
  */
 export class BillingJob {
-  private running: Promise<BillingFiles> | null = null;
+  private readonly flight = new SingleFlight<BillingFiles>();
 
   constructor(
     private readonly engine: ReportEngine,
@@ -21,7 +22,7 @@ export class BillingJob {
   ) {}
 
   get busy(): boolean {
-    return this.running !== null;
+    return this.flight.busy;
   }
 
   /** The month before the current one in the schedule's zone, as YYYY-MM. */
@@ -30,12 +31,7 @@ export class BillingJob {
   }
 
   run(month = this.lastMonth()): Promise<BillingFiles> {
-    if (!this.running) {
-      this.running = this.execute(month).finally(() => {
-        this.running = null;
-      });
-    }
-    return this.running;
+    return this.flight.run(() => this.execute(month));
   }
 
   private execute(month: string): Promise<BillingFiles> {

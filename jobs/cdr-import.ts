@@ -2,24 +2,20 @@ import type { MetaDb } from '../src/meta/db.ts';
 import type { Store } from '../src/store/duckdb.ts';
 import { importCdrFiles, type CdrImportResult } from '../src/sync/cdr-import.ts';
 import { recordRun } from './record.ts';
+import { SingleFlight } from './single-flight.ts';
 
 /** The CDR drop directory as a recorded job (a run is recorded only when it saw a file). */
 export class CdrImportJob {
-  private running: Promise<CdrImportResult> | null = null;
+  private readonly flight = new SingleFlight<CdrImportResult>();
 
   constructor(private readonly store: Store, private readonly meta: MetaDb, private readonly dir: string, private readonly settleMs = 2_000) {}
 
   get busy(): boolean {
-    return this.running !== null;
+    return this.flight.busy;
   }
 
   run(): Promise<CdrImportResult> {
-    if (!this.running) {
-      this.running = this.execute().finally(() => {
-        this.running = null;
-      });
-    }
-    return this.running;
+    return this.flight.run(() => this.execute());
   }
 
   private async execute(): Promise<CdrImportResult> {

@@ -1,5 +1,6 @@
 import type { MetaDb } from '../src/meta/db.ts';
 import { recordRun } from './record.ts';
+import { SingleFlight } from './single-flight.ts';
 import { connectSource } from '../src/source/connect.ts';
 import { parsePlatformUrl, syncPlatform } from '../src/source/platform-api.ts';
 import type { Store } from '../src/store/duckdb.ts';
@@ -10,22 +11,17 @@ import { syncOnce, type SyncOptions, type SyncResult } from '../src/sync/sync.ts
  * to job_runs (start, end, rows read/upserted/rejected per table, error).
  */
 export class SyncJob {
-  private running: Promise<SyncResult> | null = null;
+  private readonly flight = new SingleFlight<SyncResult>();
 
   constructor(private readonly store: Store, private readonly meta: MetaDb, private readonly sourceUrl: string, private readonly opts: SyncOptions = {}) {}
 
   get busy(): boolean {
-    return this.running !== null;
+    return this.flight.busy;
   }
 
   /** Runs one sync, or joins the one already running (never two at once). */
   run(): Promise<SyncResult> {
-    if (!this.running) {
-      this.running = this.execute().finally(() => {
-        this.running = null;
-      });
-    }
-    return this.running;
+    return this.flight.run(() => this.execute());
   }
 
   private async execute(): Promise<SyncResult> {

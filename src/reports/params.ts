@@ -109,6 +109,15 @@ function positiveInt(c: Collector, field: string, raw: string | undefined, label
   return Number(raw);
 }
 
+/** A positive integer parameter up to `max`, or `fallback` when absent. */
+function boundedInt(c: Collector, q: Query, field: string, fallback: number, max: number, tooLarge: string): number {
+  const raw = single(c, q, field);
+  if (raw === undefined || raw === '') return fallback;
+  const n = positiveInt(c, field, raw);
+  if (n !== null && n > max) c.add(field, tooLarge);
+  return n !== null && n <= max ? n : fallback;
+}
+
 /**
  * A request date in `zone`: a date-only value is that local day (its end, the next
  * local midnight, when `end`); a timestamp with Z or an offset is that instant; one
@@ -185,13 +194,7 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
     else c.add('group_by', 'The group_by must be one of: day, week, hour.');
   }
 
-  let windowMinutes = 43_200;
-  const wm = single(c, query, 'window_minutes');
-  if (wm !== undefined && wm !== '') {
-    const n = positiveInt(c, 'window_minutes', wm);
-    if (n !== null && n > 525_600) c.add('window_minutes', 'The window_minutes may not be greater than 525600 (one year).');
-    else if (n !== null) windowMinutes = n;
-  }
+  const windowMinutes = boundedInt(c, query, 'window_minutes', 43_200, 525_600, 'The window_minutes may not be greater than 525600 (one year).');
 
   const formats = opts.formats ?? ['json'];
   let format: Format = formats[0];
@@ -250,22 +253,10 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
     }
   }
 
-  let days = DEFAULT_DAY_RANGE;
-  const d = single(c, query, 'days');
-  if (d !== undefined && d !== '') {
-    const n = positiveInt(c, 'days', d);
-    if (n !== null && n > MAX_DAY_RANGE) c.add('days', `The days must be between 1 and ${MAX_DAY_RANGE}.`);
-    else if (n !== null) days = n;
-  }
+  const days = boundedInt(c, query, 'days', DEFAULT_DAY_RANGE, MAX_DAY_RANGE, `The days must be between 1 and ${MAX_DAY_RANGE}.`);
   const customerId = positiveInt(c, 'customer_id', single(c, query, 'customer_id'));
   const page = positiveInt(c, 'page', single(c, query, 'page')) ?? 1;
-  let pageSize = 25;
-  const ps = single(c, query, 'page_size');
-  if (ps !== undefined && ps !== '') {
-    const n = positiveInt(c, 'page_size', ps);
-    if (n !== null && n > 100) c.add('page_size', 'The page_size may not be greater than 100.');
-    else if (n !== null) pageSize = n;
-  }
+  const pageSize = boundedInt(c, query, 'page_size', 25, 100, 'The page_size may not be greater than 100.');
   let month: string | null = null;
   const m = single(c, query, 'month');
   if (m !== undefined && m !== '') {

@@ -6,6 +6,7 @@ import { DateTime } from 'luxon';
 import t from 'tap';
 import { BillingJob } from '../../jobs/billing.ts';
 import { makeApp, sourceRows, tmpDir } from '../helpers/fixture.ts';
+import { fixed, units } from '../helpers/decimal.ts';
 
 // Deliberate ledger faults in November 2026 for account 1 (America/New_York, whose
 // November starts at 04:00Z and ends at 05:00Z: DST ends on the 1st), on top of the
@@ -35,19 +36,8 @@ const calls = sourceRows(ctx.sourceFile, 'calls');
 const sms = sourceRows(ctx.sourceFile, 'sms_messages');
 const ledger = sourceRows(ctx.sourceFile, 'credit_transactions');
 
-/** Decimal strings as exact 1/10,000 units, and back with 4 digits. */
-function u(s: string | number): bigint {
-  const str = String(s);
-  const neg = str.startsWith('-');
-  const [i, f = ''] = str.replace('-', '').split('.');
-  const v = BigInt(i) * 10_000n + BigInt((f + '0000').slice(0, 4));
-  return neg ? -v : v;
-}
-function d4(v: bigint): string {
-  const a = v < 0n ? -v : v;
-  const s = a.toString().padStart(5, '0');
-  return `${v < 0n ? '-' : ''}${s.slice(0, -4)}.${s.slice(-4)}`;
-}
+const u = units;
+const d4 = (v: bigint) => fixed(v, 4);
 const sum = (xs: bigint[]) => xs.reduce((s, x) => s + x, 0n);
 
 interface Mismatch { account_id: number; problem: string; ref_type: string | null; ref_id: number | null; ledger_id: number | null }

@@ -2,6 +2,7 @@ import t from 'tap';
 import { addKey, revokeKey } from '../../src/auth/api-keys.ts';
 import { FIXTURE_NOW, makeApp, sourceRows } from '../helpers/fixture.ts';
 import { pct } from '../helpers/oracle.ts';
+import { fixed, units } from '../helpers/decimal.ts';
 
 const ctx = await makeApp('partner', 6000);
 t.teardown(ctx.close);
@@ -14,20 +15,7 @@ const accounts = sourceRows(ctx.sourceFile, 'accounts');
 const calls = sourceRows(ctx.sourceFile, 'calls');
 const ledger = sourceRows(ctx.sourceFile, 'credit_transactions');
 
-/** A decimal string as 1/10,000 units, exactly. */
-function units(s: string): bigint {
-  const neg = s.startsWith('-');
-  const [i, f = ''] = s.replace('-', '').split('.');
-  const v = BigInt(i) * 10_000n + BigInt((f + '0000').slice(0, 4));
-  return neg ? -v : v;
-}
-/** 1/10,000 units as a 2-digit string, rounded half away from zero. */
-function money(u: bigint): string {
-  const a = u < 0n ? -u : u;
-  const q = (2n * a + 100n) / 200n;
-  const s = q.toString().padStart(3, '0');
-  return `${u < 0n && q > 0n ? '-' : ''}${s.slice(0, -2)}.${s.slice(-2)}`;
-}
+const money = (u: bigint) => fixed(u, 2);
 
 function rollup(cs: Record<string, any>[]) {
   const answered = cs.filter((c) => c.answered_at !== null);
