@@ -94,3 +94,15 @@ export async function exportBench(storeFile: string, windows: { target: number; 
     }
   }
 }
+
+// Alone, on the store an earlier `npm run bench` left:
+//   BENCH_EXPORT_ROWS=1000000 BENCH_EXPORT_FORMATS=csv npx tsx bench/export.ts
+if (process.argv[1]?.endsWith('bench/export.ts')) {
+  const { Store } = await import('../src/store/duckdb.ts');
+  const path = await import('node:path');
+  const file = path.resolve('bench-data', `store-${process.env.BENCH_CALLS ?? 10_000_000}.duckdb`);
+  const store = await Store.open(file);
+  const windows = await exportWindows(store, (process.env.BENCH_EXPORT_ROWS ?? '1000000,2000000').split(',').map(Number));
+  await store.close();
+  await exportBench(file, windows);
+}

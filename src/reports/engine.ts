@@ -206,11 +206,13 @@ export class ReportEngine {
   }
 
   /**
-   * Every row of a keyset report, read page after page: a page is a bounded top-N in
-   * DuckDB, so memory stays at one page whatever the window holds, where one ORDER BY
-   * over millions of rows would materialise them all before the first byte went out.
-   * As soon as a page is in, the next one is asked for, so DuckDB computes it while
-   * this one is formatted and sent.
+   * Every row of a keyset report, read page after page. A page is a slice of the window
+   * in time, [lo, hi) on the report's time column, so DuckDB reads only that slice's row
+   * groups and sorts only its rows: a top-N after a keyset read every row to the window's
+   * end for every page (2 s a page of 50,000 on 10M calls). Each slice is sized from the
+   * rows the previous one held, aiming at `streamPage` rows, so memory stays near one
+   * page whatever the window holds. As soon as a page is in, the next one is asked for,
+   * so DuckDB computes it while this one is formatted and sent.
    */
   private async pagedStream(r: PreparedReport): Promise<ReportStream> {
     const ks = r.decl.keyset!;
@@ -219,11 +221,22 @@ export class ReportEngine {
     const names = probe.names;
     probe.close();
     const json = `SELECT json_array(${names.map((n) => `"${n.replace(/"/g, '""')}"`).join(', ')})::VARCHAR AS j FROM (${r.sql})`;
+    const ms = (sqlTime: unknown) => Date.parse(`${String(sqlTime).replace(' ', 'T')}Z`);
+    const sqlTime = (t: number) => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
+    const start = ms(r.bound.from);
+    const end = ms(r.bound.to);
     const keyAt = [names.indexOf(ks.order[0]), names.indexOf(ks.order[1])];
-    const fetchPage = async (after: [string, number] | null): Promise<string[]> => {
-      const rows = await store.all(json, { ...r.bound, limit: ks.streamPage, after_started: after?.[0] ?? null, after_id: after?.[1] ?? null }, BOUND_TYPES);
+    const fetchPage = async (lo: number, hi: number, after: [string, number] | null = null): Promise<string[]> => {
+      const window: Params = Number.isNaN(start)
+        // A report without a time window pages by its keyset alone.
+        ? { after_started: after?.[0] ?? null, after_id: after?.[1] ?? null, limit: ks.streamPage }
+        : { from: sqlTime(lo), to: sqlTime(hi), after_started: null, after_id: null, limit: Number.MAX_SAFE_INTEGER };
+      const rows = await store.all(json, { ...r.bound, ...window }, BOUND_TYPES);
       return rows.map((row) => row.j as string);
     };
+    /** The next slice's length from this one's: scaled toward the target, at most 8× either way. */
+    const nextSpan = (span: number, rows: number) =>
+      Math.max(1_000, Math.round(Math.min(span * 8, Math.max(span / 8, (span * ks.streamPage) / Math.max(rows, 1)))));
     let closed = false;
     let ahead: Promise<string[]> | null = null;
     this.exports++;
@@ -240,15 +253,23 @@ export class ReportEngine {
       }
     }
     async function* pageRows(): AsyncGenerator<ResultRow[], void, undefined> {
-      let page = await fetchPage(null);
+      const sliced = !Number.isNaN(start);
+      let lo = start;
+      let hi = Math.min(end, lo + 3_600_000); // the first slice: an hour
+      let page = await fetchPage(lo, hi);
       for (;;) {
-        const last = page.length === ks.streamPage ? (JSON.parse(page[page.length - 1]) as unknown[]) : null;
-        ahead = last ? fetchPage([String(last[keyAt[0]]), Number(last[keyAt[1]])]) : null;
+        const nextLo = hi;
+        const nextHi = Math.min(end, nextLo + nextSpan(hi - lo, page.length));
+        if (sliced) ahead = nextLo < end ? fetchPage(nextLo, nextHi) : null;
+        else {
+          const last = page.length === ks.streamPage ? (JSON.parse(page[page.length - 1]) as unknown[]) : null;
+          ahead = last ? fetchPage(0, 0, [String(last[keyAt[0]]), Number(last[keyAt[1]])]) : null;
+        }
         // A failed prefetch is reported when its turn comes, not as an unhandled rejection.
         ahead?.catch(() => undefined);
-        for (let start = 0; start < page.length; start += 2048) {
+        for (let at = 0; at < page.length; at += 2048) {
           if (closed) return;
-          yield page.slice(start, start + 2048).map((text) => {
+          yield page.slice(at, at + 2048).map((text) => {
             const values = JSON.parse(text) as unknown[];
             const row: ResultRow = {};
             for (let i = 0; i < names.length; i++) row[names[i]] = values[i];
@@ -257,6 +278,8 @@ export class ReportEngine {
         }
         if (!ahead || closed) return;
         page = await ahead;
+        lo = nextLo;
+        hi = nextHi;
       }
     }
     const chunks = pages();
