@@ -2,7 +2,8 @@ import type { MetaDb } from '../src/meta/db.ts';
 import { recordRun } from './record.ts';
 import { SingleFlight } from './single-flight.ts';
 import { connectSource } from '../src/source/connect.ts';
-import { parsePlatformUrl, syncPlatform } from '../src/source/platform-api.ts';
+import { syncPlatform } from '../src/source/platform-api.ts';
+import { parsePlatformUrl } from '../src/source/platform-url.ts';
 import type { Store } from '../src/store/duckdb.ts';
 import { syncOnce, type SyncOptions, type SyncResult } from '../src/sync/sync.ts';
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { IANAZone } from 'luxon';
 import { validate as validCron } from 'node-cron';
 import { parseSourceUrl } from '../source/connect.ts';
-import { parsePlatformUrl } from '../source/platform-api.ts';
+import { parsePlatformUrl } from '../source/platform-url.ts';
 import { DEFAULT_CID_THRESHOLDS, type CallerIdThresholds } from '../reports/telesales/caller-id-health.ts';
 
 /** A bad setting: start-up stops with a message naming the variable. */

@@ -1,4 +1,5 @@
 import { decodeJwt } from 'jose';
+import type { PlatformSource } from './platform-url.ts';
 import { sourceTable, type SourceTable } from './contract.ts';
 import type { SourceRecord } from './reader.ts';
 import type { Store } from '../store/duckdb.ts';
@@ -17,21 +18,6 @@ import { runLoad, type SyncResult } from '../sync/sync.ts';
  *
  * Source URL: platform+https://EMAIL:PASSWORD@host[:port]/?account_id=N
  */
-export interface PlatformSource {
-  baseUrl: string;
-  email: string;
-  password: string;
-  accountId: number;
-}
-
-export function parsePlatformUrl(url: string): PlatformSource {
-  const u = new URL(url.replace(/^platform\+/, ''));
-  const accountId = Number(u.searchParams.get('account_id'));
-  if (!Number.isSafeInteger(accountId) || accountId < 1) throw new Error(`platform source URL needs ?account_id=N (a positive integer)`);
-  if (!u.username || !u.password) throw new Error('platform source URL needs EMAIL:PASSWORD@ before the host');
-  return { baseUrl: `${u.protocol}//${u.host}`, email: decodeURIComponent(u.username), password: decodeURIComponent(u.password), accountId };
-}
-
 export interface ClientOptions {
   /** Retries of a 5xx or network failure per request (429s wait and do not count). */
   retries?: number;
