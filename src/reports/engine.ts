@@ -100,11 +100,11 @@ export class ReportEngine {
    * the SQL: everything that can fail before a single byte of the response is sent.
    */
   async prepare(decl: ReportDeclaration, query: Query, who: Principal, formats: readonly Format[] = formatsOf(decl)): Promise<PreparedReport> {
+    const now = this.now();
     const params = parseParams(query, decl.params, decl.required, {
-      formats, domains: decl.domains, defaultLimit: decl.keyset?.defaultLimit, maxLimit: decl.keyset?.maxLimit, now: this.now(),
+      formats, domains: decl.domains, defaultLimit: decl.keyset?.defaultLimit, maxLimit: decl.keyset?.maxLimit, now,
     });
     const after = decl.keyset ? decodeCursor(params.cursor) : null;
-    const now = this.now();
     if (decl.params.includes('window_minutes')) {
       // Realtime reports: the window is the last window_minutes ending now.
       params.to = DateTime.fromJSDate(now, { zone: 'UTC' });
@@ -258,10 +258,12 @@ export class ReportEngine {
       let hi = Math.min(end, lo + 3_600_000); // the first slice: an hour
       let page = await fetchPage(lo, hi);
       for (;;) {
-        const nextLo = hi;
-        const nextHi = Math.min(end, nextLo + nextSpan(hi - lo, page.length));
-        if (sliced) ahead = nextLo < end ? fetchPage(nextLo, nextHi) : null;
-        else {
+        const span = nextSpan(hi - lo, page.length);
+        if (sliced) {
+          lo = hi;
+          hi = Math.min(end, lo + span);
+          ahead = lo < end ? fetchPage(lo, hi) : null;
+        } else {
           const last = page.length === ks.streamPage ? (JSON.parse(page[page.length - 1]) as unknown[]) : null;
           ahead = last ? fetchPage(0, 0, [String(last[keyAt[0]]), Number(last[keyAt[1]])]) : null;
         }
@@ -278,8 +280,6 @@ export class ReportEngine {
         }
         if (!ahead || closed) return;
         page = await ahead;
-        lo = nextLo;
-        hi = nextHi;
       }
     }
     const chunks = pages();

@@ -4,16 +4,19 @@
  * string or number METRICS.md asks for.
  */
 
-/** round(num × scale / den) to `digits` places, as an integer count of 10^-digits. */
-export function roundedRatio(num: number, den: number, scale: number, digits: number): bigint {
-  if (den === 0) return 0n;
-  const n = BigInt(Math.round(num)) * BigInt(scale) * 10n ** BigInt(digits);
-  const d = BigInt(Math.round(den));
+/** n / d rounded half away from zero (d ≠ 0). */
+function divideRounded(n: bigint, d: bigint): bigint {
   const negative = n < 0n !== d < 0n;
   const an = n < 0n ? -n : n;
   const ad = d < 0n ? -d : d;
   const q = (2n * an + ad) / (2n * ad);
   return negative ? -q : q;
+}
+
+/** round(num × scale / den) to `digits` places, as an integer count of 10^-digits. */
+export function roundedRatio(num: number, den: number, scale: number, digits: number): bigint {
+  if (den === 0) return 0n;
+  return divideRounded(BigInt(Math.round(num)) * BigInt(scale) * 10n ** BigInt(digits), BigInt(Math.round(den)));
 }
 
 /** A scaled integer as a fixed-point string: (1842n, 2) → "18.42". */
@@ -58,13 +61,7 @@ export function decimalRatioNumber(num: string, den: string, scale: number, digi
   const n = scaled(num);
   const d = scaled(den);
   if (d.v === 0n) return 0;
-  const top = n.v * BigInt(scale) * 10n ** BigInt(digits + d.scale);
-  const bottom = d.v * 10n ** BigInt(n.scale);
-  const negative = top < 0n !== bottom < 0n;
-  const at = top < 0n ? -top : top;
-  const ab = bottom < 0n ? -bottom : bottom;
-  const q = (2n * at + ab) / (2n * ab);
-  return Number(fixed(negative ? -q : q, digits));
+  return Number(fixed(divideRounded(n.v * BigInt(scale) * 10n ** BigInt(digits + d.scale), d.v * 10n ** BigInt(n.scale)), digits));
 }
 
 /** An exact decimal string as a JSON number without trailing zeros ("450.0000" → 450). */
@@ -76,10 +73,7 @@ export function decimalNumber(s: string | null | undefined): number {
 export function roundDecimal(s: string, digits: number): string {
   const { v, scale } = scaled(s);
   if (scale <= digits) return fixed(v * 10n ** BigInt(digits - scale), digits);
-  const div = 10n ** BigInt(scale - digits);
-  const a = v < 0n ? -v : v;
-  const q = (2n * a + div) / (2n * div);
-  return fixed(v < 0n ? -q : q, digits);
+  return fixed(divideRounded(v, 10n ** BigInt(scale - digits)), digits);
 }
 
 /** Sum of exact decimal strings, as a decimal string with the largest scale among them. */
