@@ -5,7 +5,7 @@ import type { SourceRecord } from './reader.ts';
 import type { Store } from '../store/duckdb.ts';
 import { loadStatements } from '../sync/load-sql.ts';
 import { createStage, fillStage } from '../sync/stage.ts';
-import { runLoad, type SyncResult } from '../sync/sync.ts';
+import { markDataAsOf, runLoad, type SyncResult } from '../sync/sync.ts';
 
 /**
  * The connector for platforms that expose only an HTTP API (seed 004): log in with email
@@ -230,7 +230,7 @@ export async function syncPlatform(store: Store, src: PlatformSource, opts: Clie
       SELECT e.kind, e.id, e.fp, e.first FROM (SELECT unnest(from_json($j, '[{"kind":"VARCHAR","id":"BIGINT","fp":"VARCHAR","first":"VARCHAR"}]')) AS e)`,
     { j: JSON.stringify(changed) });
   }
-  await store.exec(`INSERT OR REPLACE INTO store_meta VALUES ('data_as_of', $at)`, { at: new Date(started).toISOString() });
+  await markDataAsOf(store, started);
   result.ms = Date.now() - started;
   return result;
 }

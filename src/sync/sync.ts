@@ -56,10 +56,14 @@ export async function syncOnce(store: Store, source: SourceConnection, opts: Syn
     result.rejected += stats.rejected;
   }
   if (deferRollups) await ensureRollups(store, conn);
-  // Every source change committed before this run started is now in the store.
-  await store.exec(`INSERT OR REPLACE INTO store_meta VALUES ('data_as_of', $at)`, { at: new Date(started).toISOString() });
+  await markDataAsOf(store, started);
   result.ms = Date.now() - started;
   return result;
+}
+
+/** Every source change committed before `started` (a finished sync's start) is in the store: X-Data-As-Of. */
+export async function markDataAsOf(store: Store, started: number): Promise<void> {
+  await store.exec(`INSERT OR REPLACE INTO store_meta VALUES ('data_as_of', $at)`, { at: new Date(started).toISOString() });
 }
 
 /** Builds the roll-ups from the stored calls when they predate the current definition. */
