@@ -1,11 +1,22 @@
 -- The monthly billing reconciliation (METRICS.md "Monthly billing reconciliation"), one
 -- row per account of the scope. Every sum stays DECIMAL(…, 4) and leaves as text.
 WITH a AS (SELECT * FROM billing_accounts($accounts, $month)),
+-- Calls and the ledger from their slot roll-ups; an account whose month does not fall on
+-- slot boundaries (see billing_accounts) from the rows themselves.
 calls_m AS (
-  SELECT c.account_id, count(*) AS n,
-    coalesce(sum(ceil(c.talk_sec / 60)::BIGINT) FILTER (WHERE c.is_answered), 0) AS billable_minutes,
-    sum(c.cost) AS cost, sum(c.credits) AS credits
-  FROM calls c JOIN a ON c.account_id = a.account_id AND c.started_at >= a.m_from AND c.started_at < a.m_to
+  SELECT g.account_id, sum(g.calls)::BIGINT AS n, sum(g.billable_minutes)::BIGINT AS billable_minutes,
+    sum(g.cost) AS cost, sum(g.credits) AS credits
+  FROM call_groups g JOIN a ON g.account_id = a.account_id AND a.aligned AND g.slot15 >= a.s_from AND g.slot15 < a.s_to
+  WHERE g.status <> 'blocked'
+    -- Constant bounds around every zone's month (no offset reaches a day), which let
+    -- DuckDB skip the other months' row groups; the join cuts each account's exactly.
+    AND g.slot15 >= floor(epoch(strptime($month || '-01', '%Y-%m-%d') - INTERVAL 1 DAY) / 900)
+    AND g.slot15 < ceil(epoch(strptime($month || '-01', '%Y-%m-%d') + INTERVAL 1 MONTH + INTERVAL 1 DAY) / 900)
+  GROUP BY 1
+  UNION ALL
+  SELECT c.account_id, count(*), coalesce(sum(ceil(c.talk_sec / 60)::BIGINT) FILTER (WHERE c.is_answered), 0),
+    sum(c.cost), sum(c.credits)
+  FROM calls c JOIN a ON c.account_id = a.account_id AND NOT a.aligned AND c.started_at >= a.m_from AND c.started_at < a.m_to
   WHERE c.status <> 'blocked'
   GROUP BY 1
 ),
@@ -14,26 +25,33 @@ sms_m AS (
   FROM sms_messages s JOIN a ON s.account_id = a.account_id AND s.sent_at >= a.m_from AND s.sent_at < a.m_to
   GROUP BY 1
 ),
+ledger_rows AS (
+  SELECT t.account_id, t.slot15 >= a.s_from AS after_open, t.slot15 < a.s_to AS before_close, t.kind, t.credits
+  FROM ledger_slots t JOIN a ON t.account_id = a.account_id AND a.aligned
+  UNION ALL
+  SELECT t.account_id, t.created_at >= a.m_from, t.created_at < a.m_to, t.kind, t.credits
+  FROM credit_transactions t JOIN a ON t.account_id = a.account_id AND NOT a.aligned
+),
 ledger AS (
-  SELECT t.account_id,
-    sum(t.credits) FILTER (WHERE t.created_at < a.m_from)                                            AS opening,
-    sum(t.credits) FILTER (WHERE t.created_at >= a.m_from AND t.created_at < a.m_to AND t.kind = 'purchase')   AS purchases,
-    sum(t.credits) FILTER (WHERE t.created_at >= a.m_from AND t.created_at < a.m_to AND t.kind = 'usage')      AS usage,
-    sum(t.credits) FILTER (WHERE t.created_at >= a.m_from AND t.created_at < a.m_to AND t.kind = 'refund')     AS refunds,
-    sum(t.credits) FILTER (WHERE t.created_at >= a.m_from AND t.created_at < a.m_to AND t.kind = 'adjustment') AS adjustments,
-    sum(t.credits) FILTER (WHERE t.created_at < a.m_to)                                              AS closing
-  FROM credit_transactions t JOIN a ON t.account_id = a.account_id
+  SELECT account_id,
+    sum(credits) FILTER (WHERE NOT after_open)                                      AS opening,
+    sum(credits) FILTER (WHERE after_open AND before_close AND kind = 'purchase')   AS purchases,
+    sum(credits) FILTER (WHERE after_open AND before_close AND kind = 'usage')      AS usage,
+    sum(credits) FILTER (WHERE after_open AND before_close AND kind = 'refund')     AS refunds,
+    sum(credits) FILTER (WHERE after_open AND before_close AND kind = 'adjustment') AS adjustments,
+    sum(credits) FILTER (WHERE before_close)                                        AS closing
+  FROM ledger_rows
   GROUP BY 1
 ),
-records AS (SELECT * FROM billing_records($accounts, $month)),
+issues AS (SELECT * FROM billing_month_issues($accounts, $month)),
 no_usage AS (
-  SELECT account_id, count(*) AS n, sum(credits) AS credits FROM records WHERE credits > 0 AND usage_rows = 0 GROUP BY 1
+  SELECT account_id, count(*) AS n, sum(record_credits) AS credits FROM issues WHERE problem = 'record_without_usage' GROUP BY 1
 ),
 differ AS (
-  SELECT account_id, count(*) AS n, sum(credits - charged) AS difference FROM records WHERE usage_rows > 0 AND credits <> charged GROUP BY 1
+  SELECT account_id, count(*) AS n, sum(record_credits - charged) AS difference FROM issues WHERE problem = 'credits_differ' GROUP BY 1
 ),
 orphans AS (
-  SELECT account_id, count(*) AS n, sum(charged) AS credits FROM billing_orphan_usage($accounts, $month) GROUP BY 1
+  SELECT account_id, count(*) AS n, sum(charged) AS credits FROM issues WHERE problem = 'usage_without_record' GROUP BY 1
 )
 SELECT
   a.account_id, a.auth_id, a.name, a.timezone,

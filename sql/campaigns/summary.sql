@@ -1,6 +1,6 @@
 -- The campaign report summary (METRICS.md "Campaign reports"): one page of the
 -- non-deleted campaigns in scope, by id, each over its whole life. Only the page's
--- campaigns meet the calls, SMS and leads.
+-- campaigns meet the call roll-up, SMS and leads.
 WITH live AS (
   SELECT id, name, type, status FROM campaigns
   WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
@@ -9,14 +9,15 @@ WITH live AS (
 page AS (
   SELECT * FROM live ORDER BY id LIMIT $page_size OFFSET ($page - 1) * $page_size
 ),
--- One pass over the page's calls: by campaign and status, everything the row needs.
+-- The page's calls by campaign and status, from the call_groups roll-up.
 by_status AS (
-  SELECT campaign_id, status, count(*) AS n,
-    count(*) FILTER (WHERE is_dial)                        AS dials,
-    coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0)  AS talk_sec,
-    sum(credits)                                           AS credits
-  FROM calls
-  WHERE campaign_id IN (SELECT id FROM page) AND list_contains($accounts, account_id)
+  SELECT campaign_id, status, sum(calls)::BIGINT AS n,
+    coalesce(sum(calls) FILTER (WHERE direction = 'outbound' AND status <> 'blocked'), 0)::BIGINT AS dials,
+    sum(talk_sec)::BIGINT AS talk_sec,
+    sum(credits) AS credits
+  FROM call_groups
+  WHERE campaign_id IN (SELECT id FROM page)
+    AND account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
   GROUP BY ALL
 ),
 call_totals AS (

@@ -3,29 +3,30 @@
 -- the same pass; lists come back as lists of structs and credits as exact decimal text
 -- (the declaration turns them into JSON numbers).
 WITH
+-- The ledger of the window by slot and kind, from ledger_slots and its partial end slots.
+ledger_window AS MATERIALIZED (
+  SELECT slot15, kind, sum(credits) AS credits
+  FROM window_ledger($accounts, $from::TIMESTAMP, $now::TIMESTAMP)
+  GROUP BY ALL
+),
 ledger AS (
   SELECT
-    coalesce(sum(credits) FILTER (WHERE kind = 'purchase' AND created_at >= $from::TIMESTAMP), 0)::VARCHAR AS credits_purchased,
-    (-coalesce(sum(credits) FILTER (WHERE kind = 'usage' AND created_at >= $from::TIMESTAMP), 0))::VARCHAR AS credits_used,
-    coalesce(sum(credits), 0)::VARCHAR AS remaining_credits
-  FROM credit_transactions
-  WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
-    AND created_at < $now::TIMESTAMP
+    coalesce((SELECT sum(credits) FROM ledger_window WHERE kind = 'purchase'), 0)::VARCHAR AS credits_purchased,
+    (-coalesce((SELECT sum(credits) FROM ledger_window WHERE kind = 'usage'), 0))::VARCHAR AS credits_used,
+    -- Every row before now: the window's, and all before it (from the first instant DuckDB's TIMESTAMP holds).
+    (coalesce((SELECT sum(credits) FROM window_ledger($accounts, TIMESTAMP '0001-01-01', $from::TIMESTAMP)), 0)
+      + coalesce((SELECT sum(credits) FROM ledger_window), 0))::VARCHAR AS remaining_credits
 ),
 usage_days AS MATERIALIZED (
-  SELECT created_at::DATE AS day, -sum(credits) AS credits FROM credit_transactions
-  WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
-    AND kind = 'usage' AND created_at >= $from::TIMESTAMP AND created_at < $now::TIMESTAMP
+  -- A slot never straddles a UTC day.
+  SELECT make_timestamp(slot15::BIGINT * 900000000)::DATE AS day, -sum(credits) AS credits
+  FROM ledger_window WHERE kind = 'usage'
   GROUP BY 1
 ),
--- Outbound calls of the window, the playback share once per call (null without a
--- message); the figures below are ungrouped sums over it, and only the campaign
--- ranking and the outcomes group it (grouping everything by campaign and status cost
--- more than all the rest).
+-- Outbound calls of the window by campaign and status from the call_groups roll-up
+-- (whole slots) and the calls of its partial end slots; the figures below are sums of it.
 outbound AS MATERIALIZED (
-  SELECT campaign_id, status, is_dial, is_answered, talk_sec, coalesce(playback_sec, 0) AS played,
-    CASE WHEN message_sec > 0 THEN coalesce(playback_sec, 0) * 100.0 / message_sec END AS pct
-  FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, NULL, NULL, NULL)
+  SELECT * FROM window_call_groups($accounts, $from::TIMESTAMP, $to::TIMESTAMP)
   WHERE direction = 'outbound'
 ),
 live_campaigns AS MATERIALIZED (
@@ -35,8 +36,8 @@ live_campaigns AS MATERIALIZED (
 ),
 completion AS (
   SELECT c.id, c.name, d.dials, d.completed
-  FROM (SELECT campaign_id, count(*) AS dials, count(*) FILTER (WHERE status = 'completed') AS completed
-        FROM outbound WHERE is_dial GROUP BY campaign_id) d
+  FROM (SELECT campaign_id, sum(calls)::BIGINT AS dials, coalesce(sum(calls) FILTER (WHERE status = 'completed'), 0)::BIGINT AS completed
+        FROM outbound WHERE status <> 'blocked' GROUP BY campaign_id) d
   JOIN live_campaigns c ON c.id = d.campaign_id
 )
 SELECT
@@ -56,7 +57,7 @@ SELECT
   -- below 2^53 never round to the same double, and equal ones always do.
   (SELECT list({'id': id, 'name': name, 'dials': dials, 'completed': completed}
      ORDER BY completed::DOUBLE / dials DESC, dials DESC, id)[1] FROM completion) AS top_campaign,
-  (SELECT list({'status': status, 'n': n}) FROM (SELECT status, count(*) AS n FROM outbound GROUP BY status)) AS outcomes,
+  (SELECT list({'status': status, 'n': n}) FROM (SELECT status, sum(calls)::BIGINT AS n FROM outbound GROUP BY status)) AS outcomes,
   (SELECT list({'date': strftime(d.day, '%Y-%m-%d'), 'credits': coalesce(u.credits, 0)::VARCHAR} ORDER BY d.day)
      FROM (SELECT unnest(range(date_trunc('day', $from::TIMESTAMP), date_trunc('day', $now::TIMESTAMP) + INTERVAL 1 DAY, INTERVAL 1 DAY))::DATE AS day) d
      LEFT JOIN usage_days u ON u.day = d.day) AS usage_overtime
@@ -73,14 +74,14 @@ FROM ledger l,
      count(*) FILTER (WHERE type = 'inbound') AS type_inbound
    FROM live_campaigns) cs,
   (SELECT
-     count(*) AS outbound_calls,
-     coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0) AS talk_sec,
-     count(*) FILTER (WHERE pct IS NOT NULL AND played > 0) AS messages_played,
-     coalesce(sum(played) FILTER (WHERE pct IS NOT NULL), 0) AS playback_sec,
-     coalesce(sum(pct), 0) AS playback_pct_sum,
-     count(pct) AS playback_n,
-     count(*) FILTER (WHERE pct < 25) AS playback_0_25,
-     count(*) FILTER (WHERE pct >= 25 AND pct < 50) AS playback_25_50,
-     count(*) FILTER (WHERE pct >= 50 AND pct < 75) AS playback_50_75,
-     count(*) FILTER (WHERE pct >= 75) AS playback_75_100
-   FROM outbound WHERE is_dial) p
+     coalesce(sum(calls), 0)::BIGINT AS outbound_calls,
+     coalesce(sum(talk_sec), 0)::BIGINT AS talk_sec,
+     coalesce(sum(messages_played), 0)::BIGINT AS messages_played,
+     coalesce(sum(playback_sec), 0)::BIGINT AS playback_sec,
+     coalesce(sum(playback_pct_sum), 0) AS playback_pct_sum,
+     coalesce(sum(messages), 0)::BIGINT AS playback_n,
+     coalesce(sum(pct_0_25), 0)::BIGINT AS playback_0_25,
+     coalesce(sum(pct_25_50), 0)::BIGINT AS playback_25_50,
+     coalesce(sum(pct_50_75), 0)::BIGINT AS playback_50_75,
+     coalesce(sum(pct_75_100), 0)::BIGINT AS playback_75_100
+   FROM outbound WHERE status <> 'blocked') p

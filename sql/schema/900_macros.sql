@@ -99,65 +99,68 @@ CREATE OR REPLACE MACRO zone_offsets(p_tz, p_lo, p_hi) AS TABLE
 CREATE OR REPLACE MACRO window_inbound(p_accounts, p_from, p_to) AS TABLE
   SELECT * FROM window_calls(p_accounts, p_from, p_to, NULL, NULL, NULL) WHERE direction = 'inbound';
 
+-- call_groups of the caller's accounts over [from, to): whole slots from the roll-up, and
+-- the partial slots at either end (a window ending "now" rarely falls on a slot boundary)
+-- grouped from the calls by call_groups_of, the roll-up's own definition. The bounds are
+-- written out, not shared through a CTE, so they stay constants DuckDB prunes row groups with.
+CREATE OR REPLACE MACRO window_call_groups(p_accounts, p_from, p_to) AS TABLE
+  SELECT * FROM call_groups
+  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
+    AND slot15 >= ceil(epoch(p_from) / 900) AND slot15 < floor(epoch(p_to) / 900)
+  UNION ALL
+  SELECT * FROM call_groups_of(p_accounts, p_from, least(p_to, make_timestamp(ceil(epoch(p_from) / 900)::BIGINT * 900000000)))
+  UNION ALL
+  SELECT * FROM call_groups_of(p_accounts,
+    greatest(p_from, make_timestamp(greatest(ceil(epoch(p_from) / 900), floor(epoch(p_to) / 900))::BIGINT * 900000000)), p_to);
+
+-- The ledger of the caller's accounts over [from, to) as (account_id, slot15, kind,
+-- credits): whole slots from ledger_slots, the partial end slots from the ledger's rows.
+CREATE OR REPLACE MACRO window_ledger(p_accounts, p_from, p_to) AS TABLE
+  SELECT account_id, slot15, kind, credits FROM ledger_slots
+  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
+    AND slot15 >= ceil(epoch(p_from) / 900) AND slot15 < floor(epoch(p_to) / 900)
+  UNION ALL
+  SELECT account_id, floor(epoch(created_at) / 900)::INTEGER, kind, credits FROM credit_transactions
+  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
+    AND created_at >= p_from AND created_at < least(p_to, make_timestamp(ceil(epoch(p_from) / 900)::BIGINT * 900000000))
+  UNION ALL
+  SELECT account_id, floor(epoch(created_at) / 900)::INTEGER, kind, credits FROM credit_transactions
+  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
+    AND created_at >= greatest(p_from, make_timestamp(greatest(ceil(epoch(p_from) / 900), floor(epoch(p_to) / 900))::BIGINT * 900000000))
+    AND created_at < p_to;
+
 -- The partner roll-up's calls (blocked excluded) by account, UTC day, direction and
--- product: everything the partner dashboard and analytics sum, a few rows per day.
+-- product: everything the partner dashboard and analytics sum, a few rows per day, from
+-- call_groups (a slot never straddles a UTC day).
 CREATE OR REPLACE MACRO partner_call_groups(p_accounts, p_from, p_to) AS TABLE
   SELECT account_id, strftime(day, '%Y-%m-%d') AS day, direction, product, total_calls, answered_calls, talk_sec, cost
   FROM (
-    -- Grouped on the date first: formatting every call's day as text cost more than the rest.
-    SELECT account_id, started_at::DATE AS day, direction, product,
-      count(*) AS total_calls,
-      count(*) FILTER (WHERE is_answered) AS answered_calls,
-      coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0) AS talk_sec,
+    SELECT account_id, make_timestamp(slot15::BIGINT * 900000000)::DATE AS day, direction, product,
+      sum(calls)::BIGINT AS total_calls,
+      sum(answered)::BIGINT AS answered_calls,
+      sum(talk_sec)::BIGINT AS talk_sec,
       sum(cost) AS cost
-    FROM window_calls(p_accounts, p_from, p_to, NULL, NULL, NULL)
+    FROM window_call_groups(p_accounts, p_from, p_to)
     WHERE status <> 'blocked'
     GROUP BY ALL
   );
 
 -- Each account of the scope with its billing month [m_from, m_to) as UTC instants: the
--- month `p_month` (YYYY-MM) cut at local midnights of the account's own timezone.
+-- month `p_month` (YYYY-MM) cut at local midnights of the account's own timezone, and as
+-- 15-minute slots [s_from, s_to) when both ends fall on one (every offset in use since
+-- 1972 is a multiple of 15 minutes; older local mean times are not, and `aligned` is
+-- false then).
 CREATE OR REPLACE MACRO billing_accounts(p_accounts, p_month) AS TABLE
-  SELECT id AS account_id, auth_id, name, timezone,
-    timezone(timezone, strptime(p_month || '-01', '%Y-%m-%d'))::TIMESTAMP AS m_from,
-    timezone(timezone, strptime(p_month || '-01', '%Y-%m-%d') + INTERVAL 1 MONTH)::TIMESTAMP AS m_to
-  FROM accounts WHERE list_contains(p_accounts, id);
+  SELECT *, epoch(m_from) % 900 = 0 AND epoch(m_to) % 900 = 0 AS aligned,
+    floor(epoch(m_from) / 900)::BIGINT AS s_from, floor(epoch(m_to) / 900)::BIGINT AS s_to
+  FROM (
+    SELECT id AS account_id, auth_id, name, timezone,
+      timezone(timezone, strptime(p_month || '-01', '%Y-%m-%d'))::TIMESTAMP AS m_from,
+      timezone(timezone, strptime(p_month || '-01', '%Y-%m-%d') + INTERVAL 1 MONTH)::TIMESTAMP AS m_to
+    FROM accounts WHERE list_contains(p_accounts, id)
+  );
 
--- The month's calls and SMS of each account as billing records (any status), and the
--- credits the ledger charged for each: −Σ credits of the usage rows naming it.
-CREATE OR REPLACE MACRO billing_records(p_accounts, p_month) AS TABLE
-  WITH a AS (SELECT * FROM billing_accounts(p_accounts, p_month)),
-  recs AS MATERIALIZED (
-    SELECT c.account_id, 'call' AS ref_type, c.id AS ref_id, c.started_at AS "at", c.credits
-    FROM calls c JOIN a ON c.account_id = a.account_id AND c.started_at >= a.m_from AND c.started_at < a.m_to
-    UNION ALL
-    SELECT s.account_id, 'sms', s.id, s.sent_at, s.credits
-    FROM sms_messages s JOIN a ON s.account_id = a.account_id AND s.sent_at >= a.m_from AND s.sent_at < a.m_to
-  ),
-  -- Joined before it is summed: only usage rows naming a record of the month are grouped,
-  -- not the whole ledger (2.3× faster on 10M calls).
-  charged AS (
-    SELECT r.account_id, r.ref_type, r.ref_id, -sum(t.credits) AS charged, count(*) AS usage_rows
-    FROM credit_transactions t JOIN recs r ON t.ref_id = r.ref_id AND t.ref_type = r.ref_type AND t.account_id = r.account_id
-    WHERE t.kind = 'usage'
-    GROUP BY ALL
-  )
-  SELECT r.*, coalesce(ch.charged, 0) AS charged, coalesce(ch.usage_rows, 0) AS usage_rows
-  FROM recs r LEFT JOIN charged ch ON ch.account_id = r.account_id AND ch.ref_type = r.ref_type AND ch.ref_id = r.ref_id;
-
--- Usage rows of the month (in the account's timezone) naming no call or SMS of the account.
-CREATE OR REPLACE MACRO billing_orphan_usage(p_accounts, p_month) AS TABLE
-  WITH u AS MATERIALIZED (
-    SELECT t.account_id, t.id AS ledger_id, t.ref_type, t.ref_id, t.created_at AS "at", -t.credits AS charged
-    FROM credit_transactions t
-    JOIN billing_accounts(p_accounts, p_month) a ON a.account_id = t.account_id AND t.created_at >= a.m_from AND t.created_at < a.m_to
-    WHERE t.kind = 'usage'
-  ),
-  -- The month's usage rows that do name a record, by joining (an anti-join of the ledger
-  -- against all calls took 1.7× as long on 10M calls).
-  found AS (
-    SELECT u.ledger_id FROM u JOIN calls c ON c.id = u.ref_id AND c.account_id = u.account_id WHERE u.ref_type = 'call'
-    UNION ALL
-    SELECT u.ledger_id FROM u JOIN sms_messages s ON s.id = u.ref_id AND s.account_id = u.account_id WHERE u.ref_type = 'sms'
-  )
-  SELECT u.* FROM u ANTI JOIN found f ON f.ledger_id = u.ledger_id;
+-- The billing_issues of each account's month (in its timezone).
+CREATE OR REPLACE MACRO billing_month_issues(p_accounts, p_month) AS TABLE
+  SELECT i.* FROM billing_issues i
+  JOIN billing_accounts(p_accounts, p_month) a ON i.account_id = a.account_id AND i."at" >= a.m_from AND i."at" < a.m_to;

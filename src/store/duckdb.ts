@@ -4,6 +4,7 @@ import {
   BIGINT, BOOLEAN, DOUBLE, DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue,
   type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
+import { rollupMacros } from '../sync/rollups.ts';
 import { readSql, sqlDir } from './sql-files.ts';
 
 /** A value a query may bind: numbers bind as BIGINT when integral, lists as LIST(BIGINT). */
@@ -109,6 +110,7 @@ export class Store {
       const text = readSql(`schema/${f}`);
       // Macros are code, not data: they are replaced on every start so edits take effect.
       if (f.includes('macros')) {
+        await this.writer.run(rollupMacros());
         await this.writer.run(text);
         continue;
       }

@@ -1,5 +1,8 @@
 import type { SourceColumn, SourceTable } from '../source/contract.ts';
-import { refreshCallSlots, refreshLeadActivity, touchCallSlots, touchLeads } from './rollups.ts';
+import {
+  refreshBillingIssues, refreshCallSlots, refreshLeadActivity, refreshLedgerSlots, touchBilling, touchCallSlots, touchLeads,
+  touchLedgerSlots,
+} from './rollups.ts';
 import { stageColumns } from './stage.ts';
 
 /**
@@ -113,13 +116,16 @@ function updateConversions(kept: string): string {
       AND d.id IN ${kept}`;
 }
 
-/** What a batch of calls, leads or dispositions changes beyond its own table. */
+/** The tables some roll-up summarises. */
+const ROLLED_UP = new Set(['calls', 'leads', 'dispositions', 'sms_messages', 'credit_transactions']);
+
+/** What a batch of a rolled-up table changes beyond its own table. */
 function dependents(t: SourceTable, checked: string, deferRollups: boolean): { before: string[]; after: string[] } {
   const kept = `(SELECT id FROM ${checked} WHERE _reason IS NULL)`;
   if (deferRollups) {
     const pending = `INSERT OR REPLACE INTO store_meta (key, value) VALUES ('rollups_version', 'pending')`;
     const conversions = t.name === 'dispositions' ? [updateConversions(kept)] : [];
-    return { before: [], after: ['calls', 'leads', 'dispositions'].includes(t.name) ? [...conversions, pending] : [] };
+    return { before: [], after: ROLLED_UP.has(t.name) ? [...conversions, pending] : [] };
   }
   if (t.name === 'calls') {
     return {
@@ -128,8 +134,24 @@ function dependents(t: SourceTable, checked: string, deferRollups: boolean): { b
           UNION ALL SELECT account_id, slot15 FROM ${checked} WHERE _reason IS NULL`),
         touchLeads(`SELECT lead_id AS id FROM calls WHERE ${ID_RANGE} AND id IN ${kept}
           UNION ALL SELECT lead_id AS id FROM ${checked} WHERE _reason IS NULL`),
+        ...touchBilling(`SELECT 'call' AS ref_type, id AS ref_id FROM ${kept}`),
       ],
-      after: [...refreshCallSlots(), ...refreshLeadActivity()],
+      after: [...refreshCallSlots(), ...refreshLeadActivity(), ...refreshBillingIssues()],
+    };
+  }
+  if (t.name === 'sms_messages') {
+    return { before: [...touchBilling(`SELECT 'sms' AS ref_type, id AS ref_id FROM ${kept}`)], after: refreshBillingIssues() };
+  }
+  if (t.name === 'credit_transactions') {
+    // Before the upsert, so a replaced row's old slot and reference are refreshed too.
+    const old = `FROM credit_transactions WHERE ${ID_RANGE} AND id IN ${kept}`;
+    const now = `FROM ${checked} WHERE _reason IS NULL`;
+    return {
+      before: [
+        touchLedgerSlots(`SELECT account_id, created_at ${old} UNION ALL SELECT account_id, created_at ${now}`),
+        ...touchBilling(`SELECT ref_type, ref_id ${old} AND kind = 'usage' UNION ALL SELECT ref_type, ref_id ${now} AND kind = 'usage'`, `SELECT id ${now}`),
+      ],
+      after: [...refreshLedgerSlots(), ...refreshBillingIssues()],
     };
   }
   if (t.name === 'leads') {

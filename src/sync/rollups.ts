@@ -1,13 +1,13 @@
 /**
- * The roll-ups (sql/schema/002_call_slots.sql, 003_lead_activity.sql): their one
- * definition, and the statements that keep them equal to an aggregation of `calls` and
- * `leads` inside each sync transaction. A batch recomputes exactly the (account, slot)
- * pairs and the leads it touches, before and after the change, so a call that moved
- * slot, account or lead leaves nothing stale behind.
+ * The roll-ups (sql/schema/002_call_slots.sql, 003_lead_activity.sql,
+ * 005_money_rollups.sql): their one definition, and the statements that keep them equal
+ * to an aggregation of the facts inside each sync transaction. A batch recomputes exactly
+ * the (account, slot) pairs, leads and billing references it touches, before and after
+ * the change, so a row that moved slot, account, lead or reference leaves nothing stale.
  */
 
 /** Bump when an aggregation changes: the next sync rebuilds the roll-ups from the store. */
-export const ROLLUPS_VERSION = '3';
+export const ROLLUPS_VERSION = '4';
 
 function aggregate(where: string): string {
   return `SELECT account_id, slot15, campaign_id, agent_id,
@@ -19,6 +19,128 @@ function aggregate(where: string): string {
       count(*) FILTER (WHERE direction = 'outbound' AND status = 'blocked')::INTEGER
     FROM calls ${where}
     GROUP BY ALL`;
+}
+
+/**
+ * call_groups' rows from the calls a WHERE clause keeps. Also the report macro
+ * `call_groups_of` (rollupMacros), so a window's partial slots are summed exactly as the
+ * stored whole ones.
+ */
+function callGroups(where: string): string {
+  return `SELECT account_id, slot15, campaign_id, direction, product, status,
+      count(*)::INTEGER,
+      count(*) FILTER (WHERE is_answered)::INTEGER,
+      coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0)::BIGINT,
+      coalesce(sum(ceil(talk_sec / 60)::BIGINT) FILTER (WHERE is_answered), 0)::BIGINT,
+      sum(cost)::DECIMAL(18,4),
+      sum(credits)::DECIMAL(18,4),
+      count(pct)::INTEGER,
+      count(*) FILTER (WHERE pct IS NOT NULL AND played > 0)::INTEGER,
+      coalesce(sum(played) FILTER (WHERE pct IS NOT NULL), 0)::BIGINT,
+      coalesce(sum(pct), 0)::DOUBLE,
+      count(*) FILTER (WHERE pct < 25)::INTEGER,
+      count(*) FILTER (WHERE pct >= 25 AND pct < 50)::INTEGER,
+      count(*) FILTER (WHERE pct >= 50 AND pct < 75)::INTEGER,
+      count(*) FILTER (WHERE pct >= 75)::INTEGER
+    FROM (
+      SELECT *, coalesce(playback_sec, 0) AS played,
+        CASE WHEN message_sec > 0 THEN coalesce(playback_sec, 0) * 100.0 / message_sec END AS pct
+      FROM calls ${where}
+    )
+    GROUP BY account_id, slot15, campaign_id, direction, product, status`;
+}
+
+const LEDGER_SLOT = `floor(epoch(created_at) / 900)::INTEGER`;
+
+function ledgerSlots(where: string): string {
+  return `SELECT account_id, ${LEDGER_SLOT} AS slot15, kind, sum(credits)::DECIMAL(18,4), count(*)::INTEGER
+    FROM credit_transactions ${where}
+    GROUP BY ALL`;
+}
+
+/**
+ * billing_issues' rows. `touched` limits them to the references in touched_refs and the
+ * ledger rows in touched_ledger: every record and usage row whose matching can have
+ * changed, since a usage row and the record it names share one reference.
+ */
+function billingIssues(touched: boolean): string {
+  const refsOf = (type: string) => `(SELECT ref_id FROM touched_refs WHERE ref_type = '${type}')`;
+  // The id bounds let DuckDB skip the row groups of other ids before the IN filter.
+  const records = (type: string) => touched
+    ? `WHERE id BETWEEN (SELECT min(ref_id) FROM ${refsOf(type)}) AND (SELECT max(ref_id) FROM ${refsOf(type)}) AND id IN ${refsOf(type)}`
+    : '';
+  const usageCols = `SELECT id, account_id, ref_type, ref_id, created_at, credits FROM credit_transactions WHERE kind = 'usage'`;
+  const usage = touched
+    ? `${usageCols} AND ref_id BETWEEN (SELECT min(ref_id) FROM touched_refs) AND (SELECT max(ref_id) FROM touched_refs)
+         AND (ref_type, ref_id) IN (SELECT ref_type, ref_id FROM touched_refs)
+       UNION
+       ${usageCols} AND id BETWEEN (SELECT min(id) FROM touched_ledger) AND (SELECT max(id) FROM touched_ledger)
+         AND id IN (SELECT id FROM touched_ledger)`
+    : usageCols;
+  return `WITH recs AS MATERIALIZED (
+      SELECT account_id, 'call' AS ref_type, id AS ref_id, started_at AS "at", credits FROM calls ${records('call')}
+      UNION ALL
+      SELECT account_id, 'sms', id, sent_at, credits FROM sms_messages ${records('sms')}
+    ),
+    usage AS MATERIALIZED (${usage}),
+    charged AS (
+      SELECT account_id, ref_type, ref_id, -sum(credits) AS charged, count(*) AS usage_rows
+      FROM usage GROUP BY ALL
+    )
+    SELECT r.account_id, CASE WHEN ch.usage_rows IS NULL THEN 'record_without_usage' ELSE 'credits_differ' END,
+      r.ref_type, r.ref_id, NULL::BIGINT, r."at", r.credits, coalesce(ch.charged, 0)
+    FROM recs r LEFT JOIN charged ch ON ch.account_id = r.account_id AND ch.ref_type = r.ref_type AND ch.ref_id = r.ref_id
+    WHERE (ch.usage_rows IS NULL AND r.credits > 0) OR (ch.usage_rows IS NOT NULL AND r.credits <> ch.charged)
+    UNION ALL
+    SELECT u.account_id, 'usage_without_record', u.ref_type, u.ref_id, u.id, u.created_at, NULL, -u.credits
+    FROM usage u ANTI JOIN recs r ON r.account_id = u.account_id AND r.ref_type = u.ref_type AND r.ref_id = u.ref_id`;
+}
+
+/**
+ * Report macros built from the roll-ups' own definitions: `call_groups_of(accounts, from,
+ * to)` groups the calls of a window exactly as call_groups does.
+ */
+export function rollupMacros(): string {
+  return `CREATE OR REPLACE MACRO call_groups_of(p_accounts, p_from, p_to) AS TABLE
+    ${callGroups(`WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
+      AND started_at >= p_from AND started_at < p_to`)}`;
+}
+
+/** Records as touched the (account_id, slot15) pairs of the ledger rows a query yields (as account_id, created_at). */
+export function touchLedgerSlots(rows: string): string {
+  return `CREATE OR REPLACE TEMP TABLE touched_ledger_slots AS SELECT DISTINCT account_id, ${LEDGER_SLOT} AS slot15 FROM (${rows})`;
+}
+
+/**
+ * Records as touched the billing references (ref_type, ref_id) a query yields and the
+ * ledger rows (id) another yields.
+ */
+export function touchBilling(refs: string, ledgerIds = 'SELECT NULL::BIGINT AS id WHERE false'): string[] {
+  return [
+    `CREATE OR REPLACE TEMP TABLE touched_refs AS SELECT DISTINCT ref_type, ref_id FROM (${refs}) WHERE ref_type IS NOT NULL AND ref_id IS NOT NULL`,
+    `CREATE OR REPLACE TEMP TABLE touched_ledger AS SELECT DISTINCT id FROM (${ledgerIds}) WHERE id IS NOT NULL`,
+  ];
+}
+
+/** Recomputes the touched ledger slots from the ledger (after the change). */
+export function refreshLedgerSlots(): string[] {
+  const lo = `(SELECT min(slot15) FROM touched_ledger_slots)`;
+  const hi = `(SELECT max(slot15) FROM touched_ledger_slots)`;
+  const rows = `WHERE created_at >= make_timestamp(${lo}::BIGINT * 900000000) AND created_at < make_timestamp((${hi} + 1)::BIGINT * 900000000)
+    AND (account_id, ${LEDGER_SLOT}) IN (SELECT account_id, slot15 FROM touched_ledger_slots)`;
+  return [
+    `DELETE FROM ledger_slots WHERE slot15 BETWEEN ${lo} AND ${hi} AND (account_id, slot15) IN (SELECT account_id, slot15 FROM touched_ledger_slots)`,
+    `INSERT INTO ledger_slots ${ledgerSlots(rows)}`,
+  ];
+}
+
+/** Recomputes the billing issues of the touched references and ledger rows (after the change). */
+export function refreshBillingIssues(): string[] {
+  return [
+    `DELETE FROM billing_issues WHERE ledger_id IN (SELECT id FROM touched_ledger)
+      OR (ref_type, ref_id) IN (SELECT ref_type, ref_id FROM touched_refs)`,
+    `INSERT INTO billing_issues ${billingIssues(true)}`,
+  ];
 }
 
 /** Records as touched the (account_id, slot15) pairs a query yields. */
@@ -56,12 +178,15 @@ export function refreshLeadActivity(): string[] {
   ];
 }
 
-/** Recomputes the touched slots from calls (after the change). */
+/** Recomputes the touched slots of call_slots and call_groups from calls (after the change). */
 export function refreshCallSlots(): string[] {
   const bounds = `slot15 BETWEEN (SELECT min(slot15) FROM touched_slots) AND (SELECT max(slot15) FROM touched_slots)`;
+  const touched = `WHERE ${bounds} AND (account_id, slot15) IN (SELECT account_id, slot15 FROM touched_slots)`;
   return [
-    `DELETE FROM call_slots WHERE ${bounds} AND (account_id, slot15) IN (SELECT account_id, slot15 FROM touched_slots)`,
-    `INSERT INTO call_slots ${aggregate(`WHERE ${bounds} AND (account_id, slot15) IN (SELECT account_id, slot15 FROM touched_slots)`)}`,
+    `DELETE FROM call_slots ${touched}`,
+    `INSERT INTO call_slots ${aggregate(touched)}`,
+    `DELETE FROM call_groups ${touched}`,
+    `INSERT INTO call_groups ${callGroups(touched)}`,
   ];
 }
 
@@ -73,6 +198,12 @@ export function rebuildRollups(): string[] {
     `INSERT INTO call_slots SELECT * FROM (${aggregate('')}) ORDER BY account_id, slot15`,
     `DELETE FROM lead_activity`,
     `INSERT INTO lead_activity SELECT * FROM (${leadActivity(null)}) ORDER BY account_id, created_at`,
+    `DELETE FROM call_groups`,
+    `INSERT INTO call_groups SELECT * FROM (${callGroups('')}) ORDER BY account_id, slot15`,
+    `DELETE FROM ledger_slots`,
+    `INSERT INTO ledger_slots SELECT * FROM (${ledgerSlots('')}) ORDER BY account_id, slot15`,
+    `DELETE FROM billing_issues`,
+    `INSERT INTO billing_issues SELECT * FROM (${billingIssues(false)}) ORDER BY account_id, "at"`,
     `INSERT OR REPLACE INTO store_meta (key, value) VALUES ('rollups_version', '${ROLLUPS_VERSION}')`,
   ];
 }

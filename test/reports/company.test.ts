@@ -28,19 +28,19 @@ function hms(sec: number): string {
 }
 
 /** The company dashboard of METRICS.md, from the source rows. */
-function expectedDashboard(accounts: number[], days: number) {
-  const now = FIXTURE_NOW.getTime();
+function expectedDashboard(accounts: number[], days: number, sourceFile = ctx.sourceFile, at = FIXTURE_NOW) {
+  const now = at.getTime();
   const from = now - days * DAY;
   const mine = (r: Record<string, any>) => accounts.includes(r.account_id);
-  const calls = sourceRows(ctx.sourceFile, 'calls').filter((c) => mine(c) && Date.parse(c.started_at) >= from && Date.parse(c.started_at) < now);
+  const calls = sourceRows(sourceFile, 'calls').filter((c) => mine(c) && Date.parse(c.started_at) >= from && Date.parse(c.started_at) < now);
   const outbound = calls.filter((c) => c.direction === 'outbound');
   const dials = outbound.filter((c) => c.status !== 'blocked');
-  const ledger = sourceRows(ctx.sourceFile, 'credit_transactions').filter((r) => mine(r) && Date.parse(r.created_at) < now);
+  const ledger = sourceRows(sourceFile, 'credit_transactions').filter((r) => mine(r) && Date.parse(r.created_at) < now);
   const inWindow = ledger.filter((r) => Date.parse(r.created_at) >= from);
   const sum = (rows: Record<string, any>[]) => rows.reduce((s, r) => s + units(r.credits), 0);
   const purchased = sum(inWindow.filter((r) => r.kind === 'purchase'));
   const used = -sum(inWindow.filter((r) => r.kind === 'usage'));
-  const campaigns = sourceRows(ctx.sourceFile, 'campaigns').filter((c) => mine(c) && c.deleted_at === null);
+  const campaigns = sourceRows(sourceFile, 'campaigns').filter((c) => mine(c) && c.deleted_at === null);
   const played = dials.filter((c) => c.message_sec !== null && c.message_sec > 0).map((c) => ({ sec: c.playback_sec ?? 0, pct: ((c.playback_sec ?? 0) / c.message_sec) * 100 }));
   const meanPct = played.length ? played.reduce((s, p) => s + p.pct, 0) / played.length : 0;
 
@@ -69,9 +69,9 @@ function expectedDashboard(accounts: number[], days: number) {
       ...Object.fromEntries(['draft', 'active', 'paused', 'completed'].map((s) => [s, campaigns.filter((c) => c.status === s).length])),
     },
     outbound_calls: dials.length,
-    outbound_sms: sourceRows(ctx.sourceFile, 'sms_messages').filter((s) => mine(s) && Date.parse(s.sent_at) >= from && Date.parse(s.sent_at) < now).length,
+    outbound_sms: sourceRows(sourceFile, 'sms_messages').filter((s) => mine(s) && Date.parse(s.sent_at) >= from && Date.parse(s.sent_at) < now).length,
     total_call_duration: hms(dials.filter((c) => c.answered_at !== null).reduce((s, c) => s + c.talk_sec, 0)),
-    total_owned_numbers: sourceRows(ctx.sourceFile, 'phone_numbers').filter((n) => mine(n) && n.released_at === null).length,
+    total_owned_numbers: sourceRows(sourceFile, 'phone_numbers').filter((n) => mine(n) && n.released_at === null).length,
     total_playback: {
       messages_played: played.filter((p) => p.sec > 0).length,
       playback_sec: played.reduce((s, p) => s + p.sec, 0),
@@ -105,6 +105,32 @@ t.test('the company dashboard matches METRICS.md computed from the source', asyn
   t.equal(d.total_credits_purchased, 1334.5001, 'purchases of the window, exactly');
   t.not(d.top_performing_campaign.id, undefined, 'a top campaign');
   t.same((await ctx.get('/api/v1/dashboard?days=30&account_id=2', 'admin@test')).body, expectedDashboard([2], 30), 'an admin names the account');
+});
+
+t.test('a window ending between two 15-minute slots counts its partial end slots exactly', async (t) => {
+  // Now at 11:52:46.5Z: the roll-ups serve the window's whole slots, the rows themselves
+  // its first and last partial ones. Calls and ledger rows are put a minute inside and a
+  // minute outside both ends of the 7-day window.
+  const oddNow = new Date(FIXTURE_NOW.getTime() - 433_500);
+  const from = oddNow.getTime() - 7 * DAY;
+  const odd = await makeApp('company-odd', 6000, (db) => {
+    const call = db.prepare(`SELECT * FROM calls WHERE account_id = 1 AND direction = 'outbound' AND status = 'completed' AND message_sec > 0 ORDER BY id LIMIT 1`).get() as Record<string, unknown>;
+    let callId = (db.prepare('SELECT max(id) AS m FROM calls').get() as { m: number }).m;
+    let ledgerId = (db.prepare('SELECT max(id) AS m FROM credit_transactions').get() as { m: number }).m;
+    const cols = Object.keys(call);
+    const addCall = db.prepare(`INSERT INTO calls (${cols.join(', ')}) VALUES (${cols.map((c) => `@${c}`).join(', ')})`);
+    const addLedger = db.prepare(`INSERT INTO credit_transactions (id, account_id, kind, credits, amount, ref_type, ref_id, created_at) VALUES (?, 1, ?, ?, '1.0000', NULL, NULL, ?)`);
+    for (const ms of [oddNow.getTime() - 60_000, oddNow.getTime() + 60_000, from + 60_000, from - 60_000]) {
+      const iso = (d: number) => new Date(d).toISOString();
+      addCall.run({ ...call, id: ++callId, started_at: iso(ms), answered_at: iso(ms + 5_000), ended_at: iso(ms + 65_000), playback_sec: 7 });
+      addLedger.run(++ledgerId, 'usage', '-0.3333', iso(ms));
+      addLedger.run(++ledgerId, 'purchase', '7.0001', iso(ms));
+    }
+  }, { now: () => oddNow });
+  t.teardown(odd.close);
+  const res = await odd.get('/api/v1/dashboard/?days=7', 'acct1@test');
+  t.equal(res.status, 200);
+  t.same(res.body, expectedDashboard([1], 7, odd.sourceFile, oddNow), 'the same figures as from the rows');
 });
 
 t.test('the dashboard of an account with no activity is zeros, not nulls', async (t) => {

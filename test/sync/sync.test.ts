@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import type { Store } from '../../src/store/duckdb.ts';
+import { units } from '../helpers/decimal.ts';
 import { FIXTURE_NOW, makeSource, syncInto, tmpDir } from '../helpers/fixture.ts';
 
 const TABLES = ['partners', 'accounts', 'teams', 'agents', 'campaigns', 'leads', 'dispositions', 'caller_ids', 'phone_numbers', 'calls', 'sms_messages', 'credit_transactions'];
@@ -68,6 +69,104 @@ async function storedSlots(store: Store): Promise<string[]> {
   return rows.map((r) => [r.account_id, r.slot15, r.campaign_id, r.agent_id, r.dials, r.answers, r.talk_sec, r.handle_sec, r.conversions, r.blocked].join('|')).sort();
 }
 
+/** call_groups computed in TypeScript from the stored calls (money in 1/10,000 units). */
+async function expectedCallGroups(store: Store): Promise<string[]> {
+  const calls = await store.all(`SELECT account_id, slot15, campaign_id, direction, product, status, answered_at IS NOT NULL AS answered,
+    talk_sec, cost::VARCHAR AS cost, credits::VARCHAR AS credits, message_sec, playback_sec FROM calls`);
+  const groups = new Map<string, { n: number[]; money: bigint[]; pct: number }>();
+  for (const c of calls) {
+    const key = [c.account_id, c.slot15, c.campaign_id, c.direction, c.product, c.status].join('|');
+    const g = groups.get(key) ?? { n: Array(11).fill(0), money: [0n, 0n], pct: 0 };
+    const talk = Number(c.talk_sec);
+    g.n[0]++;
+    if (c.answered) { g.n[1]++; g.n[2] += talk; g.n[3] += Math.ceil(talk / 60); }
+    g.money[0] += units(String(c.cost));
+    g.money[1] += units(String(c.credits));
+    if (Number(c.message_sec) > 0) {
+      const played = Number(c.playback_sec ?? 0);
+      const pct = (played * 100) / Number(c.message_sec);
+      g.n[4]++;
+      if (played > 0) g.n[5]++;
+      g.n[6] += played;
+      g.pct += pct;
+      g.n[pct < 25 ? 7 : pct < 50 ? 8 : pct < 75 ? 9 : 10]++;
+    }
+    groups.set(key, g);
+  }
+  return [...groups].map(([k, g]) => `${k}|${g.n.slice(0, 4).join('|')}|${g.money.join('|')}|${g.n.slice(4).join('|')}|${g.pct.toFixed(6)}`).sort();
+}
+
+async function storedCallGroups(store: Store): Promise<string[]> {
+  const rows = await store.all(`SELECT *, cost::VARCHAR AS cost, credits::VARCHAR AS credits FROM call_groups`);
+  return rows.map((r) => [r.account_id, r.slot15, r.campaign_id, r.direction, r.product, r.status, r.calls, r.answered, r.talk_sec,
+    r.billable_minutes, units(String(r.cost)), units(String(r.credits)), r.messages, r.messages_played, r.playback_sec,
+    r.pct_0_25, r.pct_25_50, r.pct_50_75, r.pct_75_100, Number(r.playback_pct_sum).toFixed(6)].join('|')).sort();
+}
+
+/** ledger_slots computed in TypeScript from the stored ledger. */
+async function expectedLedgerSlots(store: Store): Promise<string[]> {
+  const rows = await store.all(`SELECT account_id, created_at, kind, credits::VARCHAR AS credits FROM credit_transactions`);
+  const slots = new Map<string, [bigint, number]>();
+  for (const r of rows) {
+    const key = [r.account_id, Math.floor((r.created_at as Date).getTime() / 900_000), r.kind].join('|');
+    const s = slots.get(key) ?? [0n, 0];
+    slots.set(key, [s[0] + units(String(r.credits)), s[1] + 1]);
+  }
+  return [...slots].map(([k, [c, n]]) => `${k}|${c}|${n}`).sort();
+}
+
+async function storedLedgerSlots(store: Store): Promise<string[]> {
+  const rows = await store.all(`SELECT account_id, slot15, kind, credits::VARCHAR AS credits, n FROM ledger_slots`);
+  return rows.map((r) => `${r.account_id}|${r.slot15}|${r.kind}|${units(String(r.credits))}|${r.n}`).sort();
+}
+
+/**
+ * billing_issues computed in TypeScript: every call or SMS whose credits its account's
+ * usage rows do not match, and every usage row naming no record of its account.
+ */
+async function expectedBillingIssues(store: Store): Promise<string[]> {
+  const records = await store.all(`SELECT account_id, 'call' AS type, id, started_at AS at, credits::VARCHAR AS credits FROM calls
+    UNION ALL SELECT account_id, 'sms', id, sent_at, credits::VARCHAR FROM sms_messages`);
+  const usage = await store.all(`SELECT id, account_id, ref_type, ref_id, created_at, credits::VARCHAR AS credits FROM credit_transactions WHERE kind = 'usage'`);
+  const key = (account: unknown, type: unknown, id: unknown) => `${account}|${type}|${id}`;
+  const charged = new Map<string, bigint>();
+  for (const u of usage) {
+    const k = key(u.account_id, u.ref_type, u.ref_id);
+    charged.set(k, (charged.get(k) ?? 0n) - units(String(u.credits)));
+  }
+  const out: string[] = [];
+  const known = new Set<string>();
+  for (const r of records) {
+    const k = key(r.account_id, r.type, r.id);
+    known.add(k);
+    const credits = units(String(r.credits));
+    const ch = charged.get(k);
+    const at = (r.at as Date).getTime();
+    if (ch === undefined && credits > 0n) out.push(`${k}|record_without_usage||${at}|${credits}|0`);
+    if (ch !== undefined && ch !== credits) out.push(`${k}|credits_differ||${at}|${credits}|${ch}`);
+  }
+  for (const u of usage) {
+    const k = key(u.account_id, u.ref_type, u.ref_id);
+    if (!known.has(k)) out.push(`${k}|usage_without_record|${u.id}|${(u.created_at as Date).getTime()}||${-units(String(u.credits))}`);
+  }
+  return out.sort();
+}
+
+async function storedBillingIssues(store: Store): Promise<string[]> {
+  const rows = await store.all(`SELECT *, record_credits::VARCHAR AS record_credits, charged::VARCHAR AS charged FROM billing_issues`);
+  return rows.map((r) => [r.account_id, r.ref_type, r.ref_id, r.problem, r.ledger_id ?? '', (r.at as Date).getTime(),
+    r.record_credits === null ? '' : units(String(r.record_credits)), units(String(r.charged))].join('|')).sort();
+}
+
+/** Every roll-up of the store against its TypeScript computation. */
+async function checkRollups(t: { same: (a: unknown, b: unknown, m: string) => unknown }, store: Store, when: string): Promise<void> {
+  t.same(await storedSlots(store), await expectedSlots(store), `call_slots ${when}`);
+  t.same(await storedLeadActivity(store), await expectedLeadActivity(store), `lead_activity ${when}`);
+  t.same(await storedCallGroups(store), await expectedCallGroups(store), `call_groups ${when}`);
+  t.same(await storedLedgerSlots(store), await expectedLedgerSlots(store), `ledger_slots ${when}`);
+  t.same(await storedBillingIssues(store), await expectedBillingIssues(store), `billing_issues ${when}`);
+}
+
 const dir = tmpDir('sync');
 const sourceFile = await makeSource(dir, 5000, 11);
 const source = new Database(sourceFile);
@@ -109,8 +208,7 @@ t.test('a late disposition and a corrected duration appear after the next sync',
 t.test('the roll-ups equal the calls and leads they summarise after every kind of change', async (t) => {
   const file = path.join(dir, 'slots.duckdb');
   const first = await syncInto(file, sourceFile, 900);
-  t.same(await storedSlots(first.store), await expectedSlots(first.store), 'call_slots after the first sync');
-  t.same(await storedLeadActivity(first.store), await expectedLeadActivity(first.store), 'lead_activity after the first sync');
+  await checkRollups(t, first.store, 'after the first sync');
   await first.store.close();
   const changedAt = new Date(FIXTURE_NOW.getTime() + 90_000).toISOString();
   const [a, b, c] = source.prepare(`SELECT id, agent_id FROM calls WHERE direction = 'outbound' AND status <> 'blocked' AND agent_id IS NOT NULL AND lead_id IS NOT NULL ORDER BY id LIMIT 3`).all() as { id: number; agent_id: number }[];
@@ -122,17 +220,44 @@ t.test('the roll-ups equal the calls and leads they summarise after every kind o
   source.prepare(`UPDATE calls SET status = 'blocked', answered_at = NULL, updated_at = ? WHERE id = ?`).run(changedAt, c.id);
   // A disposition that stops converting changes the conversions of every call that used it.
   source.prepare(`UPDATE dispositions SET is_conversion = 1 - is_conversion, updated_at = ? WHERE id = (SELECT min(id) FROM dispositions WHERE code IN (SELECT disposition_code FROM calls))`).run(changedAt);
+  // Billing: a call re-priced, a call charged twice, an SMS never charged, and usage for a
+  // call the source has not delivered yet (an orphan until the next sync brings the call).
+  const ledgerId = (source.prepare(`SELECT max(id) AS m FROM credit_transactions`).get() as { m: number }).m;
+  const priced = source.prepare(`SELECT c.id, c.account_id, c.credits FROM calls c WHERE CAST(credits AS REAL) > 0
+    AND EXISTS (SELECT 1 FROM credit_transactions t WHERE t.ref_type = 'call' AND t.ref_id = c.id) ORDER BY id LIMIT 2`).all() as { id: number; account_id: number; credits: string }[];
+  source.prepare(`UPDATE calls SET credits = '9.8765', updated_at = ? WHERE id = ?`).run(changedAt, priced[0].id);
+  const addUsage = source.prepare(`INSERT INTO credit_transactions (id, account_id, kind, credits, amount, ref_type, ref_id, created_at) VALUES (?, ?, 'usage', ?, '0', ?, ?, ?)`);
+  addUsage.run(ledgerId + 1, priced[1].account_id, `-${priced[1].credits}`, 'call', priced[1].id, changedAt);
+  const lateCall = (source.prepare(`SELECT max(id) AS m FROM calls`).get() as { m: number }).m + 1;
+  addUsage.run(ledgerId + 2, priced[1].account_id, '-0.5000', 'call', lateCall, changedAt);
+  const smsId = (source.prepare(`SELECT max(id) AS m FROM sms_messages`).get() as { m: number }).m + 1;
+  source.prepare(`INSERT INTO sms_messages SELECT ? AS id, account_id, campaign_id, to_number, status, sent_at, segments, '0.0700', cost, ?
+    FROM sms_messages ORDER BY id LIMIT 1`).run(smsId, changedAt);
   const second = await syncInto(file, sourceFile, 900);
   t.ok(second.result.tables.dispositions.upserted >= 1 && second.result.tables.calls.upserted === 3, 'the changes were synced');
   for (const table of ['calls', 'leads', 'dispositions']) {
     const [{ dupes }] = await second.store.all(`SELECT (count(*) - count(DISTINCT id))::INTEGER AS dupes FROM ${table}`);
     t.equal(dupes, 0, `${table}: a replaced row leaves no duplicate`);
   }
-  t.same(await storedSlots(second.store), await expectedSlots(second.store), 'call_slots after the changes');
+  await checkRollups(t, second.store, 'after the changes');
   const activity = await storedLeadActivity(second.store);
-  t.same(activity, await expectedLeadActivity(second.store), 'lead_activity after the changes');
   t.ok(activity.some((r) => r.split('|')[1] === 'true'), 'the call moved before its lead was created made that lead irregular');
+  const issue = async (store: Store, type: string, id: number) =>
+    (await store.all(`SELECT problem FROM billing_issues WHERE ref_type = $type AND ref_id = $id`, { type, id })).map((r) => r.problem);
+  t.same(await issue(second.store, 'call', priced[0].id), ['credits_differ'], 'the re-priced call differs from its charge');
+  t.same(await issue(second.store, 'call', priced[1].id), ['credits_differ'], 'the call charged twice differs');
+  t.same(await issue(second.store, 'sms', smsId), ['record_without_usage'], 'the SMS never charged');
+  t.same(await issue(second.store, 'call', lateCall), ['usage_without_record'], 'usage for a call not yet delivered');
   await second.store.close();
+  // The call arrives: its usage is no longer an orphan, and the call matches its charge.
+  source.prepare(`INSERT INTO calls SELECT ? AS id, account_id, campaign_id, lead_id, agent_id, caller_id_id, direction, product, from_number,
+    to_number, origin, attribution, status, started_at, answered_at, ended_at, talk_sec, wrap_sec, message_sec, playback_sec,
+    disposition_code, '0.5000', cost, ? FROM calls WHERE account_id = ? ORDER BY id LIMIT 1`).run(lateCall, new Date(FIXTURE_NOW.getTime() + 120_000).toISOString(), priced[1].account_id);
+  const third = await syncInto(file, sourceFile, 900);
+  t.equal(third.result.tables.calls.upserted, 1, 'the late call was synced');
+  await checkRollups(t, third.store, 'after the late call');
+  t.same(await issue(third.store, 'call', lateCall), [], 'the late call matches the usage synced before it');
+  await third.store.close();
 });
 
 t.test('bad rows are quarantined with a reason and counted; the rest loads', async (t) => {
