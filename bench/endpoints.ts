@@ -13,7 +13,7 @@ import { Store } from '../src/store/duckdb.ts';
 import { latency, serveBench } from './serve.ts';
 
 
-export async function timeOtherEndpoints(base: string, token: string, meta: MetaDb, requests: number): Promise<void> {
+export async function timeOtherEndpoints(base: string, token: string, meta: MetaDb, store: Store, requests: number): Promise<void> {
   const key = await addKey(meta, 1);
   const bearer = { authorization: `Bearer ${token}` };
   const partner = { 'x-auth-id': key.authId, 'x-auth-token': key.token };
@@ -38,13 +38,35 @@ export async function timeOtherEndpoints(base: string, token: string, meta: Meta
     const { p50, p95 } = await latency(get, requests);
     console.log(`${label.padEnd(40)} ${p50.toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)}`);
   }
+  if (!only || only.test('campaign report download')) await timeCampaignDownload(base, bearer, store);
+}
+
+/**
+ * The per-campaign download is a file of one row per lead, a stream like the exports of
+ * issue 3: timed whole (p50/p95 of a few downloads) and as rows/s, for the account's
+ * largest campaign.
+ */
+async function timeCampaignDownload(base: string, headers: Record<string, string>, store: Store): Promise<void> {
+  const [top] = await store.all(`SELECT campaign_id AS id, count(*)::INTEGER AS n FROM leads
+    WHERE account_id = 1 AND deleted_at IS NULL GROUP BY 1 ORDER BY n DESC, id LIMIT 1`);
+  if (!top) return;
+  for (const format of ['csv', 'xlsx']) {
+    const get = async () => {
+      const res = await fetch(`${base}/api/system/campaigns/report/download/?campaign_id=${top.id}&format=${format}`, { headers });
+      if (res.status !== 200) throw new Error(`campaign download: ${res.status} ${await res.text()}`);
+      await res.arrayBuffer();
+    };
+    const { p50, p95 } = await latency(get, 5);
+    const label = `campaign report download (${format}, ${Number(top.n).toLocaleString('en')} leads)`;
+    console.log(`${label.padEnd(40)} ${p50.toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)}   ${Math.round(Number(top.n) / (p50 / 1000)).toLocaleString('en')} rows/s at p50`);
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
   const store = await Store.open(path.resolve('bench-data', `store-${calls}.duckdb`));
   const { app, meta, base, token } = await serveBench(store);
-  await timeOtherEndpoints(base, token, meta, Number(process.env.BENCH_REQUESTS ?? 20));
+  await timeOtherEndpoints(base, token, meta, store, Number(process.env.BENCH_REQUESTS ?? 20));
   await app.close();
   await store.close();
 }

@@ -139,7 +139,7 @@ for (const decl of reportRegistry()) {
   console.log(`${decl.name.padEnd(26)} ${pctl(ms, 50).toFixed(1).padStart(8)} ${pctl(ms, 95).toFixed(1).padStart(8)}   ${baseline}`);
 }
 // ---- the other report families (issue 4): p95 goal 150 ms each ----------------------
-await timeOtherEndpoints(base, token, meta, REQUESTS);
+await timeOtherEndpoints(base, token, meta, store, REQUESTS);
 
 console.log(`\npeak RSS of the bench process: ${peak} MB`);
 clearInterval(sampler);
