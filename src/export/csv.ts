@@ -1,7 +1,10 @@
 import { once } from 'node:events';
+import fs from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { drained } from './drain.ts';
 import type { Writable } from 'node:stream';
-import { format } from 'fast-csv';
+import { format, writeToString } from 'fast-csv';
+import type { CsvSlice } from '../reports/engine.ts';
 import type { ResultRow } from '../store/duckdb.ts';
 import { jsonValue, neutralise, type ExportColumn } from './layout.ts';
 
@@ -36,4 +39,56 @@ export async function writeCsv(out: Writable, columns: readonly ExportColumn[], 
   }
   csv.end();
   await once(csv, 'end');
+}
+
+const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);
+const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * The SQL of a column's CSV cell, the same text csvCell gives, over the report's result
+ * columns (`types`: their DuckDB types); null when only the JS path gives the same text
+ * (ratios, durations, decimals shown as JSON numbers, booleans, non-integer "integers").
+ * Formula-like text is neutralised as isFormulaLike says: the first character, then
+ * neither a plain number nor an E.164 number.
+ */
+export function csvCellSql(col: ExportColumn, types: ReadonlyMap<string, string>): string | null {
+  const t = col.decl.type;
+  if (t.kind !== 'integer' && t.kind !== 'integer_string' && t.kind !== 'string') return null;
+  const name = t.from ?? col.key;
+  const type = types.get(name);
+  const ref = quoted(name);
+  if (t.kind === 'string') {
+    if (type !== 'VARCHAR') return null;
+    if (col.kind !== 'text') return ref;
+    return `CASE WHEN ord(${ref}) IN (61, 43, 45, 64, 9, 13)
+        AND NOT regexp_full_match(${ref}, '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]+)?')
+        AND NOT regexp_full_match(${ref}, '\\+[0-9]{6,15}')
+      THEN '''' || ${ref} ELSE ${ref} END`;
+  }
+  if (!type || !INTEGER_TYPES.has(type)) return null;
+  return t.kind === 'integer' && t.nullable ? `${ref}::VARCHAR` : `coalesce(${ref}, 0)::VARCHAR`;
+}
+
+/**
+ * Writes the header (fast-csv) and then each slice's CSV file as DuckDB wrote it, in
+ * order, through `out` with backpressure (a slow reader pauses the file reads, and the
+ * next slice waits on disk, not in memory). Each file is deleted once sent. A client that
+ * goes away ends the writing quietly; a failed slice rejects, and the caller aborts the
+ * response.
+ */
+export async function writeCopiedCsv(out: Writable, columns: readonly ExportColumn[], slices: AsyncIterable<CsvSlice>, opts: CsvOptions): Promise<void> {
+  const header = await writeToString([columns.map((c) => c.label)], { writeBOM: opts.bom, rowDelimiter: '\r\n', includeEndRowDelimiter: true });
+  if (!out.write(header)) await drained(out, out);
+  for await (const slice of slices) {
+    try {
+      if (out.destroyed) return;
+      await pipeline(fs.createReadStream(slice.file), out, { end: false });
+    } catch (err) {
+      if (out.destroyed) return;
+      throw err;
+    } finally {
+      fs.rmSync(slice.file, { force: true });
+    }
+  }
+  out.end();
 }

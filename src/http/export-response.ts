@@ -1,11 +1,11 @@
 import { PassThrough } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { writeCsv } from '../export/csv.ts';
+import { csvCellSql, writeCopiedCsv, writeCsv } from '../export/csv.ts';
 import { genericLayout, templateLayout, type ExportColumn } from '../export/layout.ts';
 import type { TemplateStore } from '../export/templates.ts';
 import { ValidationError } from '../reports/params.ts';
 import { writeWorkbook, type SheetPart } from '../export/xlsx.ts';
-import type { PreparedReport, ReportEngine, ReportStream } from '../reports/engine.ts';
+import type { CsvSlices, PreparedReport, ReportEngine, ReportStream } from '../reports/engine.ts';
 import type { ResultRow } from '../store/duckdb.ts';
 
 export const CONTENT_TYPES = {
@@ -54,12 +54,20 @@ export function layoutOf(r: PreparedReport, templates: TemplateStore | undefined
 export async function sendExport(req: FastifyRequest, reply: FastifyReply, engine: ReportEngine, r: PreparedReport, settings: ExportSettings = {}, more: { sheets?: { name: string; report: PreparedReport }[] } = {}): Promise<FastifyReply> {
   const format = r.ctx.params.format === 'xlsx' ? 'xlsx' : 'csv';
   const columns = layoutOf(r, settings.templates);
-  const rows = await engine.stream(r);
-  const streams = [rows];
+  const streams: { close(): void }[] = [];
   const out = new PassThrough();
   let writing: Promise<void>;
-  if (format === 'csv') writing = writeCsv(out, columns, rows.chunks, { bom: r.ctx.params.bom });
-  else {
+  const copied = format === 'csv' ? await copiedCsv(engine, r, columns) : null;
+  if (copied) {
+    streams.push(copied);
+    writing = writeCopiedCsv(out, columns, copied.files, { bom: r.ctx.params.bom });
+  } else if (format === 'csv') {
+    const rows = await engine.stream(r);
+    streams.push(rows);
+    writing = writeCsv(out, columns, rows.chunks, { bom: r.ctx.params.bom });
+  } else {
+    const rows = await engine.stream(r);
+    streams.push(rows);
     const parts: SheetPart[] = [{ name: more.sheets ? 'Summary' : r.decl.name, columns, chunks: rows.chunks }];
     for (const s of more.sheets ?? []) {
       // Opened lazily: a later sheet's query runs when the writer reaches it.
@@ -83,6 +91,18 @@ export async function sendExport(req: FastifyRequest, reply: FastifyReply, engin
     .header('content-disposition', `attachment; filename="${exportFilename(r, format)}"`)
     .header('cache-control', 'no-store')
     .send(out);
+}
+
+/**
+ * A windowed keyset report whose every CSV cell DuckDB can write as csvCell would (the call
+ * detail: integers and text) is exported by DuckDB's COPY, slice by slice; null otherwise.
+ */
+async function copiedCsv(engine: ReportEngine, r: PreparedReport, columns: readonly ExportColumn[]): Promise<CsvSlices | null> {
+  if (!r.decl.keyset) return null;
+  const types = await engine.columnTypes(r);
+  const cells = columns.map((c) => csvCellSql(c, types));
+  if (cells.some((c) => c === null)) return null;
+  return engine.copyCsv(r, cells as string[]);
 }
 
 /** Chunks of a stream opened on first use; `opened` learns of it so it can be closed. */

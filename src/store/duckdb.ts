@@ -181,7 +181,7 @@ export class Store {
         close();
       }
     }
-    return { names: result.columnNames(), chunks: chunks(), close };
+    return { names: result.columnNames(), types: result.columnTypes().map(String), chunks: chunks(), close };
   }
 
   /** Query streams open right now (exports in flight). */
@@ -233,6 +233,8 @@ export class StoreLockedError extends Error {}
 /** A query being read chunk by chunk; `close` releases it when iteration never started. */
 export interface QueryStream {
   readonly names: string[];
+  /** DuckDB's type of each column, as SQL names it (`BIGINT`, `VARCHAR`, `DECIMAL(18,4)`). */
+  readonly types: string[];
   readonly chunks: AsyncGenerator<unknown[][], void, undefined>;
   close(): void;
 }

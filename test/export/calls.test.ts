@@ -1,4 +1,6 @@
+import fs from 'node:fs';
 import http from 'node:http';
+import os from 'node:os';
 import ExcelJS from 'exceljs';
 import { parseString } from 'fast-csv';
 import { DateTime } from 'luxon';
@@ -42,6 +44,11 @@ function expectedCalls(accounts: number[], fromLocal: string, toLocalInclusive: 
       disposition_label: dispositions.find((d) => d.account_id === c.account_id && d.code === c.disposition_code)?.label ?? null,
       credits: fixed(c.credits), cost: fixed(c.cost),
     }));
+}
+
+/** The temporary directories of CSV exports in flight (src/reports/engine.ts copyCsv). */
+function csvTempDirs(): string[] {
+  return fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('callboard-csv-')).sort();
 }
 
 async function get(url: string, email = 'admin@test') {
@@ -120,28 +127,72 @@ t.test('CSV and XLSX carry every call of the window, cell by cell as the JSON', 
   });
 });
 
-t.test('a client that disconnects mid-export stops the reading of pages', async (t) => {
-  await ctx.app.listen({ port: 0, host: '127.0.0.1' });
-  const { port } = ctx.app.server.address() as { port: number };
-  const token = await ctx.token('admin@test');
-  let during = -1;
-  let timer: NodeJS.Timeout | undefined;
-  const received = await new Promise<number>((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error('no data')), 20_000);
-    const req = http.get({ port, path: `/api/calls?date_from=2026-10-15&date_to=2027-01-10&format=xlsx`, headers: { authorization: `Bearer ${token}` } }, (res) => {
-      let n = 0;
-      res.once('data', (chunk: Buffer) => {
-        n += chunk.length;
-        // Stop reading, then go away, as a closed browser tab does.
-        res.pause();
-        during = ctx.app.engine.exportsInFlight;
-        setTimeout(() => { req.destroy(); resolve(n); }, 50);
+for (const format of ['xlsx', 'csv']) {
+  t.test(`a client that disconnects mid-export stops the reading of pages (${format})`, async (t) => {
+    if (!ctx.app.server.listening) await ctx.app.listen({ port: 0, host: '127.0.0.1' });
+    const { port } = ctx.app.server.address() as { port: number };
+    const token = await ctx.token('admin@test');
+    const tmpBefore = csvTempDirs();
+    let during = -1;
+    let timer: NodeJS.Timeout | undefined;
+    const received = await new Promise<number>((resolve, reject) => {
+      timer = setTimeout(() => reject(new Error('no data')), 20_000);
+      const req = http.get({ port, path: `/api/calls?date_from=2026-10-15&date_to=2027-01-10&format=${format}`, headers: { authorization: `Bearer ${token}` } }, (res) => {
+        let n = 0;
+        res.once('data', (chunk: Buffer) => {
+          n += chunk.length;
+          // Stop reading, then go away, as a closed browser tab does.
+          res.pause();
+          during = ctx.app.engine.exportsInFlight;
+          setTimeout(() => { req.destroy(); resolve(n); }, 50);
+        });
       });
-    });
-    req.on('error', () => undefined);
-  }).finally(() => clearTimeout(timer));
-  t.ok(received > 0, 'the download had started');
-  t.equal(during, 1, 'the export is being read while the client is there');
-  for (let i = 0; i < 100 && ctx.app.engine.exportsInFlight > 0; i++) await new Promise((r) => setTimeout(r, 50));
-  t.equal(ctx.app.engine.exportsInFlight, 0, 'the export stopped reading when the client left');
+      req.on('error', () => undefined);
+    }).finally(() => clearTimeout(timer));
+    t.ok(received > 0, 'the download had started');
+    t.equal(during, 1, 'the export is being read while the client is there');
+    for (let i = 0; i < 100 && ctx.app.engine.exportsInFlight > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    t.equal(ctx.app.engine.exportsInFlight, 0, 'the export stopped reading when the client left');
+    for (let i = 0; i < 100 && csvTempDirs().length > tmpBefore.length; i++) await new Promise((r) => setTimeout(r, 50));
+    t.same(csvTempDirs(), tmpBefore, 'no slice file is left behind');
+  });
+}
+
+t.test('CSV written by DuckDB neutralises formula-like text and keeps numbers and E.164 numbers', async (t) => {
+  let call: Record<string, any> = {};
+  const inj = await makeApp('calls-injection', 2000, (db) => {
+    call = db.prepare(`SELECT * FROM calls WHERE account_id = 1 AND campaign_id IS NOT NULL AND agent_id IS NOT NULL AND lead_id IS NOT NULL
+      AND caller_id_id IS NOT NULL AND disposition_code IS NOT NULL ORDER BY id LIMIT 1`).get() as Record<string, any>;
+    db.prepare(`UPDATE campaigns SET name = '=HYPERLINK("http://x.test","y")' WHERE id = ?`).run(call.campaign_id);
+    db.prepare(`UPDATE agents SET name = '@SUM(1+1)' WHERE id = ?`).run(call.agent_id);
+    db.prepare(`UPDATE leads SET source = '-2+3' WHERE id = ?`).run(call.lead_id);
+    db.prepare(`UPDATE caller_ids SET cid = '+1-800' WHERE id = ?`).run(call.caller_id_id);
+    db.prepare(`UPDATE dispositions SET label = char(9) || 'tab, "quoted"' WHERE account_id = 1 AND code = ?`).run(call.disposition_code);
+    db.prepare(`UPDATE calls SET from_number = '+84901234567', to_number = '-12.5' WHERE id = ?`).run(call.id);
+  });
+  t.teardown(inj.close);
+  const day = String(call.started_at).slice(0, 10);
+  const token = await inj.token('admin@test');
+  const res = await inj.app.inject({ method: 'GET', url: `/api/calls?date_from=${day}&date_to=${day}&account_id=1&format=csv`, headers: { authorization: `Bearer ${token}` } });
+  t.equal(res.statusCode, 200);
+  const table: string[][] = await new Promise((resolve, reject) => {
+    const rows: string[][] = [];
+    parseString(res.body, { headers: false }).on('data', (r: string[]) => rows.push(r)).on('error', reject).on('end', () => resolve(rows));
+  });
+  const header = table[0];
+  const row = table.find((r) => r[0] === String(call.id));
+  t.ok(row, 'the call is in the file');
+  const cell = (label: string) => row![header.indexOf(label)];
+  t.equal(cell('Campaign'), `'=HYPERLINK("http://x.test","y")`);
+  t.equal(cell('Agent'), `'@SUM(1+1)`);
+  t.equal(cell('Lead source'), `'-2+3`);
+  t.equal(cell('Caller ID'), `'+1-800`, 'a plus sign that is not an E.164 number');
+  t.equal(cell('Disposition label'), `'\ttab, "quoted"`, 'a leading tab, with the comma and quotes kept by RFC 4180 quoting');
+  t.equal(cell('From'), '+84901234567', 'an E.164 number stays usable');
+  t.equal(cell('To'), '-12.5', 'a negative number stays a number');
+  t.match(res.body, /^Call ID,/, 'no byte order mark unless asked');
+  const bom = await inj.app.inject({ method: 'GET', url: `/api/calls?date_from=${day}&date_to=${day}&account_id=1&format=csv&bom=1`, headers: { authorization: `Bearer ${token}` } });
+  t.equal(bom.rawPayload.subarray(0, 3).toString('hex'), 'efbbbf', 'bom=1 starts with the UTF-8 byte order mark');
+  t.equal(bom.rawPayload.subarray(3).toString(), res.body, 'and is otherwise the same file');
+  t.ok(res.body.split('\r\n').length > 2 && !/[^\r]\n/.test(res.body.replace(/"[^"]*"/g, '')), 'rows end with CRLF');
 });
