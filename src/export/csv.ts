@@ -1,6 +1,5 @@
 import { once } from 'node:events';
 import fs from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import { drained } from './drain.ts';
 import type { Writable } from 'node:stream';
 import { format, writeToString } from 'fast-csv';
@@ -81,11 +80,11 @@ export async function writeCopiedCsv(out: Writable, columns: readonly ExportColu
   if (!out.write(header)) await drained(out, out);
   for await (const slice of slices) {
     try {
-      if (out.destroyed) return;
-      await pipeline(fs.createReadStream(slice.file), out, { end: false });
-    } catch (err) {
-      if (out.destroyed) return;
-      throw err;
+      // By hand, not stream.pipeline({ end: false }): that left a close listener on `out` per file.
+      for await (const bytes of fs.createReadStream(slice.file)) {
+        if (out.destroyed) return;
+        if (!out.write(bytes)) await drained(out, out);
+      }
     } finally {
       fs.rmSync(slice.file, { force: true });
     }

@@ -219,6 +219,8 @@ export class ReportEngine {
     const remove = (s: CsvSlice) => fs.rmSync(s.file, { force: true });
     async function* files(): AsyncGenerator<CsvSlice, void, undefined> {
       try {
+        // The JSON page's target: slices 4× larger ran 1.29× faster on 10M calls but peaked
+        // 1.56× higher (DuckDB's memory for the slice's joins and sort).
         yield* timeSlices(start, end, ks!.streamPage, fetch, (s) => s.rows, remove);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
