@@ -30,10 +30,10 @@ CREATE OR REPLACE MACRO window_leads(p_accounts, p_from, p_to, p_campaign) AS TA
 -- (see sql/schema/003_lead_activity.sql); irregular leads, and every lead when agent or
 -- team filters narrow the calls, are read from window_calls.
 CREATE OR REPLACE MACRO lead_stages(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
-  WITH l AS (
-    SELECT * FROM window_leads(p_accounts, p_from, p_to, p_campaign)
-  ), by_calls AS (
-    SELECT id FROM l WHERE irregular OR p_agents IS NOT NULL OR p_team IS NOT NULL
+  -- window_leads is read by each branch rather than shared through a CTE: a shared one is
+  -- materialised (1.7M leads for 90 days of the largest account), 1.3× slower at p50.
+  WITH by_calls AS (
+    SELECT id FROM window_leads(p_accounts, p_from, p_to, p_campaign) WHERE irregular OR p_agents IS NOT NULL OR p_team IS NOT NULL
   ), from_calls AS (
     SELECT lead_id,
       bool_or(is_dial)                      AS dialed,
@@ -51,12 +51,13 @@ CREATE OR REPLACE MACRO lead_stages(p_accounts, p_from, p_to, p_campaign, p_agen
     coalesce(first_talk < p_to, false)    AS talked,
     coalesce(first_dispose < p_to, false) AS disposed,
     coalesce(first_convert < p_to, false) AS converted
-  FROM l WHERE NOT (irregular OR p_agents IS NOT NULL OR p_team IS NOT NULL)
+  FROM window_leads(p_accounts, p_from, p_to, p_campaign)
+  WHERE NOT (irregular OR p_agents IS NOT NULL OR p_team IS NOT NULL)
   UNION ALL
   SELECT l.id, l.source,
     coalesce(c.dialed, false), coalesce(c.connected, false), coalesce(c.talked, false),
     coalesce(c.disposed, false), coalesce(c.converted, false)
-  FROM l JOIN by_calls b ON b.id = l.id LEFT JOIN from_calls c ON c.lead_id = l.id;
+  FROM window_leads(p_accounts, p_from, p_to, p_campaign) l JOIN by_calls b ON b.id = l.id LEFT JOIN from_calls c ON c.lead_id = l.id;
 
 -- The call_slots rows a report may see: window_calls' scope and filters on the roll-up.
 -- A window always starts and ends on local midnights, which fall on 15-minute UTC
