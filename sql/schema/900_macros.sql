@@ -70,6 +70,30 @@ CREATE OR REPLACE MACRO window_slots(p_accounts, p_from, p_to, p_campaign, p_age
     AND (p_agents IS NULL OR list_contains(p_agents, agent_id))
     AND (p_team IS NULL OR agent_id IN (SELECT id FROM agents WHERE team_id = p_team));
 
+-- The caller-ID health figures per caller ID over [from, to) (local midnights, so whole
+-- slots): from caller_slots, or from the calls when an agent or team filter needs them.
+-- The branch not taken folds to an empty one, its condition being known at bind time.
+CREATE OR REPLACE MACRO caller_figures(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
+  SELECT caller_id_id,
+    sum(dials)::BIGINT AS total_calls, sum(answered)::BIGINT AS answered_calls,
+    sum(answered_talk_sec)::BIGINT AS answered_talk_sec, sum(short_calls)::BIGINT AS short_calls,
+    sum(rejected_calls)::BIGINT AS rejected_calls
+  FROM caller_slots
+  WHERE p_agents IS NULL AND p_team IS NULL
+    AND account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
+    AND slot15 >= floor(epoch(p_from) / 900) AND slot15 < ceil(epoch(p_to) / 900)
+    AND (p_campaign IS NULL OR campaign_id = p_campaign)
+  GROUP BY caller_id_id
+  UNION ALL
+  SELECT caller_id_id,
+    count(*), count(*) FILTER (WHERE is_answered),
+    coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0),
+    count(*) FILTER (WHERE is_answered AND talk_sec < 10),
+    count(*) FILTER (WHERE status IN ('rejected', 'busy'))
+  FROM window_calls(p_accounts, p_from, p_to, p_campaign, p_agents, p_team)
+  WHERE (p_agents IS NOT NULL OR p_team IS NOT NULL) AND is_dial AND caller_id_id IS NOT NULL
+  GROUP BY caller_id_id;
+
 -- A stored UTC time as ISO 8601 in a timezone, with its offset: 2026-11-01T01:30:00.000-04:00.
 CREATE OR REPLACE MACRO iso_local(p_ts, p_tz) AS
   CASE WHEN p_ts IS NOT NULL THEN

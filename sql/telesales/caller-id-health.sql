@@ -1,20 +1,10 @@
 -- Every caller ID of the accounts in scope, with figures over its dials in the window
 -- and its dials of the local day so far (same filters). Thresholds are parameters.
 WITH w AS (
-  SELECT caller_id_id,
-    count(*)                                              AS total_calls,
-    count(*) FILTER (WHERE is_answered)                   AS answered_calls,
-    coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0) AS answered_talk_sec,
-    count(*) FILTER (WHERE is_answered AND talk_sec < 10) AS short_calls,
-    count(*) FILTER (WHERE status IN ('rejected', 'busy')) AS rejected_calls
-  FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
-  WHERE is_dial AND caller_id_id IS NOT NULL
-  GROUP BY caller_id_id
+  SELECT * FROM caller_figures($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
 ), today AS (
-  SELECT caller_id_id, count(*) AS n
-  FROM window_calls($accounts, $today_from::TIMESTAMP, $today_to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
-  WHERE is_dial AND caller_id_id IS NOT NULL
-  GROUP BY caller_id_id
+  SELECT caller_id_id, total_calls AS n
+  FROM caller_figures($accounts, $today_from::TIMESTAMP, $today_to::TIMESTAMP, $campaign_id, $agent_ids, $team_id)
 ), f AS (
   SELECT ci.*, coalesce(w.total_calls, 0) AS total_calls, coalesce(w.answered_calls, 0) AS answered_calls,
     coalesce(w.answered_talk_sec, 0) AS answered_talk_sec, coalesce(w.short_calls, 0) AS short_calls,

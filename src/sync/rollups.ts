@@ -1,13 +1,13 @@
 /**
- * The roll-ups (sql/schema/002_call_slots.sql, 003_lead_activity.sql,
- * 005_money_rollups.sql): their one definition, and the statements that keep them equal
- * to an aggregation of the facts inside each sync transaction. A batch recomputes exactly
+ * The roll-ups (sql/schema/002_call_slots.sql, 003_lead_activity.sql, 005_money_rollups.sql,
+ * 006_caller_slots.sql): their one definition, and the statements that keep them equal to
+ * an aggregation of the facts inside each sync transaction. A batch recomputes exactly
  * the (account, slot) pairs, leads and billing references it touches, before and after
  * the change, so a row that moved slot, account, lead or reference leaves nothing stale.
  */
 
 /** Bump when an aggregation changes: the next sync rebuilds the roll-ups from the store. */
-export const ROLLUPS_VERSION = '4';
+export const ROLLUPS_VERSION = '5';
 
 function aggregate(where: string): string {
   return `SELECT account_id, slot15, campaign_id, agent_id,
@@ -48,6 +48,18 @@ function callGroups(where: string): string {
       FROM calls ${where}
     )
     GROUP BY account_id, slot15, campaign_id, direction, product, status`;
+}
+
+/** caller_slots' rows from the calls a WHERE clause keeps (dials with a caller ID only). */
+function callerSlots(where: string): string {
+  return `SELECT account_id, slot15, campaign_id, caller_id_id,
+      count(*)::INTEGER,
+      count(*) FILTER (WHERE is_answered)::INTEGER,
+      coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0)::BIGINT,
+      count(*) FILTER (WHERE is_answered AND talk_sec < 10)::INTEGER,
+      count(*) FILTER (WHERE status IN ('rejected', 'busy'))::INTEGER
+    FROM calls ${where ? `${where} AND` : 'WHERE'} is_dial AND caller_id_id IS NOT NULL
+    GROUP BY account_id, slot15, campaign_id, caller_id_id`;
 }
 
 const LEDGER_SLOT = `floor(epoch(created_at) / 900)::INTEGER`;
@@ -178,7 +190,7 @@ export function refreshLeadActivity(): string[] {
   ];
 }
 
-/** Recomputes the touched slots of call_slots and call_groups from calls (after the change). */
+/** Recomputes the touched slots of call_slots, call_groups and caller_slots from calls (after the change). */
 export function refreshCallSlots(): string[] {
   const bounds = `slot15 BETWEEN (SELECT min(slot15) FROM touched_slots) AND (SELECT max(slot15) FROM touched_slots)`;
   const touched = `WHERE ${bounds} AND (account_id, slot15) IN (SELECT account_id, slot15 FROM touched_slots)`;
@@ -187,6 +199,8 @@ export function refreshCallSlots(): string[] {
     `INSERT INTO call_slots ${aggregate(touched)}`,
     `DELETE FROM call_groups ${touched}`,
     `INSERT INTO call_groups ${callGroups(touched)}`,
+    `DELETE FROM caller_slots ${touched}`,
+    `INSERT INTO caller_slots ${callerSlots(touched)}`,
   ];
 }
 
@@ -200,6 +214,8 @@ export function rebuildRollups(): string[] {
     `INSERT INTO lead_activity SELECT * FROM (${leadActivity(null)}) ORDER BY account_id, created_at`,
     `DELETE FROM call_groups`,
     `INSERT INTO call_groups SELECT * FROM (${callGroups('')}) ORDER BY account_id, slot15`,
+    `DELETE FROM caller_slots`,
+    `INSERT INTO caller_slots SELECT * FROM (${callerSlots('')}) ORDER BY account_id, slot15`,
     `DELETE FROM ledger_slots`,
     `INSERT INTO ledger_slots SELECT * FROM (${ledgerSlots('')}) ORDER BY account_id, slot15`,
     `DELETE FROM billing_issues`,

@@ -103,6 +103,28 @@ async function storedCallGroups(store: Store): Promise<string[]> {
     r.pct_0_25, r.pct_25_50, r.pct_50_75, r.pct_75_100, Number(r.playback_pct_sum).toFixed(6)].join('|')).sort();
 }
 
+/** caller_slots computed in TypeScript from the stored calls: dials with a caller ID. */
+async function expectedCallerSlots(store: Store): Promise<string[]> {
+  const calls = await store.all(`SELECT account_id, slot15, campaign_id, caller_id_id, direction, status, answered_at IS NOT NULL AS answered, talk_sec FROM calls`);
+  const slots = new Map<string, number[]>();
+  for (const c of calls) {
+    if (c.direction !== 'outbound' || c.status === 'blocked' || c.caller_id_id === null) continue;
+    const key = [c.account_id, c.slot15, c.campaign_id, c.caller_id_id].join('|');
+    const g = slots.get(key) ?? [0, 0, 0, 0, 0];
+    const talk = Number(c.talk_sec);
+    g[0]++;
+    if (c.answered) { g[1]++; g[2] += talk; if (talk < 10) g[3]++; }
+    if (c.status === 'rejected' || c.status === 'busy') g[4]++;
+    slots.set(key, g);
+  }
+  return [...slots].map(([k, g]) => `${k}|${g.join('|')}`).sort();
+}
+
+async function storedCallerSlots(store: Store): Promise<string[]> {
+  const rows = await store.all(`SELECT * FROM caller_slots`);
+  return rows.map((r) => [r.account_id, r.slot15, r.campaign_id, r.caller_id_id, r.dials, r.answered, r.answered_talk_sec, r.short_calls, r.rejected_calls].join('|')).sort();
+}
+
 /** ledger_slots computed in TypeScript from the stored ledger. */
 async function expectedLedgerSlots(store: Store): Promise<string[]> {
   const rows = await store.all(`SELECT account_id, created_at, kind, credits::VARCHAR AS credits FROM credit_transactions`);
@@ -163,6 +185,7 @@ async function checkRollups(t: { same: (a: unknown, b: unknown, m: string) => un
   t.same(await storedSlots(store), await expectedSlots(store), `call_slots ${when}`);
   t.same(await storedLeadActivity(store), await expectedLeadActivity(store), `lead_activity ${when}`);
   t.same(await storedCallGroups(store), await expectedCallGroups(store), `call_groups ${when}`);
+  t.same(await storedCallerSlots(store), await expectedCallerSlots(store), `caller_slots ${when}`);
   t.same(await storedLedgerSlots(store), await expectedLedgerSlots(store), `ledger_slots ${when}`);
   t.same(await storedBillingIssues(store), await expectedBillingIssues(store), `billing_issues ${when}`);
 }
