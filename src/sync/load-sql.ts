@@ -179,7 +179,7 @@ export function loadStatements(t: SourceTable, opts: { deferRollups?: boolean } 
   const casts = t.columns.filter((c) => c.kind !== 'text').map((c) => `${castExpr(c)} AS ${v(c.name)}`);
   const joins = [...(t.accountScoped ? [`LEFT JOIN accounts _a ON _a.id = ${rv('account_id')}`] : []), ...(JOINS[t.name] ?? [])];
   // The checked stage keeps only what the upsert writes (final values, derived columns)
-  // plus the row's text for the rare reject: materialising both forms of every column
+  // plus, for the rare reject, the row's text: materialising both forms of every column
   // cost as much as the rest of the check.
   const values = t.columns.map((c) => {
     const d = DEFAULTS[t.name]?.[c.name];
@@ -191,10 +191,12 @@ export function loadStatements(t: SourceTable, opts: { deferRollups?: boolean } 
   const raw = `to_json(struct_pack(${t.columns.map((c, i) => `${q(c.name)} := l[${i + 1}]`).join(', ')}))`;
   const idAt = t.columns.findIndex((c) => c.name === 'id') + 1;
   return {
+    // The row's text is kept for rejects only: writing it for every row cost a fifth of the check.
     check: `CREATE OR REPLACE TEMP TABLE ${checked} AS
-      SELECT ${[...values, ...derived.map(([n, e]) => `${e} AS ${q(n)}`), 'r._line', `${reasonExpr(t)} AS _reason`].join(', ')}
-      FROM (SELECT s.*, ${casts.join(', ')} FROM ${stageColumns(t)} s) r
-      ${joins.join('\n      ')}`,
+      SELECT * EXCLUDE (_line), CASE WHEN _reason IS NOT NULL THEN _line END AS _line FROM (
+        SELECT ${[...values, ...derived.map(([n, e]) => `${e} AS ${q(n)}`), 'r._line', `${reasonExpr(t)} AS _reason`].join(', ')}
+        FROM (SELECT s.*, ${casts.join(', ')} FROM ${stageColumns(t)} s) r
+        ${joins.join('\n        ')})`,
     reject: `INSERT INTO rejects (table_name, source_id, reason, raw, raw_hash, first_seen, last_seen, seen_count)
       SELECT ${lit(t.name)}, l[${idAt}], _reason, ${raw}, hash(${raw}::VARCHAR), now()::TIMESTAMP, now()::TIMESTAMP, 1
       FROM (SELECT _reason, from_json(_line, '["VARCHAR"]') AS l FROM ${checked} WHERE _reason IS NOT NULL)
