@@ -74,7 +74,9 @@ export async function sendExport(req: FastifyRequest, reply: FastifyReply, engin
       const later = lazyChunks(() => engine.stream(s.report), (st) => streams.push(st));
       parts.push({ name: s.name, columns: layoutOf(s.report, settings.templates), chunks: later });
     }
-    writing = writeWorkbook(out, parts, { maxRowsPerSheet: settings.xlsxRowsPerSheet });
+    writing = writeWorkbook(out, parts, { maxRowsPerSheet: settings.xlsxRowsPerSheet }).then((stats) => {
+      req.log.info({ reqId: req.id, report: r.decl.name, ...stats }, 'xlsx export written');
+    });
   }
   const closeAll = () => streams.forEach((s) => s.close());
   writing.catch((err: unknown) => {
