@@ -94,20 +94,12 @@ export async function writeXlsx(out: Writable, columns: readonly ExportColumn[],
 
 /** Several tables in one workbook, one after the other (each may span sheets). */
 export async function writeWorkbook(out: Writable, parts: readonly SheetPart[], opts: Omit<XlsxOptions, 'sheetName'>): Promise<XlsxStats> {
-  const stats: XlsxStats = { rows: 0, sheets: 0, maxBacklogBytes: 0 };
-  const zip = new PassThrough({ highWaterMark: 1 << 20 });
-  zip.pipe(out);
-  const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: zip, useStyles: true, useSharedStrings: false });
-  if (opts.fixedDate) {
-    wb.created = opts.fixedDate;
-    wb.modified = opts.fixedDate;
-  }
+  const book = new Book(out, opts);
   for (const part of parts) {
-    if (out.destroyed) return stats;
-    await writeTable(wb, zip, out, part, opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS, stats);
+    if (out.destroyed) return book.stats;
+    await writeTable(book, part, opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS);
   }
-  await wb.commit();
-  return stats;
+  return book.commit();
 }
 
 /** What sheetEntry finds: a readable-stream Writable, whose state is not in Node's typings. */
@@ -130,31 +122,77 @@ function sheetEntry(ws: ExcelJS.Worksheet): EntryInput | null {
   return entry as EntryInput;
 }
 
-async function writeTable(
-  wb: ExcelJS.stream.xlsx.WorkbookWriter, zip: PassThrough, out: Writable, part: SheetPart, perSheet: number, stats: XlsxStats,
-): Promise<void> {
-  const { columns, chunks } = part;
-  let sheet: ExcelJS.Worksheet | null = null;
-  let sheets = 0;
-  let inSheet = 0;
+/** exceljs's worksheet writer as this module uses it beyond the typings: its sheet XML stream. */
+interface SheetWriter extends ExcelJS.Worksheet {
+  readonly stream: { write(data: Buffer): unknown };
+  commit(): Promise<void>;
+}
 
-  const openSheet = () => {
-    sheets++;
-    const name = sheets === 1 ? part.name : `${part.name} (${sheets})`;
-    const ws = wb.addWorksheet(name.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] });
+/**
+ * One workbook being written to `out`, with exceljs's streaming writer doing the package
+ * (parts, styles, sheet headers and footers), and the sheets of its tables opened and
+ * closed in turn: a bold, frozen header with an autofilter over the rows the sheet got.
+ */
+export class Book {
+  readonly stats: XlsxStats = { rows: 0, sheets: 0, maxBacklogBytes: 0 };
+  private readonly zip = new PassThrough({ highWaterMark: 1 << 20 });
+  private readonly wb: ExcelJS.stream.xlsx.WorkbookWriter;
+  private piped = false;
+
+  /** Nothing reaches `out` before the first sheet opens: a book made and not used leaves it untouched. */
+  constructor(readonly out: Writable, opts: Pick<XlsxOptions, 'fixedDate'>) {
+    this.wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: this.zip, useStyles: true, useSharedStrings: false });
+    if (opts.fixedDate) {
+      this.wb.created = opts.fixedDate;
+      this.wb.modified = opts.fixedDate;
+    }
+  }
+
+  /** The style index (`s` of a cell) exceljs gives cells of this number format. */
+  styleId(numFmt: string): number {
+    const styles = (this.wb as unknown as { styles: { addStyleModel(style: Partial<ExcelJS.Style>, type: ExcelJS.ValueType): number } }).styles;
+    return styles.addStyleModel({ numFmt }, ExcelJS.ValueType.Number);
+  }
+
+  /** A new sheet with the header row written: `{name}`, or `{name} (k)` for the k-th of a table. */
+  openSheet(name: string, k: number, columns: readonly ExportColumn[]): SheetWriter {
+    if (!this.piped) this.zip.pipe(this.out);
+    this.piped = true;
+    const title = k === 1 ? name : `${name} (${k})`;
+    const ws = this.wb.addWorksheet(title.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] }) as SheetWriter;
     ws.columns = columns.map((c) => ({ key: c.key, width: c.width, style: c.numFmt ? { numFmt: c.numFmt } : {} }));
     const header = ws.addRow(columns.map((c) => c.label));
     header.font = { bold: true };
     header.commit();
-    inSheet = 0;
-    stats.sheets++;
+    this.stats.sheets++;
     return ws;
-  };
-  const closeSheet = async (ws: ExcelJS.Worksheet) => {
-    ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: inSheet + 1, column: columns.length } };
-    await (ws as unknown as { commit(): Promise<void> }).commit();
-  };
+  }
 
+  async closeSheet(ws: SheetWriter, rows: number, columns: number): Promise<void> {
+    ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: rows + 1, column: columns } };
+    await ws.commit();
+  }
+
+  /** Waits while the sheet's compressor or the destination is full. */
+  async drain(ws: SheetWriter): Promise<void> {
+    const entry = sheetEntry(ws);
+    if (entry) {
+      this.stats.maxBacklogBytes = Math.max(this.stats.maxBacklogBytes, entry._writableState.length);
+      if (entry._writableState.needDrain) await drained(entry, this.out);
+    }
+    if (this.zip.writableNeedDrain) await drained(this.zip, this.out);
+  }
+
+  async commit(): Promise<XlsxStats> {
+    await this.wb.commit();
+    return this.stats;
+  }
+}
+
+async function writeTable(book: Book, part: SheetPart, perSheet: number): Promise<void> {
+  const { columns, chunks } = part;
+  let sheets = 1;
+  let inSheet = 0;
   const styled = columns.some((c) => c.rules);
   const colour = (added: ExcelJS.Row, row: ResultRow) => {
     columns.forEach((c, i) => {
@@ -165,26 +203,22 @@ async function writeTable(
       if (hit.fill) cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: `FF${hit.fill.slice(1).toUpperCase()}` } };
     });
   };
-  sheet = openSheet();
+  let sheet = book.openSheet(part.name, sheets, columns);
   for await (const rows of chunks) {
-    if (out.destroyed) return;
-    stats.rows += rows.length;
+    if (book.out.destroyed) return;
+    book.stats.rows += rows.length;
     for (const row of rows) {
       if (inSheet === perSheet) {
-        await closeSheet(sheet);
-        sheet = openSheet();
+        await book.closeSheet(sheet, inSheet, columns.length);
+        sheet = book.openSheet(part.name, ++sheets, columns);
+        inSheet = 0;
       }
       const added = sheet.addRow(columns.map((c) => xlsxCell(c, row)));
       if (styled) colour(added, row);
       added.commit();
       inSheet++;
     }
-    const entry = sheetEntry(sheet);
-    if (entry) {
-      stats.maxBacklogBytes = Math.max(stats.maxBacklogBytes, entry._writableState.length);
-      if (entry._writableState.needDrain) await drained(entry, out);
-    }
-    if (zip.writableNeedDrain) await drained(zip, out);
+    await book.drain(sheet);
   }
-  await closeSheet(sheet);
+  await book.closeSheet(sheet, inSheet, columns.length);
 }

@@ -1,10 +1,11 @@
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Writable } from 'node:stream';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { csvCellSql, writeCopiedCsv, writeCsv } from '../export/csv.ts';
 import { genericLayout, templateLayout, type ExportColumn } from '../export/layout.ts';
 import type { TemplateStore } from '../export/templates.ts';
 import { ValidationError } from '../reports/params.ts';
-import { writeWorkbook, type SheetPart } from '../export/xlsx.ts';
+import { Book, EXCEL_MAX_DATA_ROWS, writeWorkbook, type SheetPart, type XlsxStats } from '../export/xlsx.ts';
+import { writeCopiedXlsx, xlsxRowsSql } from '../export/xlsx-copied.ts';
 import type { CsvSlices, PreparedReport, ReportEngine, ReportStream } from '../reports/engine.ts';
 import type { ResultRow } from '../store/duckdb.ts';
 
@@ -58,9 +59,14 @@ export async function sendExport(req: FastifyRequest, reply: FastifyReply, engin
   const out = new PassThrough();
   let writing: Promise<void>;
   const copied = format === 'csv' ? await copiedCsv(engine, r, columns) : null;
+  const copiedBook = format === 'xlsx' && !more.sheets ? await copiedXlsx(engine, r, columns, out, settings) : null;
+  const logged = (stats: XlsxStats) => { req.log.info({ reqId: req.id, report: r.decl.name, ...stats }, 'xlsx export written'); };
   if (copied) {
     streams.push(copied);
     writing = writeCopiedCsv(out, columns, copied.files, { bom: r.ctx.params.bom });
+  } else if (copiedBook) {
+    streams.push(copiedBook.slices);
+    writing = writeCopiedXlsx(copiedBook.book, columns, copiedBook.slices.files, { sheetName: r.decl.name, maxRowsPerSheet: settings.xlsxRowsPerSheet }).then(logged);
   } else if (format === 'csv') {
     const rows = await engine.stream(r);
     streams.push(rows);
@@ -74,9 +80,7 @@ export async function sendExport(req: FastifyRequest, reply: FastifyReply, engin
       const later = lazyChunks(() => engine.stream(s.report), (st) => streams.push(st));
       parts.push({ name: s.name, columns: layoutOf(s.report, settings.templates), chunks: later });
     }
-    writing = writeWorkbook(out, parts, { maxRowsPerSheet: settings.xlsxRowsPerSheet }).then((stats) => {
-      req.log.info({ reqId: req.id, report: r.decl.name, ...stats }, 'xlsx export written');
-    });
+    writing = writeWorkbook(out, parts, { maxRowsPerSheet: settings.xlsxRowsPerSheet }).then(logged);
   }
   const closeAll = () => streams.forEach((s) => s.close());
   writing.catch((err: unknown) => {
@@ -105,6 +109,18 @@ async function copiedCsv(engine: ReportEngine, r: PreparedReport, columns: reado
   const cells = columns.map((c) => csvCellSql(c, types));
   if (cells.some((c) => c === null)) return null;
   return engine.copyCsv(r, cells as string[]);
+}
+
+/**
+ * The same reports as XLSX with each row's XML built by DuckDB (src/export/xlsx-copied.ts),
+ * when every column's cell can be, and no template colours cells one by one; null otherwise.
+ */
+async function copiedXlsx(engine: ReportEngine, r: PreparedReport, columns: readonly ExportColumn[], out: Writable, settings: ExportSettings): Promise<{ book: Book; slices: CsvSlices } | null> {
+  if (!r.decl.keyset || columns.some((c) => c.rules)) return null;
+  const book = new Book(out, {});
+  const rows = xlsxRowsSql(columns, await engine.columnTypes(r), book, settings.xlsxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS);
+  const slices = rows && engine.copyLines(r, rows);
+  return slices ? { book, slices } : null;
 }
 
 /** Chunks of a stream opened on first use; `opened` learns of it so it can be closed. */
