@@ -1,3 +1,7 @@
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
@@ -120,3 +124,58 @@ t.test('an empty window is a workbook with the header only', async (t) => {
   t.same(wb.worksheets.map((w) => w.name), ['calls']);
   t.equal(wb.worksheets[0].rowCount, 1);
 });
+
+// An independent reader: openpyxl (Debian's python3-openpyxl, which .ci/run installs).
+const PYTHON = '/usr/bin/python3';
+const OPENPYXL = `
+import json, sys, datetime, openpyxl
+wb = openpyxl.load_workbook(sys.argv[1])
+def cell(v):
+    if isinstance(v, datetime.datetime): return {'d': v.isoformat(timespec='milliseconds')}
+    return v
+print(json.dumps([{'name': ws.title, 'freeze': ws.freeze_panes, 'filter': ws.auto_filter.ref,
+  'rows': [[cell(c.value) for c in row] for row in ws.iter_rows()]} for ws in wb.worksheets]))
+`;
+const openpyxl = spawnSync(PYTHON, ['-c', 'import openpyxl'], { encoding: 'utf8' });
+const REQUIRED = process.env.CALLBOARD_REQUIRE_OPENPYXL === '1';
+if (openpyxl.status !== 0 && !REQUIRED) {
+  const notice = `SKIPPED: openpyxl is not installed for ${PYTHON} (apt-get install python3-openpyxl; CI installs it and never skips)`;
+  console.error(notice);
+  t.test(notice, { skip: notice }, () => undefined);
+} else {
+  t.test('openpyxl reads the same cells, sheets, frozen header and autofilter', async (t) => {
+    t.equal(openpyxl.status, 0, `openpyxl is importable by ${PYTHON} ${openpyxl.stderr ?? ''}`);
+    const q = `date_from=2026-12-01&date_to=2026-12-31&timezone=Asia/Kathmandu&account_id=1`;
+    const json = await jsonRows(q);
+    const res = await ctx.app.inject({ method: 'GET', url: `/api/calls?${q}&format=xlsx`, headers: await auth() });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callboard-openpyxl-'));
+    t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+    const file = path.join(dir, 'calls.xlsx');
+    fs.writeFileSync(file, res.rawPayload);
+    const run = spawnSync(PYTHON, ['-c', OPENPYXL, file], { encoding: 'utf8', maxBuffer: 1 << 28 });
+    t.equal(run.status, 0, run.stderr);
+    const sheets = JSON.parse(run.stdout) as { name: string; freeze: string; filter: string; rows: unknown[][] }[];
+    const keys = callDetail.columns.map((c) => c.key);
+    t.ok(sheets.length > 1, `several sheets (${sheets.length})`);
+    const rows: unknown[][] = [];
+    for (const s of sheets) {
+      t.same(s.rows[0], callDetail.columns.map((c) => c.label), `${s.name}: the header`);
+      t.equal(s.freeze, 'A2', `${s.name}: frozen below the header`);
+      t.equal(s.filter, `A1:${columnLetters(keys.length)}${s.rows.length}`, `${s.name}: the autofilter`);
+      rows.push(...s.rows.slice(1));
+    }
+    const want = json.map((row) => keys.map((k) => {
+      const v = xlsxExpected(k, row[k]);
+      return v instanceof Date ? { d: v.toISOString().slice(0, 23) } : v;
+    }));
+    t.equal(rows.length, want.length, 'every row');
+    let bad = 0;
+    want.forEach((w, i) => {
+      if (bad < 3 && JSON.stringify(rows[i]) !== JSON.stringify(w)) {
+        bad++;
+        t.same(rows[i], w, `row ${i + 1}`);
+      }
+    });
+    t.equal(bad, 0, 'every cell as the JSON says');
+  });
+}
