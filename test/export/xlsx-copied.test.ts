@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { genericLayout } from '../../src/export/layout.ts';
 import { columnLetters, xlsxRowsSql } from '../../src/export/xlsx-copied.ts';
 import { Book } from '../../src/export/xlsx.ts';
@@ -45,6 +45,16 @@ function xlsxExpected(key: string, v: unknown): unknown {
   if (key === 'credits' || key === 'cost') return Number(v);
   // XML 1.0 cannot hold these characters at all (README, "Export cells").
   return typeof v === 'string' ? v.replace(/[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g, '') : v;
+}
+
+/** Rows equal one by one; the first three that differ are shown. */
+function sameRows(t: Test, got: unknown[][], want: unknown[][], what: string): void {
+  let bad = 0;
+  want.forEach((w, i) => {
+    if (JSON.stringify(got[i]) === JSON.stringify(w)) return;
+    if (bad++ < 3) t.same(got[i], w, `row ${i + 1}`);
+  });
+  t.equal(bad, 0, what);
 }
 
 async function jsonRows(q: string): Promise<Record<string, unknown>[]> {
@@ -92,14 +102,7 @@ t.test('every cell of every sheet is the JSON value of the same request, sheet a
   }
   t.equal(got.length, json.length, 'no row lost or repeated');
   const want = json.map((row) => keys.map((k) => xlsxExpected(k, row[k])));
-  let bad = 0;
-  want.forEach((w, i) => {
-    if (bad < 3 && JSON.stringify(got[i]) !== JSON.stringify(w)) {
-      bad++;
-      t.same(got[i], w, `row ${i + 1}`);
-    }
-  });
-  t.equal(bad, 0, 'every row matches the JSON');
+  sameRows(t, got, want, 'every row matches the JSON');
   const first = wb.worksheets[0];
   t.equal(first.getColumn(keys.indexOf('started_at') + 1).numFmt, 'yyyy-mm-dd hh:mm:ss', 'times carry a date format');
   t.equal(first.getRow(2).getCell(keys.indexOf('talk_sec') + 1).numFmt, '#,##0', 'counts carry a number format');
@@ -169,13 +172,6 @@ if (openpyxl.status !== 0 && !REQUIRED) {
       return v instanceof Date ? { d: v.toISOString().slice(0, 23) } : v;
     }));
     t.equal(rows.length, want.length, 'every row');
-    let bad = 0;
-    want.forEach((w, i) => {
-      if (bad < 3 && JSON.stringify(rows[i]) !== JSON.stringify(w)) {
-        bad++;
-        t.same(rows[i], w, `row ${i + 1}`);
-      }
-    });
-    t.equal(bad, 0, 'every cell as the JSON says');
+    sameRows(t, rows, want, 'every cell as the JSON says');
   });
 }
