@@ -40,8 +40,10 @@ export async function writeCsv(out: Writable, columns: readonly ExportColumn[], 
   await once(csv, 'end');
 }
 
-const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);
-const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
+/** DuckDB's integer types, whose text is the JSON integer's. */
+export const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);
+/** A SQL identifier, quoted. */
+export const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /**
  * The SQL of a column's CSV cell, the same text csvCell gives, over the report's result

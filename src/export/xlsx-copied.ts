@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { CsvSlice } from '../reports/engine.ts';
+import { INTEGER_TYPES, quoted } from './csv.ts';
 import type { ExportColumn } from './layout.ts';
 import { Book, EXCEL_MAX_DATA_ROWS, type XlsxStats } from './xlsx.ts';
 
@@ -14,8 +15,6 @@ import { Book, EXCEL_MAX_DATA_ROWS, type XlsxStats } from './xlsx.ts';
  * style index for each column's number format.
  */
 
-const INTEGER_TYPES = new Set(['TINYINT', 'SMALLINT', 'INTEGER', 'BIGINT', 'HUGEINT', 'UTINYINT', 'USMALLINT', 'UINTEGER', 'UBIGINT']);
-const quoted = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** A column's letters: 1 → A, 27 → AA. */
 export function columnLetters(n: number): string {
