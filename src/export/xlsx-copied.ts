@@ -3,7 +3,7 @@ import type { Writable } from 'node:stream';
 import type { CsvSlice } from '../reports/engine.ts';
 import { INTEGER_TYPES, quoted } from './csv.ts';
 import type { ExportColumn } from './layout.ts';
-import { Book, EXCEL_MAX_DATA_ROWS, type XlsxStats } from './xlsx.ts';
+import { SheetSeries, type Book, type XlsxStats } from './xlsx.ts';
 
 /**
  * The call detail's XLSX rows built by DuckDB: exceljs's streaming writer, which builds a
@@ -14,7 +14,6 @@ import { Book, EXCEL_MAX_DATA_ROWS, type XlsxStats } from './xlsx.ts';
  * for cell what exceljs writes for the same values (see xlsxCell), and exceljs's own
  * style index for each column's number format.
  */
-
 
 /** A column's letters: 1 → A, 27 → AA. */
 export function columnLetters(n: number): string {
@@ -79,19 +78,14 @@ export function xlsxCellSql(col: ExportColumn, types: ReadonlyMap<string, string
 /**
  * The SELECT of each row's `<row>` XML over `numbered` (the report's rows with `_n`, the
  * row's number in the export from 1), or null when a cell needs xlsxCell. Rows continue on
- * a new sheet after `perSheet`, each sheet numbering its rows from 2, below its header.
+ * a new sheet after the book's rows per sheet, each numbering its rows from 2, below its header.
  */
-export function xlsxRowsSql(columns: readonly ExportColumn[], types: ReadonlyMap<string, string>, book: Book, perSheet: number): ((numbered: string) => string) | null {
+export function xlsxRowsSql(columns: readonly ExportColumn[], types: ReadonlyMap<string, string>, book: Book): ((numbered: string) => string) | null {
   const cells = columns.map((c, i) => xlsxCellSql(c, types, columnLetters(i + 1), c.numFmt ? book.styleId(c.numFmt) : null));
   if (cells.some((c) => c === null)) return null;
   // concat() skips the nulls of empty cells.
   const row = `concat('<row r="', _r, '">', ${cells.join(', ')}, '</row>')`;
-  return (numbered) => `SELECT ${row} FROM (SELECT *, (_n - 1) % ${Math.trunc(perSheet)} + 2 AS _r FROM (${numbered}))`;
-}
-
-export interface CopiedXlsxOptions {
-  sheetName: string;
-  maxRowsPerSheet?: number;
+  return (numbered) => `SELECT ${row} FROM (SELECT *, (_n - 1) % ${Math.trunc(book.perSheet)} + 2 AS _r FROM (${numbered}))`;
 }
 
 /**
@@ -99,32 +93,22 @@ export interface CopiedXlsxOptions {
  * with the same waits as every export: the compressor's input and the destination. A
  * slice that crosses a sheet's row limit is cut at the line where the next sheet begins.
  */
-export async function writeCopiedXlsx(book: Book, columns: readonly ExportColumn[], slices: AsyncIterable<CsvSlice>, opts: CopiedXlsxOptions): Promise<XlsxStats> {
-  const perSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
-  let sheets = 1;
-  let inSheet = 0;
-  let sheet = book.openSheet(opts.sheetName, sheets, columns);
+export async function writeCopiedXlsx(book: Book, sheetName: string, columns: readonly ExportColumn[], slices: AsyncIterable<CsvSlice>): Promise<XlsxStats> {
+  const series = new SheetSeries(book, sheetName, columns);
   for await (const slice of slices) {
-    let left = slice.rows;
-    const file = left > 0 ? fs.createReadStream(slice.file, { highWaterMark: 1 << 16 }) : null;
+    const file = slice.rows > 0 ? fs.createReadStream(slice.file, { highWaterMark: 1 << 16 }) : null;
     try {
-      const lines = new LineReader(file ?? (async function* () {})());
-      while (left > 0) {
+      const lines = file && new LineReader(file);
+      for (let left = slice.rows; lines && left > 0;) {
         if (book.out.destroyed) return book.stats;
-        if (inSheet === perSheet) {
-          await book.closeSheet(sheet, inSheet, columns.length);
-          sheet = book.openSheet(opts.sheetName, ++sheets, columns);
-          inSheet = 0;
-        }
-        const n = Math.min(left, perSheet - inSheet);
+        const n = Math.min(left, await series.room());
         for await (const bytes of lines.take(n, n === left)) {
-          sheet.stream.write(bytes);
-          await book.drain(sheet);
+          series.sheet.stream.write(bytes);
+          await book.drain(series.sheet);
           if (book.out.destroyed) return book.stats;
         }
-        inSheet += n;
+        series.wrote(n);
         left -= n;
-        book.stats.rows += n;
       }
     } finally {
       // A read stream destroyed before its file is open still opens it: remove the file after.
@@ -132,7 +116,7 @@ export async function writeCopiedXlsx(book: Book, columns: readonly ExportColumn
       fs.rmSync(slice.file, { force: true });
     }
   }
-  await book.closeSheet(sheet, inSheet, columns.length);
+  await series.close();
   return book.commit();
 }
 

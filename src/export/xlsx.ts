@@ -97,7 +97,7 @@ export async function writeWorkbook(out: Writable, parts: readonly SheetPart[], 
   const book = new Book(out, opts);
   for (const part of parts) {
     if (out.destroyed) return book.stats;
-    await writeTable(book, part, opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS);
+    await writeTable(book, part);
   }
   return book.commit();
 }
@@ -139,8 +139,12 @@ export class Book {
   private readonly wb: ExcelJS.stream.xlsx.WorkbookWriter;
   private piped = false;
 
+  /** Data rows a sheet takes before its table continues on the next. */
+  readonly perSheet: number;
+
   /** Nothing reaches `out` before the first sheet opens: a book made and not used leaves it untouched. */
-  constructor(readonly out: Writable, opts: Pick<XlsxOptions, 'fixedDate'>) {
+  constructor(readonly out: Writable, opts: Pick<XlsxOptions, 'fixedDate' | 'maxRowsPerSheet'>) {
+    this.perSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
     this.wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: this.zip, useStyles: true, useSharedStrings: false });
     if (opts.fixedDate) {
       this.wb.created = opts.fixedDate;
@@ -154,11 +158,10 @@ export class Book {
     return styles.addStyleModel({ numFmt }, ExcelJS.ValueType.Number);
   }
 
-  /** A new sheet with the header row written: `{name}`, or `{name} (k)` for the k-th of a table. */
-  openSheet(name: string, k: number, columns: readonly ExportColumn[]): SheetWriter {
+  /** A new sheet with the header row written. */
+  openSheet(title: string, columns: readonly ExportColumn[]): SheetWriter {
     if (!this.piped) this.zip.pipe(this.out);
     this.piped = true;
-    const title = k === 1 ? name : `${name} (${k})`;
     const ws = this.wb.addWorksheet(title.slice(0, 31), { views: [{ state: 'frozen', ySplit: 1 }] }) as SheetWriter;
     ws.columns = columns.map((c) => ({ key: c.key, width: c.width, style: c.numFmt ? { numFmt: c.numFmt } : {} }));
     const header = ws.addRow(columns.map((c) => c.label));
@@ -166,11 +169,6 @@ export class Book {
     header.commit();
     this.stats.sheets++;
     return ws;
-  }
-
-  async closeSheet(ws: SheetWriter, rows: number, columns: number): Promise<void> {
-    ws.autoFilter = { from: { row: 1, column: 1 }, to: { row: rows + 1, column: columns } };
-    await ws.commit();
   }
 
   /** Waits while the sheet's compressor or the destination is full. */
@@ -189,10 +187,43 @@ export class Book {
   }
 }
 
-async function writeTable(book: Book, part: SheetPart, perSheet: number): Promise<void> {
+/**
+ * The sheets of one table in turn, `{name}`, `{name} (2)`, …, each taking the book's rows
+ * per sheet and closed with an autofilter over the rows it got.
+ */
+export class SheetSeries {
+  sheet: SheetWriter;
+  private sheets = 1;
+  private inSheet = 0;
+
+  constructor(private readonly book: Book, private readonly name: string, private readonly columns: readonly ExportColumn[]) {
+    this.sheet = book.openSheet(name, columns);
+  }
+
+  /** How many rows `sheet` still takes, after moving on to a new sheet when it is full. */
+  async room(): Promise<number> {
+    if (this.inSheet === this.book.perSheet) {
+      await this.close();
+      this.sheet = this.book.openSheet(`${this.name} (${++this.sheets})`, this.columns);
+      this.inSheet = 0;
+    }
+    return this.book.perSheet - this.inSheet;
+  }
+
+  /** `n` rows went into `sheet`. */
+  wrote(n: number): void {
+    this.inSheet += n;
+    this.book.stats.rows += n;
+  }
+
+  async close(): Promise<void> {
+    this.sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: this.inSheet + 1, column: this.columns.length } };
+    await this.sheet.commit();
+  }
+}
+
+async function writeTable(book: Book, part: SheetPart): Promise<void> {
   const { columns, chunks } = part;
-  let sheets = 1;
-  let inSheet = 0;
   const styled = columns.some((c) => c.rules);
   const colour = (added: ExcelJS.Row, row: ResultRow) => {
     columns.forEach((c, i) => {
@@ -203,22 +234,19 @@ async function writeTable(book: Book, part: SheetPart, perSheet: number): Promis
       if (hit.fill) cell.fill = { type: 'pattern', pattern: 'solid', fgColor: { argb: `FF${hit.fill.slice(1).toUpperCase()}` } };
     });
   };
-  let sheet = book.openSheet(part.name, sheets, columns);
+  const series = new SheetSeries(book, part.name, columns);
+  let room = await series.room();
   for await (const rows of chunks) {
     if (book.out.destroyed) return;
-    book.stats.rows += rows.length;
     for (const row of rows) {
-      if (inSheet === perSheet) {
-        await book.closeSheet(sheet, inSheet, columns.length);
-        sheet = book.openSheet(part.name, ++sheets, columns);
-        inSheet = 0;
-      }
-      const added = sheet.addRow(columns.map((c) => xlsxCell(c, row)));
+      if (room === 0) room = await series.room();
+      const added = series.sheet.addRow(columns.map((c) => xlsxCell(c, row)));
       if (styled) colour(added, row);
       added.commit();
-      inSheet++;
+      series.wrote(1);
+      room--;
     }
-    await book.drain(sheet);
+    await book.drain(series.sheet);
   }
-  await book.closeSheet(sheet, inSheet, columns.length);
+  await series.close();
 }

@@ -4,7 +4,7 @@ import { csvCellSql, writeCopiedCsv, writeCsv } from '../export/csv.ts';
 import { genericLayout, templateLayout, type ExportColumn } from '../export/layout.ts';
 import type { TemplateStore } from '../export/templates.ts';
 import { ValidationError } from '../reports/params.ts';
-import { Book, EXCEL_MAX_DATA_ROWS, writeWorkbook, type SheetPart, type XlsxStats } from '../export/xlsx.ts';
+import { Book, writeWorkbook, type SheetPart, type XlsxStats } from '../export/xlsx.ts';
 import { writeCopiedXlsx, xlsxRowsSql } from '../export/xlsx-copied.ts';
 import type { CsvSlices, PreparedReport, ReportEngine, ReportStream } from '../reports/engine.ts';
 import type { ResultRow } from '../store/duckdb.ts';
@@ -66,7 +66,7 @@ export async function sendExport(req: FastifyRequest, reply: FastifyReply, engin
     writing = writeCopiedCsv(out, columns, copied.files, { bom: r.ctx.params.bom });
   } else if (copiedBook) {
     streams.push(copiedBook.slices);
-    writing = writeCopiedXlsx(copiedBook.book, columns, copiedBook.slices.files, { sheetName: r.decl.name, maxRowsPerSheet: settings.xlsxRowsPerSheet }).then(logged);
+    writing = writeCopiedXlsx(copiedBook.book, r.decl.name, columns, copiedBook.slices.files).then(logged);
   } else if (format === 'csv') {
     const rows = await engine.stream(r);
     streams.push(rows);
@@ -117,8 +117,8 @@ async function copiedCsv(engine: ReportEngine, r: PreparedReport, columns: reado
  */
 async function copiedXlsx(engine: ReportEngine, r: PreparedReport, columns: readonly ExportColumn[], out: Writable, settings: ExportSettings): Promise<{ book: Book; slices: CsvSlices } | null> {
   if (!r.decl.keyset || columns.some((c) => c.rules)) return null;
-  const book = new Book(out, {});
-  const rows = xlsxRowsSql(columns, await engine.columnTypes(r), book, settings.xlsxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS);
+  const book = new Book(out, { maxRowsPerSheet: settings.xlsxRowsPerSheet });
+  const rows = xlsxRowsSql(columns, await engine.columnTypes(r), book);
   const slices = rows && engine.copyLines(r, rows);
   return slices ? { book, slices } : null;
 }
