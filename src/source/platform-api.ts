@@ -134,14 +134,14 @@ interface ApiNumber { id: number; number: string | number; status: string; durat
 const ANSWERED = new Set(['completed', 'hungup']);
 
 /** A contract row as the JSON array text the staging expects (SQLite's text forms). */
-function record(t: SourceTable, row: Record<string, unknown>, updatedAt: string): SourceRecord {
+function record(t: SourceTable, row: Record<string, unknown>): SourceRecord {
   const values = t.columns.map((c) => {
     const v = row[c.name];
     if (v === null || v === undefined) return null;
     if (typeof v === 'boolean') return v ? '1' : '0';
     return String(v);
   });
-  return { json: JSON.stringify(values), updatedAt, id: row.id };
+  return { json: JSON.stringify(values) };
 }
 
 async function load(store: Store, table: SourceTable, rows: SourceRecord[]): Promise<{ upserted: number; rejected: number }> {
@@ -185,7 +185,7 @@ export async function syncPlatform(store: Store, src: PlatformSource, opts: Clie
   const accounts = [record(sourceTable('accounts'), {
     id: account, partner_id: null, auth_id: `platform-${account}`, name: client.userName || src.email, email: src.email, phone: null,
     is_active: true, timezone: 'UTC', created_at: now, updated_at: now,
-  }, now)].filter(() => seen('account', account, { name: client.userName, email: src.email }) !== null);
+  })].filter(() => seen('account', account, { name: client.userName, email: src.email }) !== null);
 
   const campaignRows: SourceRecord[] = [];
   for (const c of campaigns) {
@@ -194,7 +194,7 @@ export async function syncPlatform(store: Store, src: PlatformSource, opts: Clie
     campaignRows.push(record(sourceTable('campaigns'), {
       id: c.id, account_id: account, name: c.name, description: c.description, type: c.services === 'SMS' ? 'sms' : 'voice_broadcast',
       status: 'active', abandon_limit_pct: '3', created_at: e.first, updated_at: now, deleted_at: null,
-    }, now));
+    }));
   }
   const leadRows: SourceRecord[] = [];
   const callRows: SourceRecord[] = [];
@@ -203,7 +203,7 @@ export async function syncPlatform(store: Store, src: PlatformSource, opts: Clie
     if (!e) continue;
     leadRows.push(record(sourceTable('leads'), {
       id: n.id, account_id: account, campaign_id: campaign.id, phone: String(n.number), source: null, created_at: e.first, updated_at: now, deleted_at: null,
-    }, now));
+    }));
     if (n.status === 'not started') continue;
     const talk = n.duration ?? 0;
     callRows.push(record(sourceTable('calls'), {
@@ -212,7 +212,7 @@ export async function syncPlatform(store: Store, src: PlatformSource, opts: Clie
       status: n.status, started_at: now, answered_at: ANSWERED.has(n.status) ? now : null,
       ended_at: new Date(Date.parse(now) + talk * 1000).toISOString(), talk_sec: ANSWERED.has(n.status) ? talk : 0, wrap_sec: 0,
       message_sec: null, playback_sec: n.playback, disposition_code: null, credits: String(n.credit_consumed ?? 0), cost: '0', updated_at: now,
-    }, now));
+    }));
   }
 
   const result: SyncResult & { api: PlatformClient['stats'] } = { tables: {}, read: 0, upserted: 0, rejected: 0, batches: 0, ms: 0, api: client.stats };

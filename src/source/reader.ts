@@ -2,14 +2,9 @@ import { sql, type RawBuilder } from 'kysely';
 import type { SourceTable } from './contract.ts';
 import type { SourceConnection } from './connect.ts';
 
-/**
- * A source row as read for staging: the contract's columns as one JSON array text, in
- * contract order, plus its cursor (`updated_at`, `id`) as the source's own values.
- */
+/** A row to stage from elsewhere (the platform API): the contract's columns as one JSON array text, in contract order. */
 export interface SourceRecord {
   readonly json: string;
-  readonly updatedAt: unknown;
-  readonly id: unknown;
 }
 
 /** Where a keyset read continues: after this (updated_at as the source returned it, id). */
@@ -28,41 +23,68 @@ function rowJson(source: SourceConnection, table: SourceTable): RawBuilder<strin
   return source.dialect === 'sqlite' ? sql<string>`json_array(${cols})` : sql<string>`json_build_array(${cols})::text`;
 }
 
-/**
- * One batch of a table in cursor order. Kysely builds the query, so SQLite and PostgreSQL
- * run the same one; on SQLite it executes in better-sqlite3's array mode. `after`
- * continues within a run; `lowerBound` starts a run at an `updated_at` (inclusive);
- * `afterId` an append-only table.
- */
-export async function readBatch(
-  source: SourceConnection,
-  table: SourceTable,
-  opts: { after?: Keyset | null; lowerBound?: unknown; afterId?: number; limit: number },
-): Promise<SourceRecord[]> {
-  const cursorCol = table.cursor === 'id' ? sql<unknown>`NULL` : sql.ref('updated_at');
-  let query = source.db.selectFrom(table.name).select([rowJson(source, table).as('j'), cursorCol.as('u'), 'id']);
-  if (table.cursor === 'id') {
-    query = query.where('id', '>', opts.afterId ?? 0).orderBy('id');
-  } else {
-    if (opts.after) query = query.where(sql<boolean>`(updated_at, id) > (${opts.after.updatedAt}, ${opts.after.id})`);
-    else if (opts.lowerBound !== undefined && opts.lowerBound !== null) query = query.where('updated_at', '>=', opts.lowerBound);
-    query = query.orderBy('updated_at').orderBy('id');
-  }
-  query = query.limit(opts.limit);
-  if (source.sqlite) {
-    const compiled = query.compile();
-    const rows = source.sqlite.prepare(compiled.sql).raw(true).all(...(compiled.parameters as unknown[])) as [string, unknown, unknown][];
-    return rows.map((r) => ({ json: r[0], updatedAt: r[1], id: r[2] }));
-  }
-  const rows = await query.execute();
-  return rows.map((r) => ({ json: String(r.j), updatedAt: r.u, id: r.id }));
+/** A batch of a table as read for staging. */
+export interface SourceBlock {
+  /** Each row's JSON array (see rowJson), joined by newlines: JSON escapes every newline inside a value. */
+  readonly text: string;
+  readonly rows: number;
+  /** The batch's lowest and highest id, for pruning the upsert; null when they are not safe integers. */
+  readonly ids: { lo: number; hi: number } | null;
+  /** Where the next batch continues, in the source's own values; null when this one reached the table's end. */
+  readonly next: Keyset | null;
 }
 
-/** Epoch milliseconds of a source time (ISO text or a driver Date); NaN when unreadable. */
-export function timeMs(v: unknown): number {
-  if (v instanceof Date) return v.getTime();
-  if (typeof v === 'string') return Date.parse(v);
-  return Number.NaN;
+export interface ReadOptions {
+  /** Continue within a run after this row. */
+  after?: Keyset | null;
+  /** Start a run at this `updated_at` (inclusive). */
+  lowerBound?: unknown;
+  /** An append-only table: continue after this id. */
+  afterId?: number;
+  limit: number;
+}
+
+/**
+ * One batch of a table in cursor order, as one text the source database builds itself:
+ * first the batch's last row, `limit` rows on through the cursor's index alone, then every
+ * row up to it aggregated into a single value. Handing JS one value per row (three, with
+ * the cursor) cost more than building the rows' JSON; one value per batch leaves the
+ * source database's own work. Kysely builds both queries, so SQLite and PostgreSQL run the
+ * same ones.
+ */
+export async function readBlock(source: SourceConnection, table: SourceTable, opts: ReadOptions): Promise<SourceBlock> {
+  const byId = table.cursor === 'id';
+  const rows = () => {
+    let q = source.db.selectFrom(table.name);
+    if (byId) q = q.where('id', '>', opts.afterId ?? 0);
+    else if (opts.after) q = q.where(sql<boolean>`(updated_at, id) > (${opts.after.updatedAt}, ${opts.after.id})`);
+    else if (opts.lowerBound !== undefined && opts.lowerBound !== null) q = q.where('updated_at', '>=', opts.lowerBound);
+    return q;
+  };
+  let edgeQuery = rows().select([(byId ? sql<unknown>`NULL` : sql.ref('updated_at')).as('u'), 'id']);
+  edgeQuery = byId ? edgeQuery.orderBy('id') : edgeQuery.orderBy('updated_at').orderBy('id');
+  const edge = await edgeQuery.limit(1).offset(Math.max(0, opts.limit - 1)).executeTakeFirst();
+  let blockQuery = rows().select([
+    aggregate(source, rowJson(source, table)).as('text'),
+    sql<unknown>`count(*)`.as('n'),
+    sql<unknown>`min(id)`.as('lo'),
+    sql<unknown>`max(id)`.as('hi'),
+  ]);
+  if (edge) blockQuery = blockQuery.where(byId ? sql<boolean>`id <= ${edge.id}` : sql<boolean>`(updated_at, id) <= (${edge.u}, ${edge.id})`);
+  const block = await blockQuery.executeTakeFirstOrThrow();
+  const lo = Number(block.lo);
+  const hi = Number(block.hi);
+  return {
+    text: block.text === null || block.text === undefined ? '' : String(block.text),
+    rows: Number(block.n),
+    ids: Number.isSafeInteger(lo) && Number.isSafeInteger(hi) ? { lo, hi } : null,
+    next: edge ? { updatedAt: edge.u, id: edge.id } : null,
+  };
+}
+
+/** The rows' texts joined by newlines, in whatever order the database aggregates them: the upsert is by id. */
+function aggregate(source: SourceConnection, text: RawBuilder<string>): RawBuilder<string | null> {
+  return source.dialect === 'sqlite' ? sql<string | null>`group_concat(${text}, char(10))` : sql<string | null>`string_agg(${text}, E'\n')`;
 }
 
 /**

@@ -27,7 +27,10 @@ function castExpr(c: SourceColumn): string {
   switch (c.kind) {
     case 'int': return `TRY_CAST(${ref} AS BIGINT)`;
     case 'decimal': return `TRY_CAST(${ref} AS DECIMAL(18,4))`;
-    case 'time': return `TRY_CAST(${ref} AS TIMESTAMPTZ)::TIMESTAMP`;
+    // A UTC text (SQLite's `Z`, PostgreSQL's `+00:00`) parses as a plain TIMESTAMP in a
+    // fifth of the time a TIMESTAMPTZ takes, to the same value; any other offset takes the
+    // TIMESTAMPTZ path, which applies it.
+    case 'time': return `CASE WHEN suffix(${ref}, 'Z') OR suffix(${ref}, '+00:00') THEN TRY_CAST(${ref} AS TIMESTAMP) ELSE TRY_CAST(${ref} AS TIMESTAMPTZ)::TIMESTAMP END`;
     // SQLite stores booleans as 0/1, PostgreSQL's JSON writes true/false.
     case 'bool': return `CASE WHEN ${ref} IN ('1', 'true') THEN true WHEN ${ref} IN ('0', 'false') THEN false END`;
     default: return ref;
@@ -87,6 +90,25 @@ const DEFAULTS: Record<string, Record<string, string>> = {
   accounts: { timezone: `'UTC'` },
   campaigns: { abandon_limit_pct: `3` },
 };
+
+/** The check's filter of rows an earlier run loaded; an unreadable time or id is kept, for the check to reject. */
+function stale(t: SourceTable, since: LoadOptions['since']): string {
+  if (t.cursor !== 'updated_at' || !since) return '';
+  return `WHERE NOT coalesce((epoch_ms(${rv('updated_at')}), ${rv('id')}) <= (${Math.trunc(since.ms)}, ${Math.trunc(since.id)}), false)`;
+}
+
+/**
+ * The watermark after a checked batch, as a SELECT of (cursor_ms, cursor_id): the latest
+ * (time, id) among the batch's readable rows and the stored watermark, kept or rejected
+ * alike, so a bad row is never read again.
+ */
+export function watermarkSql(t: SourceTable): string {
+  return `SELECT ms, id FROM (
+      SELECT epoch_ms("updated_at") AS ms, "id" AS id FROM checked_${t.name} WHERE "updated_at" IS NOT NULL AND "id" IS NOT NULL
+      UNION ALL SELECT cursor_ms, cursor_id FROM sync_state WHERE table_name = ${lit(t.name)}
+      UNION ALL SELECT NULL, 0)
+    ORDER BY ms DESC NULLS LAST, id DESC LIMIT 1`;
+}
 
 /** Tables without a primary key in the store (sql/schema/001_init.sql). */
 const FACT_TABLES = new Set(['leads', 'calls', 'sms_messages', 'credit_transactions']);
@@ -174,7 +196,17 @@ function dependents(t: SourceTable, checked: string, deferRollups: boolean): { b
   return { before: [], after: [] };
 }
 
-export function loadStatements(t: SourceTable, opts: { deferRollups?: boolean } = {}): LoadStatements {
+export interface LoadOptions {
+  deferRollups?: boolean;
+  /**
+   * An incremental run's watermark: rows at or before it (by their time read as UTC, then
+   * id) were loaded by an earlier run, and the check drops them. A run re-reads the
+   * watermark's own second (see lowerBoundFor).
+   */
+  since?: { ms: number; id: number } | null;
+}
+
+export function loadStatements(t: SourceTable, opts: LoadOptions = {}): LoadStatements {
   const checked = `checked_${t.name}`;
   const casts = t.columns.filter((c) => c.kind !== 'text').map((c) => `${castExpr(c)} AS ${v(c.name)}`);
   const joins = [...(t.accountScoped ? [`LEFT JOIN accounts _a ON _a.id = ${rv('account_id')}`] : []), ...(JOINS[t.name] ?? [])];
@@ -196,7 +228,8 @@ export function loadStatements(t: SourceTable, opts: { deferRollups?: boolean } 
       SELECT * EXCLUDE (_line), CASE WHEN _reason IS NOT NULL THEN _line END AS _line FROM (
         SELECT ${[...values, ...derived.map(([n, e]) => `${e} AS ${q(n)}`), 'r._line', `${reasonExpr(t)} AS _reason`].join(', ')}
         FROM (SELECT s.*, ${casts.join(', ')} FROM ${stageColumns(t)} s) r
-        ${joins.join('\n        ')})`,
+        ${joins.join('\n        ')}
+        ${stale(t, opts.since)})`,
     reject: `INSERT INTO rejects (table_name, source_id, reason, raw, raw_hash, first_seen, last_seen, seen_count)
       SELECT ${lit(t.name)}, l[${idAt}], _reason, ${raw}, hash(${raw}::VARCHAR), now()::TIMESTAMP, now()::TIMESTAMP, 1
       FROM (SELECT _reason, from_json(_line, '["VARCHAR"]') AS l FROM ${checked} WHERE _reason IS NOT NULL)

@@ -18,20 +18,36 @@ export async function createStage(conn: DuckDBConnection, t: SourceTable): Promi
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${stageName(t)} (j VARCHAR)`);
 }
 
-/**
- * Replaces the stage's content with `rows`, as newline-joined runs of rows: JSON escapes
- * every newline inside a value, so a newline only ever separates rows, and the appender
- * copies a few large strings instead of one per row.
- */
+/** Replaces the stage's content with `rows`, in runs of RUN rows (see fillStageText). */
 export async function fillStage(conn: DuckDBConnection, t: SourceTable, rows: readonly SourceRecord[]): Promise<void> {
+  const runs: string[] = [];
+  for (let start = 0; start < rows.length; start += RUN) runs.push(rows.slice(start, start + RUN).map((r) => r.json).join('\n'));
+  await appendRuns(conn, t, runs);
+}
+
+/**
+ * Replaces the stage's content with the rows of `text` (newline-separated), cut at
+ * newlines into runs of about RUN rows: JSON escapes every newline inside a value, so a
+ * newline only ever separates rows, and the appender copies a few large strings instead
+ * of one per row.
+ */
+export async function fillStageText(conn: DuckDBConnection, t: SourceTable, text: string, rows: number): Promise<void> {
+  const runs: string[] = [];
+  const step = Math.max(1, Math.ceil(text.length / Math.max(1, Math.ceil(rows / RUN))));
+  for (let start = 0; start < text.length;) {
+    const cut = text.indexOf('\n', Math.min(text.length, start + step));
+    const end = cut < 0 ? text.length : cut;
+    runs.push(text.slice(start, end));
+    start = end + 1;
+  }
+  await appendRuns(conn, t, runs);
+}
+
+async function appendRuns(conn: DuckDBConnection, t: SourceTable, runs: string[]): Promise<void> {
   await conn.run(`DELETE FROM ${stageName(t)}`);
-  if (rows.length === 0) return;
+  if (runs.length === 0) return;
   const appender = await conn.createAppender(stageName(t), 'main', 'temp');
   try {
-    const runs: string[] = [];
-    for (let start = 0; start < rows.length; start += RUN) {
-      runs.push(rows.slice(start, start + RUN).map((r) => r.json).join('\n'));
-    }
     const chunk = DuckDBDataChunk.create([VARCHAR], runs.length);
     chunk.rowCount = runs.length;
     chunk.setColumnValues(0, runs);

@@ -1,11 +1,11 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SOURCE_TABLES, type SourceTable } from '../source/contract.ts';
 import type { SourceConnection } from '../source/connect.ts';
-import { lowerBoundFor, readBatch, timeMs, type Keyset, type SourceRecord } from '../source/reader.ts';
+import { lowerBoundFor, readBlock, type Keyset, type SourceBlock } from '../source/reader.ts';
 import type { Store } from '../store/duckdb.ts';
-import { ID_RANGE, loadStatements, type LoadStatements } from './load-sql.ts';
+import { ID_RANGE, loadStatements, watermarkSql, type LoadStatements } from './load-sql.ts';
 import { ROLLUPS_VERSION, rebuildRollups } from './rollups.ts';
-import { createStage, fillStage } from './stage.ts';
+import { createStage, fillStageText } from './stage.ts';
 
 export interface TableStats {
   read: number;
@@ -26,11 +26,6 @@ export interface SyncOptions {
   batchSize?: number;
   /** Called after each committed batch; the CLI prints progress, tests kill here. */
   onBatch?: (table: string, stats: TableStats) => void;
-}
-
-interface Watermark {
-  ms: number | null;
-  id: number;
 }
 
 /**
@@ -90,90 +85,58 @@ async function syncTable(
   const limit = opts.batchSize ?? 250_000;
   const stats: TableStats = { read: 0, upserted: 0, rejected: 0 };
   const [state] = await store.writeAll(`SELECT cursor_ms, cursor_id FROM sync_state WHERE table_name = $t`, { t: table.name });
-  const start: Watermark = state ? { ms: state.cursor_ms as number | null, id: state.cursor_id as number } : { ms: null, id: 0 };
-  let mark: Watermark = { ...start };
+  const since = state && state.cursor_ms !== null ? { ms: Number(state.cursor_ms), id: Number(state.cursor_id) } : null;
+  let afterId = state ? Number(state.cursor_id) : 0;
   await createStage(conn, table);
-  const statements = loadStatements(table, { deferRollups: opts.deferRollups });
+  const statements = loadStatements(table, { deferRollups: opts.deferRollups, since });
 
   const read = (after: Keyset | null) =>
-    readBatch(source, table, {
-      after,
-      afterId: mark.id,
-      lowerBound: start.ms === null ? null : lowerBoundFor(source.dialect, start.ms),
-      limit,
-    });
+    readBlock(source, table, { after, afterId, lowerBound: since === null ? null : lowerBoundFor(source.dialect, since.ms), limit });
 
-  let pending: Promise<SourceRecord[]> | null = read(null);
+  let pending: Promise<SourceBlock> | null = read(null);
   while (pending) {
-    const rows: SourceRecord[] = await pending;
-    if (rows.length === 0) break;
-    const batchRead = rows.length;
-    const last = rows[rows.length - 1];
-    // The inclusive lower bound re-reads the watermark's own second: drop what was loaded.
-    const fresh = table.cursor === 'id' ? rows : rows.filter((r) => isAfter(r.updatedAt, r.id, start));
-    stats.read += fresh.length;
-    if (table.cursor === 'id') mark = { ms: null, id: Number(last.id) };
-    else for (const r of fresh) mark = later(mark, r.updatedAt, r.id);
-    const batchMark = { ...mark };
-    if (fresh.length === 0) {
-      // Only re-reads of the watermark's second: nothing to load, the watermark stays.
-      pending = batchRead < limit ? null : read({ updatedAt: last.updatedAt, id: last.id });
-      continue;
-    }
-    await fillStage(conn, table, fresh);
-    const committing = commitBatch(conn, table, statements, batchMark, idRange(fresh));
+    const block: SourceBlock = await pending;
+    if (block.rows === 0) break;
+    await fillStageText(conn, table, block.text, block.rows);
+    if (table.cursor === 'id') afterId = Number(block.next?.id ?? block.ids?.hi ?? afterId);
+    const committing = commitBatch(conn, table, statements, afterId, block.ids ? `id BETWEEN ${block.ids.lo} AND ${block.ids.hi}` : 'true');
     // Read ahead while DuckDB works; the source read is JS-bound, the commit is not.
-    pending = batchRead < limit ? null : read({ updatedAt: last.updatedAt, id: last.id });
-    const { upserted, rejected } = await committing;
-    stats.upserted += upserted;
-    stats.rejected += rejected;
+    pending = block.next ? read(block.next) : null;
+    const loaded = await committing;
+    // Only re-reads of the watermark's second (loaded by an earlier run): nothing was written.
+    if (!loaded) continue;
+    stats.read += loaded.read;
+    stats.upserted += loaded.upserted;
+    stats.rejected += loaded.rejected;
     countBatch();
     opts.onBatch?.(table.name, stats);
   }
   return stats;
 }
 
-function isAfter(updatedAt: unknown, rowId: unknown, mark: Watermark): boolean {
-  if (mark.ms === null) return true;
-  const ms = timeMs(updatedAt);
-  if (Number.isNaN(ms)) return true; // unreadable: let validation quarantine it
-  return ms > mark.ms || (ms === mark.ms && Number(rowId) > mark.id);
-}
-
-function later(mark: Watermark, updatedAt: unknown, rowId: unknown): Watermark {
-  const ms = timeMs(updatedAt);
-  const id = Number(rowId);
-  if (Number.isNaN(ms) || !Number.isFinite(id)) return mark;
-  if (mark.ms === null || ms > mark.ms || (ms === mark.ms && id > mark.id)) return { ms, id };
-  return mark;
-}
-
-/** `id BETWEEN lo AND hi` over a batch's readable ids, as literals DuckDB can prune with. */
-function idRange(rows: readonly SourceRecord[]): string {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (const r of rows) {
-    const id = Number(r.id);
-    // An id JS cannot hold exactly (or cannot read) gives up the pruning, never a row.
-    if (!Number.isSafeInteger(id)) return 'true';
-    if (id < lo) lo = id;
-    if (id > hi) hi = id;
-  }
-  return lo <= hi ? `id BETWEEN ${lo} AND ${hi}` : 'true';
-}
-
+/**
+ * Checks a staged batch and, unless every row was loaded by an earlier run, writes it with
+ * the watermark in one transaction; null when nothing was new.
+ */
 async function commitBatch(
-  conn: DuckDBConnection, table: SourceTable, s: LoadStatements, mark: Watermark, range: string,
-): Promise<{ upserted: number; rejected: number }> {
-  const kept = `(SELECT count(*) FROM checked_${table.name} WHERE _reason IS NULL)`;
-  const ms = mark.ms === null ? 'NULL' : String(Math.trunc(mark.ms));
-  // The watermark values are integers, written as literals.
-  return runLoad(conn, table, s, range, [
+  conn: DuckDBConnection, table: SourceTable, s: LoadStatements, afterId: number, range: string,
+): Promise<{ read: number; upserted: number; rejected: number } | null> {
+  const checked = `checked_${table.name}`;
+  // The check only fills a temporary table: outside the transaction, it lets an empty batch
+  // skip the write (and the roll-up refresh) altogether.
+  await conn.run(s.check);
+  const [read] = (await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM ${checked}`)).getRows()[0] as [number];
+  if (read === 0) return null;
+  const kept = `(SELECT count(*) FROM ${checked} WHERE _reason IS NULL)`;
+  // The id cursor is an integer, written as a literal; the time cursor comes from the checked rows.
+  const mark = table.cursor === 'id' ? `SELECT NULL AS ms, ${Math.trunc(afterId)} AS id` : watermarkSql(table);
+  const r = await runLoad(conn, table, s, range, [
     `INSERT INTO sync_state (table_name, cursor_ms, cursor_id, rows_loaded, synced_at)
-     VALUES ('${table.name}', ${ms}, ${Math.trunc(mark.id)}, ${kept}, now()::TIMESTAMP)
+     SELECT '${table.name}', ms, id, ${kept}, now()::TIMESTAMP FROM (${mark})
      ON CONFLICT (table_name) DO UPDATE SET cursor_ms = excluded.cursor_ms, cursor_id = excluded.cursor_id,
        rows_loaded = sync_state.rows_loaded + excluded.rows_loaded, synced_at = excluded.synced_at`,
-  ]);
+  ], { checked: true });
+  return { read, ...r };
 }
 
 /**
@@ -184,14 +147,14 @@ async function commitBatch(
  * overlaps all of it.
  */
 export async function runLoad(
-  conn: DuckDBConnection, table: SourceTable, s: LoadStatements, range: string, extra: readonly string[],
+  conn: DuckDBConnection, table: SourceTable, s: LoadStatements, range: string, extra: readonly string[], opts: { checked?: boolean } = {},
 ): Promise<{ upserted: number; rejected: number }> {
   const checked = `checked_${table.name}`;
   const withRange = (sql: string) => sql.replaceAll(ID_RANGE, range);
   const kept = `(SELECT count(*) FROM ${checked} WHERE _reason IS NULL)`;
   const script = [
     'BEGIN TRANSACTION',
-    s.check,
+    ...(opts.checked ? [] : [s.check]),
     s.reject,
     ...s.before.map(withRange),
     ...s.upsert.map(withRange),
