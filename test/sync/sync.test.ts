@@ -228,6 +228,28 @@ t.test('a late disposition and a corrected duration appear after the next sync',
   await store.close();
 });
 
+t.test('changes inside the watermark\'s own second arrive; rows already loaded there are not counted again', async (t) => {
+  const file = path.join(dir, 'same-second.duckdb');
+  const first = await syncInto(file, sourceFile);
+  const [mark] = await first.store.all(`SELECT cursor_ms, cursor_id FROM sync_state WHERE table_name = 'calls'`);
+  first.store.close();
+  const at = new Date(Number(mark.cursor_ms)).toISOString();
+  // Nothing changed: the run re-reads the watermark's second and loads nothing.
+  const idle = await syncInto(file, sourceFile);
+  t.equal(idle.result.tables.calls.read, 0, 'the re-read rows are not new');
+  idle.store.close();
+  // A call written in the watermark's very millisecond, with a higher id.
+  const { id: top } = source.prepare(`SELECT max(id) AS id FROM calls`).get() as { id: number };
+  const cols = (source.prepare(`SELECT name FROM pragma_table_info('calls')`).all() as { name: string }[]).map((c) => c.name).filter((c) => c !== 'id' && c !== 'updated_at');
+  source.prepare(`INSERT INTO calls (id, updated_at, ${cols.join(', ')}) SELECT ?, ?, ${cols.join(', ')} FROM calls WHERE id = ?`).run(top + 1, at, Number(mark.cursor_id));
+  const { store, result } = await syncInto(file, sourceFile);
+  t.equal(result.tables.calls.upserted, 1, 'the new call, and only it');
+  const [row] = await store.all(`SELECT count(*)::INTEGER AS n FROM calls WHERE id = $id`, { id: top + 1 });
+  t.equal(row.n, 1, 'is in the store');
+  await store.close();
+  source.prepare(`DELETE FROM calls WHERE id = ?`).run(top + 1);
+});
+
 t.test('the roll-ups equal the calls and leads they summarise after every kind of change', async (t) => {
   const file = path.join(dir, 'slots.duckdb');
   const first = await syncInto(file, sourceFile, 900);
