@@ -156,7 +156,12 @@ function dependents(t: SourceTable, checked: string, deferRollups: boolean): { b
           UNION ALL SELECT account_id, slot15 FROM ${checked} WHERE _reason IS NULL`),
         touchLeads(`SELECT lead_id AS id FROM calls WHERE ${ID_RANGE} AND id IN ${kept}
           UNION ALL SELECT lead_id AS id FROM ${checked} WHERE _reason IS NULL`),
-        ...touchBilling(`SELECT 'call' AS ref_type, id AS ref_id FROM ${kept}`),
+        // Only a call that is new, or whose account, credits or start changed, can change
+        // its billing issues: a late disposition or duration leaves them, and the ledger
+        // is not scanned for it.
+        ...touchBilling(`SELECT 'call' AS ref_type, k.id AS ref_id FROM ${checked} k
+          LEFT JOIN (SELECT id, account_id, credits, started_at FROM calls WHERE ${ID_RANGE}) c ON c.id = k.id
+          WHERE k._reason IS NULL AND (c.id IS NULL OR c.account_id <> k.account_id OR c.credits <> k.credits OR c.started_at <> k.started_at)`),
       ],
       after: [...refreshCallSlots(), ...refreshLeadActivity(), ...refreshBillingIssues()],
     };

@@ -76,17 +76,19 @@ function ledgerSlots(where: string): string {
  * changed, since a usage row and the record it names share one reference.
  */
 function billingIssues(touched: boolean): string {
-  const refsOf = (type: string) => `(SELECT ref_id FROM touched_refs WHERE ref_type = '${type}')`;
-  // The id bounds let DuckDB skip the row groups of other ids before the IN filter.
-  const records = (type: string) => touched
-    ? `WHERE id BETWEEN (SELECT min(ref_id) FROM ${refsOf(type)}) AND (SELECT max(ref_id) FROM ${refsOf(type)}) AND id IN ${refsOf(type)}`
-    : '';
+  const refsOf = (type: string) => `SELECT ref_id FROM touched_refs WHERE ref_type = '${type}'`;
+  // The id bounds let DuckDB skip the row groups of other ids before the IN filter; with
+  // nothing touched they are an empty range, which skips them all (NULL bounds scanned
+  // every row group: 0.4 s of a 10,000-call batch whose credits did not change).
+  const within = (col: string, ids: string) =>
+    `${col} BETWEEN coalesce((SELECT min(v) FROM (${ids}) t(v)), 0) AND coalesce((SELECT max(v) FROM (${ids}) t(v)), -1)`;
+  const records = (type: string) => touched ? `WHERE ${within('id', refsOf(type))} AND id IN (${refsOf(type)})` : '';
   const usageCols = `SELECT id, account_id, ref_type, ref_id, created_at, credits FROM credit_transactions WHERE kind = 'usage'`;
   const usage = touched
-    ? `${usageCols} AND ref_id BETWEEN (SELECT min(ref_id) FROM touched_refs) AND (SELECT max(ref_id) FROM touched_refs)
+    ? `${usageCols} AND ${within('ref_id', 'SELECT ref_id FROM touched_refs')}
          AND (ref_type, ref_id) IN (SELECT ref_type, ref_id FROM touched_refs)
        UNION
-       ${usageCols} AND id BETWEEN (SELECT min(id) FROM touched_ledger) AND (SELECT max(id) FROM touched_ledger)
+       ${usageCols} AND ${within('id', 'SELECT id FROM touched_ledger')}
          AND id IN (SELECT id FROM touched_ledger)`
     : usageCols;
   return `WITH recs AS MATERIALIZED (

@@ -303,6 +303,23 @@ t.test('the roll-ups equal the calls and leads they summarise after every kind o
   await checkRollups(t, third.store, 'after the late call');
   t.same(await issue(third.store, 'call', lateCall), [], 'the late call matches the usage synced before it');
   await third.store.close();
+  // A call with an issue moves in time (the issue's time follows); another changes only its
+  // duration (its issue stays as it was).
+  const fourthAt = new Date(FIXTURE_NOW.getTime() + 180_000).toISOString();
+  const before = source.prepare(`SELECT id, started_at, talk_sec, updated_at FROM calls WHERE id IN (?, ?)`).all(priced[0].id, priced[1].id) as Record<string, unknown>[];
+  // The later tests share the source and expect nothing changed after FIXTURE_NOW + 2 min.
+  t.teardown(() => {
+    for (const r of before) source.prepare(`UPDATE calls SET started_at = ?, talk_sec = ?, updated_at = ? WHERE id = ?`).run(r.started_at, r.talk_sec, r.updated_at, r.id);
+  });
+  source.prepare(`UPDATE calls SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', started_at, '-2 hours'), updated_at = ? WHERE id = ?`).run(fourthAt, priced[0].id);
+  source.prepare(`UPDATE calls SET talk_sec = talk_sec + 11, updated_at = ? WHERE id = ?`).run(fourthAt, priced[1].id);
+  const fourth = await syncInto(file, sourceFile, 900);
+  t.equal(fourth.result.tables.calls.upserted, 2, 'both changed calls were synced');
+  await checkRollups(t, fourth.store, 'after a call with an issue moved and another changed its duration');
+  const [moved] = await fourth.store.all(`SELECT i."at" = c.started_at AS same FROM billing_issues i JOIN calls c ON c.id = i.ref_id WHERE i.ref_type = 'call' AND i.ref_id = $id`, { id: priced[0].id });
+  t.equal(moved?.same, true, 'the issue of the moved call carries its new start');
+  t.same(await issue(fourth.store, 'call', priced[1].id), ['credits_differ'], 'the call whose duration changed still differs from its charge');
+  await fourth.store.close();
 });
 
 t.test('bad rows are quarantined with a reason and counted; the rest loads', async (t) => {
