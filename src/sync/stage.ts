@@ -18,11 +18,9 @@ export async function createStage(conn: DuckDBConnection, t: SourceTable): Promi
   await conn.run(`CREATE OR REPLACE TEMP TABLE ${stageName(t)} (j VARCHAR)`);
 }
 
-/** Replaces the stage's content with `rows`, in runs of RUN rows (see fillStageText). */
+/** Replaces the stage's content with `rows` (see fillStageText). */
 export async function fillStage(conn: DuckDBConnection, t: SourceTable, rows: readonly SourceRecord[]): Promise<void> {
-  const runs: string[] = [];
-  for (let start = 0; start < rows.length; start += RUN) runs.push(rows.slice(start, start + RUN).map((r) => r.json).join('\n'));
-  await appendRuns(conn, t, runs);
+  await fillStageText(conn, t, rows.map((r) => r.json).join('\n'), rows.length);
 }
 
 /**
