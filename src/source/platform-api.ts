@@ -5,7 +5,7 @@ import type { SourceRecord } from './reader.ts';
 import type { Store } from '../store/duckdb.ts';
 import { loadStatements } from '../sync/load-sql.ts';
 import { createStage, fillStage } from '../sync/stage.ts';
-import { markDataAsOf, runLoad, type SyncResult } from '../sync/sync.ts';
+import { checkStage, markDataAsOf, runLoad, type SyncResult } from '../sync/sync.ts';
 
 /**
  * The connector for platforms that expose only an HTTP API (seed 004): log in with email
@@ -149,7 +149,10 @@ async function load(store: Store, table: SourceTable, rows: SourceRecord[]): Pro
   const conn = store.writeConnection;
   await createStage(conn, table);
   await fillStage(conn, table, rows);
-  return runLoad(conn, table, loadStatements(table), 'true', []);
+  const s = loadStatements(table);
+  const { upserted, rejected } = await checkStage(conn, table, s);
+  await runLoad(conn, table, s, 'true', []);
+  return { upserted, rejected };
 }
 
 /**

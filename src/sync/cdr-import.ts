@@ -7,7 +7,7 @@ import { sourceTable } from '../source/contract.ts';
 import type { Store } from '../store/duckdb.ts';
 import { loadStatements } from './load-sql.ts';
 import { createStage, stageName } from './stage.ts';
-import { runLoad } from './sync.ts';
+import { checkStage, runLoad } from './sync.ts';
 
 /**
  * CDR file import: call records dropped as CSV or Parquet files (the columns of
@@ -95,12 +95,10 @@ async function importFile(store: Store, file: string): Promise<CdrFileResult> {
     } catch (err) {
       throw err instanceof FileError ? err : new FileError((err as Error).message.split('\n')[0]);
     }
-    const kept = `(SELECT count(*) FROM checked_calls WHERE _reason IS NULL)`;
-    const bad = `(SELECT count(*) FROM checked_calls WHERE _reason IS NOT NULL)`;
-    const r = await runLoad(conn, CALLS, loadStatements(CALLS), 'true', [
-      `INSERT INTO cdr_imports VALUES (${literal(name)}, ${literal(sum)}, ${kept}, ${bad}, now()::TIMESTAMP)`,
-    ]);
-    return { file: name, status: 'loaded', ...r };
+    const s = loadStatements(CALLS);
+    const { upserted, rejected } = await checkStage(conn, CALLS, s);
+    await runLoad(conn, CALLS, s, 'true', [`INSERT INTO cdr_imports VALUES (${literal(name)}, ${literal(sum)}, ${upserted}, ${rejected}, now()::TIMESTAMP)`]);
+    return { file: name, status: 'loaded', upserted, rejected };
   } finally {
     conn.closeSync();
   }

@@ -104,10 +104,15 @@ function stale(t: SourceTable, since: LoadOptions['since']): string {
  */
 export function watermarkSql(t: SourceTable): string {
   return `SELECT ms, id FROM (
-      SELECT epoch_ms("updated_at") AS ms, "id" AS id FROM checked_${t.name} WHERE "updated_at" IS NOT NULL AND "id" IS NOT NULL
+      SELECT epoch_ms("updated_at") AS ms, "id" AS id FROM ${checkedName(t)} WHERE "updated_at" IS NOT NULL AND "id" IS NOT NULL
       UNION ALL SELECT cursor_ms, cursor_id FROM sync_state WHERE table_name = ${lit(t.name)}
       UNION ALL SELECT NULL, 0)
     ORDER BY ms DESC NULLS LAST, id DESC LIMIT 1`;
+}
+
+/** The temporary table the check pass fills for a table's staged batch. */
+export function checkedName(t: SourceTable): string {
+  return `checked_${t.name}`;
 }
 
 /** Tables without a primary key in the store (sql/schema/001_init.sql). */
@@ -212,7 +217,7 @@ export interface LoadOptions {
 }
 
 export function loadStatements(t: SourceTable, opts: LoadOptions = {}): LoadStatements {
-  const checked = `checked_${t.name}`;
+  const checked = checkedName(t);
   const casts = t.columns.filter((c) => c.kind !== 'text').map((c) => `${castExpr(c)} AS ${v(c.name)}`);
   const joins = [...(t.accountScoped ? [`LEFT JOIN accounts _a ON _a.id = ${rv('account_id')}`] : []), ...(JOINS[t.name] ?? [])];
   // The checked stage keeps only what the upsert writes (final values, derived columns)

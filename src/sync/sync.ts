@@ -3,7 +3,7 @@ import { SOURCE_TABLES, type SourceTable } from '../source/contract.ts';
 import type { SourceConnection } from '../source/connect.ts';
 import { hasNewRows, lowerBoundFor, readBlock, type Keyset, type SourceBlock } from '../source/reader.ts';
 import type { Store } from '../store/duckdb.ts';
-import { ID_RANGE, loadStatements, watermarkSql, type LoadStatements } from './load-sql.ts';
+import { checkedName, ID_RANGE, loadStatements, watermarkSql, type LoadStatements } from './load-sql.ts';
 import { ROLLUPS_VERSION, rebuildRollups } from './rollups.ts';
 import { createStage, fillStageText, stageName } from './stage.ts';
 
@@ -122,7 +122,7 @@ async function syncTable(
   }
   // A first load leaves a full batch in each; kept, they held memory and replacing them
   // cost the next run a third of a second.
-  await conn.run(`DROP TABLE IF EXISTS ${stageName(table)}; DROP TABLE IF EXISTS checked_${table.name}`);
+  await conn.run(`DROP TABLE IF EXISTS ${stageName(table)}; DROP TABLE IF EXISTS ${checkedName(table)}`);
   return stats;
 }
 
@@ -132,41 +132,55 @@ async function syncTable(
  */
 async function commitBatch(
   conn: DuckDBConnection, table: SourceTable, s: LoadStatements, afterId: number, range: string,
-): Promise<{ read: number; upserted: number; rejected: number } | null> {
-  const checked = `checked_${table.name}`;
-  // The check only fills a temporary table: outside the transaction, it lets an empty batch
-  // skip the write (and the roll-up refresh) altogether.
-  await conn.run(s.check);
-  const [read] = (await conn.runAndReadAll(`SELECT count(*)::INTEGER FROM ${checked}`)).getRows()[0] as [number];
-  if (read === 0) return null;
-  const kept = `(SELECT count(*) FROM ${checked} WHERE _reason IS NULL)`;
+): Promise<LoadCounts | null> {
+  const counts = await checkStage(conn, table, s);
+  if (counts.read === 0) return null;
+  const kept = `(SELECT count(*) FROM ${checkedName(table)} WHERE _reason IS NULL)`;
   // The id cursor is an integer, written as a literal; the time cursor comes from the checked rows.
   const mark = table.cursor === 'id' ? `SELECT NULL AS ms, ${Math.trunc(afterId)} AS id` : watermarkSql(table);
-  const r = await runLoad(conn, table, s, range, [
+  await runLoad(conn, table, s, range, [
     `INSERT INTO sync_state (table_name, cursor_ms, cursor_id, rows_loaded, synced_at)
      SELECT '${table.name}', ms, id, ${kept}, now()::TIMESTAMP FROM (${mark})
      ON CONFLICT (table_name) DO UPDATE SET cursor_ms = excluded.cursor_ms, cursor_id = excluded.cursor_id,
        rows_loaded = sync_state.rows_loaded + excluded.rows_loaded, synced_at = excluded.synced_at`,
-  ], { checked: true });
-  return { read, ...r };
+  ]);
+  return counts;
+}
+
+export interface LoadCounts {
+  /** Rows the check kept or rejected (not those an earlier run loaded). */
+  read: number;
+  upserted: number;
+  rejected: number;
 }
 
 /**
- * Checks the staged rows, quarantines the bad ones, upserts the rest with everything
- * that depends on them, runs `extra` (a watermark, an import record) and bumps the data
- * version, as one transaction sent as one multi-statement call: DuckDB runs it natively
- * without a round trip to the event loop between statements, so the next source read
- * overlaps all of it.
+ * Runs the check pass over the staged rows into their checked table and counts them.
+ * Outside the load's transaction: it only fills a temporary table, and a batch with
+ * nothing new can then skip the write (and the roll-up refresh) altogether.
  */
-export async function runLoad(
-  conn: DuckDBConnection, table: SourceTable, s: LoadStatements, range: string, extra: readonly string[], opts: { checked?: boolean } = {},
-): Promise<{ upserted: number; rejected: number }> {
-  const checked = `checked_${table.name}`;
+export async function checkStage(conn: DuckDBConnection, table: SourceTable, s: LoadStatements): Promise<LoadCounts> {
+  await conn.run(s.check);
+  const reader = await conn.runAndReadAll(
+    `SELECT count(*)::INTEGER, count(*) FILTER (WHERE _reason IS NULL)::INTEGER, count(*) FILTER (WHERE _reason IS NOT NULL)::INTEGER
+     FROM ${checkedName(table)}`,
+  );
+  const [read, upserted, rejected] = reader.getRows()[0] as [number, number, number];
+  return { read, upserted, rejected };
+}
+
+/**
+ * With the staged rows checked (checkStage), quarantines the bad ones, upserts the rest
+ * with everything that depends on them, runs `extra` (a watermark, an import record) and
+ * bumps the data version, as one transaction sent as one multi-statement call: DuckDB runs
+ * it natively without a round trip to the event loop between statements, so the next
+ * source read overlaps all of it.
+ */
+export async function runLoad(conn: DuckDBConnection, table: SourceTable, s: LoadStatements, range: string, extra: readonly string[]): Promise<void> {
   const withRange = (sql: string) => sql.replaceAll(ID_RANGE, range);
-  const kept = `(SELECT count(*) FROM ${checked} WHERE _reason IS NULL)`;
+  const kept = `(SELECT count(*) FROM ${checkedName(table)} WHERE _reason IS NULL)`;
   const script = [
     'BEGIN TRANSACTION',
-    ...(opts.checked ? [] : [s.check]),
     s.reject,
     ...s.before.map(withRange),
     ...s.upsert.map(withRange),
@@ -181,9 +195,4 @@ export async function runLoad(
     await conn.run('ROLLBACK').catch(() => undefined);
     throw err;
   }
-  const reader = await conn.runAndReadAll(
-    `SELECT count(*) FILTER (WHERE _reason IS NULL)::INTEGER, count(*) FILTER (WHERE _reason IS NOT NULL)::INTEGER FROM ${checked}`,
-  );
-  const [upserted, rejected] = reader.getRows()[0] as [number, number];
-  return { upserted, rejected };
 }
