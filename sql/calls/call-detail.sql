@@ -1,16 +1,24 @@
 -- One row per call in scope and window, ordered by started_at, id; a page starts after
--- the keyset ($after_started, $after_id) and holds at most $limit rows. Times are ISO
--- 8601 in the request's timezone, from a table of the zone's offset per 15 minutes of the
--- page (4× faster than converting every time); money and credits are exact decimals. The
--- page is cut first and only its rows meet the dimension tables: joining first would
--- build a hash of every lead for every page.
-WITH page AS (
+-- the keyset ($after_started, $after_id) and holds at most $limit rows (every row when
+-- $limit is NULL: an export's time slice). Times are ISO 8601 in the request's timezone,
+-- from a table of the zone's offset per 15 minutes of the page (4× faster than converting
+-- every time); money and credits are exact decimals. The page is cut first and only its
+-- rows meet the dimension tables: joining first would build a hash of every lead for every
+-- page. It is cut at its $limit-th key rather than sorted and limited: the result is sorted
+-- once, at the end, and a second sort of every row of a slice cost 0.5 s per million.
+WITH candidates AS (
   SELECT * FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id) c
   WHERE ($direction IS NULL OR c.direction = $direction)
     AND ($status IS NULL OR c.status = $status)
     AND ($after_started IS NULL OR (c.started_at, c.id) > ($after_started::TIMESTAMP, $after_id))
-  ORDER BY c.started_at, c.id
-  LIMIT $limit
+),
+cut AS (
+  SELECT (started_at, id) AS last FROM candidates ORDER BY started_at, id LIMIT 1 OFFSET coalesce($limit, 1) - 1
+),
+page AS (
+  -- No $limit-th row: fewer rows than the limit, all of them in the page.
+  SELECT * FROM candidates c
+  WHERE $limit IS NULL OR (c.started_at, c.id) <= coalesce((SELECT last FROM cut), (c.started_at, c.id))
 ),
 zone AS (
   SELECT * FROM zone_offsets($tz,
@@ -19,9 +27,9 @@ zone AS (
 )
 SELECT
   c.id,
-  CASE WHEN z1.steady THEN iso_offset(c.started_at, z1.off) ELSE iso_local(c.started_at, $tz) END   AS started_at,
-  CASE WHEN z2.steady THEN iso_offset(c.answered_at, z2.off) ELSE iso_local(c.answered_at, $tz) END AS answered_at,
-  CASE WHEN z3.steady THEN iso_offset(c.ended_at, z3.off) ELSE iso_local(c.ended_at, $tz) END       AS ended_at,
+  iso_zoned(c.started_at, z1.steady, z1.shift, z1.suffix, $tz)  AS started_at,
+  iso_zoned(c.answered_at, z2.steady, z2.shift, z2.suffix, $tz) AS answered_at,
+  iso_zoned(c.ended_at, z3.steady, z3.shift, z3.suffix, $tz)    AS ended_at,
   c.direction, c.product, c.status, c.account_id, c.campaign_id,
   cp.name AS campaign_name,
   c.agent_id,

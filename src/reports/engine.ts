@@ -368,7 +368,7 @@ const epochMs = (sqlTime: unknown) => Date.parse(`${String(sqlTime).replace(' ',
 const sqlTime = (t: number) => new Date(t).toISOString().replace('T', ' ').replace('Z', '');
 /** A keyset report's parameters for the whole time slice [lo, hi). */
 const sliceParams = (lo: number, hi: number): Params =>
-  ({ from: sqlTime(lo), to: sqlTime(hi), after_started: null, after_id: null, limit: Number.MAX_SAFE_INTEGER });
+  ({ from: sqlTime(lo), to: sqlTime(hi), after_started: null, after_id: null, limit: null });
 
 /** A CSV file DuckDB wrote for one time slice of an export, and its data rows. */
 export interface CsvSlice {
