@@ -118,6 +118,15 @@ export function checkedName(t: SourceTable): string {
 /** Tables without a primary key in the store (sql/schema/001_init.sql). */
 const FACT_TABLES = new Set(['leads', 'calls', 'sms_messages', 'credit_transactions']);
 
+/**
+ * The time each fact table's reports window on, which a batch is written in the order of.
+ * The source is read by updated_at, and a call updated days after it started (a late
+ * disposition) lands among later calls: unsorted, a 16-hour slice of the call detail
+ * (25,000 calls) touched 125 vectors of 2,048 rows, and DuckDB decoded every column of
+ * each. Sorted, a window's rows sit together and zone maps skip the rest.
+ */
+const CLUSTER: Record<string, string> = { calls: 'started_at', sms_messages: 'sent_at' };
+
 /** Placeholder for the batch's id range, filled in per batch by the sync. */
 export const ID_RANGE = '/*id-range*/ true';
 
@@ -247,7 +256,7 @@ export function loadStatements(t: SourceTable, opts: LoadOptions = {}): LoadStat
     upsert: FACT_TABLES.has(t.name)
       ? [
         `DELETE FROM ${t.name} WHERE ${ID_RANGE} AND id IN (SELECT id FROM ${checked} WHERE _reason IS NULL)`,
-        `INSERT INTO ${t.name} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL`,
+        `INSERT INTO ${t.name} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL${CLUSTER[t.name] ? ` ORDER BY ${q(CLUSTER[t.name])}, id` : ''}`,
       ]
       : [`INSERT OR REPLACE INTO ${t.name} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL`],
     ...dependents(t, checked, opts.deferRollups ?? false),
