@@ -243,7 +243,8 @@ export class ReportEngine {
     let written = 0;
     const fetch = async (lo: number, hi: number): Promise<CsvSlice> => {
       const file = path.join(dir, `${n++}.csv`);
-      const copy = `COPY (${select(written)}) TO '${file.replace(/'/g, "''")}' ${options}`;
+      // With slices written at once the count is unknown: NaN, which no SQL accepts.
+      const copy = `COPY (${select(ahead === 1 ? written : Number.NaN)}) TO '${file.replace(/'/g, "''")}' ${options}`;
       const [result] = await store.all(copy, { ...r.bound, ...sliceParams(lo, hi) }, BOUND_TYPES);
       const rows = Number(Object.values(result ?? {})[0] ?? 0);
       written += rows;
