@@ -123,7 +123,7 @@ const FACT_TABLES = new Set(['leads', 'calls', 'sms_messages', 'credit_transacti
  * The source is read by updated_at, and a call updated days after it started (a late
  * disposition) lands among later calls: unsorted, a 16-hour slice of the call detail
  * (25,000 calls) touched 125 vectors of 2,048 rows, and DuckDB decoded every column of
- * each. Sorted, a window's rows sit together and zone maps skip the rest.
+ * each. Written in time order, the same slice touches 17, for about 4% of a first load.
  */
 const CLUSTER: Record<string, string> = { calls: 'started_at', sms_messages: 'sent_at' };
 
