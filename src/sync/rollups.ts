@@ -1,13 +1,13 @@
 /**
  * The roll-ups (sql/schema/002_call_slots.sql, 003_lead_activity.sql, 005_money_rollups.sql,
- * 006_caller_slots.sql): their one definition, and the statements that keep them equal to
+ * 006_caller_slots.sql, 007_disposition_slots.sql): their one definition, and the statements that keep them equal to
  * an aggregation of the facts inside each sync transaction. A batch recomputes exactly
  * the (account, slot) pairs, leads and billing references it touches, before and after
  * the change, so a row that moved slot, account, lead or reference leaves nothing stale.
  */
 
 /** Bump when an aggregation changes: the next sync rebuilds the roll-ups from the store. */
-export const ROLLUPS_VERSION = '5';
+export const ROLLUPS_VERSION = '6';
 
 function aggregate(where: string): string {
   return `SELECT account_id, slot15, campaign_id, agent_id,
@@ -60,6 +60,13 @@ function callerSlots(where: string): string {
       count(*) FILTER (WHERE status IN ('rejected', 'busy'))::INTEGER
     FROM calls ${where ? `${where} AND` : 'WHERE'} is_dial AND caller_id_id IS NOT NULL
     GROUP BY account_id, slot15, campaign_id, caller_id_id`;
+}
+
+/** disposition_slots' rows from the calls a WHERE clause keeps (disposed calls only). */
+function dispositionSlots(where: string): string {
+  return `SELECT account_id, slot15, campaign_id, disposition_code, count(*)::INTEGER
+    FROM calls ${where ? `${where} AND` : 'WHERE'} disposition_code IS NOT NULL
+    GROUP BY account_id, slot15, campaign_id, disposition_code`;
 }
 
 const LEDGER_SLOT = `floor(epoch(created_at) / 900)::INTEGER`;
@@ -197,7 +204,7 @@ export function refreshLeadActivity(): string[] {
   ];
 }
 
-/** Recomputes the touched slots of call_slots, call_groups and caller_slots from calls (after the change). */
+/** Recomputes the touched slots of call_slots, call_groups, caller_slots and disposition_slots from calls (after the change). */
 export function refreshCallSlots(): string[] {
   const touched = `WHERE ${within('slot15', 'SELECT slot15 FROM touched_slots')} AND (account_id, slot15) IN (SELECT account_id, slot15 FROM touched_slots)`;
   return [
@@ -207,6 +214,8 @@ export function refreshCallSlots(): string[] {
     `INSERT INTO call_groups ${callGroups(touched)}`,
     `DELETE FROM caller_slots ${touched}`,
     `INSERT INTO caller_slots ${callerSlots(touched)}`,
+    `DELETE FROM disposition_slots ${touched}`,
+    `INSERT INTO disposition_slots ${dispositionSlots(touched)}`,
   ];
 }
 
@@ -222,6 +231,8 @@ export function rebuildRollups(): string[] {
     `INSERT INTO call_groups SELECT * FROM (${callGroups('')}) ORDER BY account_id, slot15`,
     `DELETE FROM caller_slots`,
     `INSERT INTO caller_slots SELECT * FROM (${callerSlots('')}) ORDER BY account_id, slot15`,
+    `DELETE FROM disposition_slots`,
+    `INSERT INTO disposition_slots SELECT * FROM (${dispositionSlots('')}) ORDER BY account_id, slot15`,
     `DELETE FROM ledger_slots`,
     `INSERT INTO ledger_slots SELECT * FROM (${ledgerSlots('')}) ORDER BY account_id, slot15`,
     `DELETE FROM billing_issues`,

@@ -125,6 +125,23 @@ async function storedCallerSlots(store: Store): Promise<string[]> {
   return rows.map((r) => [r.account_id, r.slot15, r.campaign_id, r.caller_id_id, r.dials, r.answered, r.answered_talk_sec, r.short_calls, r.rejected_calls].join('|')).sort();
 }
 
+/** disposition_slots computed in TypeScript from the stored calls: disposed calls. */
+async function expectedDispositionSlots(store: Store): Promise<string[]> {
+  const calls = await store.all(`SELECT account_id, slot15, campaign_id, disposition_code FROM calls`);
+  const slots = new Map<string, number>();
+  for (const c of calls) {
+    if (c.disposition_code === null) continue;
+    const key = [c.account_id, c.slot15, c.campaign_id, c.disposition_code].join('|');
+    slots.set(key, (slots.get(key) ?? 0) + 1);
+  }
+  return [...slots].map(([k, n]) => `${k}|${n}`).sort();
+}
+
+async function storedDispositionSlots(store: Store): Promise<string[]> {
+  const rows = await store.all(`SELECT * FROM disposition_slots`);
+  return rows.map((r) => [r.account_id, r.slot15, r.campaign_id, r.disposition_code, r.calls].join('|')).sort();
+}
+
 /** ledger_slots computed in TypeScript from the stored ledger. */
 async function expectedLedgerSlots(store: Store): Promise<string[]> {
   const rows = await store.all(`SELECT account_id, created_at, kind, credits::VARCHAR AS credits FROM credit_transactions`);
@@ -186,6 +203,7 @@ async function checkRollups(t: { same: (a: unknown, b: unknown, m: string) => un
   t.same(await storedLeadActivity(store), await expectedLeadActivity(store), `lead_activity ${when}`);
   t.same(await storedCallGroups(store), await expectedCallGroups(store), `call_groups ${when}`);
   t.same(await storedCallerSlots(store), await expectedCallerSlots(store), `caller_slots ${when}`);
+  t.same(await storedDispositionSlots(store), await expectedDispositionSlots(store), `disposition_slots ${when}`);
   t.same(await storedLedgerSlots(store), await expectedLedgerSlots(store), `ledger_slots ${when}`);
   t.same(await storedBillingIssues(store), await expectedBillingIssues(store), `billing_issues ${when}`);
 }
