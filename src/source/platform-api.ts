@@ -150,9 +150,9 @@ async function load(store: Store, table: SourceTable, rows: SourceRecord[]): Pro
   await createStage(conn, table);
   await fillStage(conn, table, rows);
   const s = loadStatements(table);
-  const { upserted, rejected } = await checkStage(conn, table, s);
-  await runLoad(conn, table, s, 'true', []);
-  return { upserted, rejected };
+  const counts = await checkStage(conn, table, s);
+  await runLoad(conn, s, counts, 'true', []);
+  return { upserted: counts.upserted, rejected: counts.rejected };
 }
 
 /**

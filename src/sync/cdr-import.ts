@@ -96,8 +96,9 @@ async function importFile(store: Store, file: string): Promise<CdrFileResult> {
       throw err instanceof FileError ? err : new FileError((err as Error).message.split('\n')[0]);
     }
     const s = loadStatements(CALLS);
-    const { upserted, rejected } = await checkStage(conn, CALLS, s);
-    await runLoad(conn, CALLS, s, 'true', [`INSERT INTO cdr_imports VALUES (${literal(name)}, ${literal(sum)}, ${upserted}, ${rejected}, now()::TIMESTAMP)`]);
+    const counts = await checkStage(conn, CALLS, s);
+    const { upserted, rejected } = counts;
+    await runLoad(conn, s, counts, 'true', [`INSERT INTO cdr_imports VALUES (${literal(name)}, ${literal(sum)}, ${upserted}, ${rejected}, now()::TIMESTAMP)`]);
     return { file: name, status: 'loaded', upserted, rejected };
   } finally {
     conn.closeSync();

@@ -135,12 +135,11 @@ async function commitBatch(
 ): Promise<LoadCounts | null> {
   const counts = await checkStage(conn, table, s);
   if (counts.read === 0) return null;
-  const kept = `(SELECT count(*) FROM ${checkedName(table)} WHERE _reason IS NULL)`;
   // The id cursor is an integer, written as a literal; the time cursor comes from the checked rows.
   const mark = table.cursor === 'id' ? `SELECT NULL AS ms, ${Math.trunc(afterId)} AS id` : watermarkSql(table);
-  await runLoad(conn, table, s, range, [
+  await runLoad(conn, s, counts, range, [
     `INSERT INTO sync_state (table_name, cursor_ms, cursor_id, rows_loaded, synced_at)
-     SELECT '${table.name}', ms, id, ${kept}, now()::TIMESTAMP FROM (${mark})
+     SELECT '${table.name}', ms, id, ${counts.upserted}, now()::TIMESTAMP FROM (${mark})
      ON CONFLICT (table_name) DO UPDATE SET cursor_ms = excluded.cursor_ms, cursor_id = excluded.cursor_id,
        rows_loaded = sync_state.rows_loaded + excluded.rows_loaded, synced_at = excluded.synced_at`,
   ]);
@@ -170,15 +169,14 @@ export async function checkStage(conn: DuckDBConnection, table: SourceTable, s: 
 }
 
 /**
- * With the staged rows checked (checkStage), quarantines the bad ones, upserts the rest
- * with everything that depends on them, runs `extra` (a watermark, an import record) and
- * bumps the data version, as one transaction sent as one multi-statement call: DuckDB runs
- * it natively without a round trip to the event loop between statements, so the next
- * source read overlaps all of it.
+ * With the staged rows checked (checkStage, whose `counts` it takes), quarantines the bad
+ * ones, upserts the rest with everything that depends on them, runs `extra` (a watermark,
+ * an import record) and bumps the data version when a row was kept, as one transaction
+ * sent as one multi-statement call: DuckDB runs it natively without a round trip to the
+ * event loop between statements, so the next source read overlaps all of it.
  */
-export async function runLoad(conn: DuckDBConnection, table: SourceTable, s: LoadStatements, range: string, extra: readonly string[]): Promise<void> {
+export async function runLoad(conn: DuckDBConnection, s: LoadStatements, counts: LoadCounts, range: string, extra: readonly string[]): Promise<void> {
   const withRange = (sql: string) => sql.replaceAll(ID_RANGE, range);
-  const kept = `(SELECT count(*) FROM ${checkedName(table)} WHERE _reason IS NULL)`;
   const script = [
     'BEGIN TRANSACTION',
     s.reject,
@@ -186,7 +184,7 @@ export async function runLoad(conn: DuckDBConnection, table: SourceTable, s: Loa
     ...s.upsert.map(withRange),
     ...s.after,
     ...extra,
-    `${BUMP_VERSION} AND ${kept} > 0`,
+    ...(counts.upserted > 0 ? [BUMP_VERSION] : []),
     'COMMIT',
   ].join(';\n');
   try {
