@@ -59,13 +59,17 @@ CREATE OR REPLACE MACRO lead_stages(p_accounts, p_from, p_to, p_campaign, p_agen
     coalesce(c.disposed, false), coalesce(c.converted, false)
   FROM window_leads(p_accounts, p_from, p_to, p_campaign) l JOIN by_calls b ON b.id = l.id LEFT JOIN from_calls c ON c.lead_id = l.id;
 
+-- Whether a 15-minute UTC slot of a roll-up lies in the window [from, to). A window
+-- always starts and ends on local midnights, which fall on 15-minute UTC boundaries in
+-- every zone, so [from, to) is exactly a range of whole slots.
+CREATE OR REPLACE MACRO in_window_slots(p_slot, p_from, p_to) AS
+  p_slot >= floor(epoch(p_from) / 900) AND p_slot < ceil(epoch(p_to) / 900);
+
 -- The call_slots rows a report may see: window_calls' scope and filters on the roll-up.
--- A window always starts and ends on local midnights, which fall on 15-minute UTC
--- boundaries in every zone, so [from, to) is exactly a range of whole slots.
 CREATE OR REPLACE MACRO window_slots(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
   SELECT * FROM call_slots
   WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
-    AND slot15 >= floor(epoch(p_from) / 900) AND slot15 < ceil(epoch(p_to) / 900)
+    AND in_window_slots(slot15, p_from, p_to)
     AND (p_campaign IS NULL OR campaign_id = p_campaign)
     AND (p_agents IS NULL OR list_contains(p_agents, agent_id))
     AND (p_team IS NULL OR agent_id IN (SELECT id FROM agents WHERE team_id = p_team));
@@ -81,7 +85,7 @@ CREATE OR REPLACE MACRO caller_figures(p_accounts, p_from, p_to, p_campaign, p_a
   FROM caller_slots
   WHERE p_agents IS NULL AND p_team IS NULL
     AND account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
-    AND slot15 >= floor(epoch(p_from) / 900) AND slot15 < ceil(epoch(p_to) / 900)
+    AND in_window_slots(slot15, p_from, p_to)
     AND (p_campaign IS NULL OR campaign_id = p_campaign)
   GROUP BY caller_id_id
   UNION ALL

@@ -1,14 +1,14 @@
 -- Calls of the window with a disposition, per code. Codes are per account: when the
 -- scope spans accounts, label/category/color come from the lowest account id using it.
--- The counts come from disposition_slots (the window is whole slots: local midnights),
--- or from the calls when an agent or team filter needs them; the branch not taken folds
--- to an empty one, its condition being known at bind time.
+-- The counts come from disposition_slots, or from the calls when an agent or team filter
+-- needs them; the branch not taken folds to an empty one, its condition being known at
+-- bind time.
 WITH per_account AS (
   SELECT account_id, disposition_code AS code, sum(calls) AS n
   FROM disposition_slots
   WHERE $agent_ids IS NULL AND $team_id IS NULL
     AND account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
-    AND slot15 >= floor(epoch($from::TIMESTAMP) / 900) AND slot15 < ceil(epoch($to::TIMESTAMP) / 900)
+    AND in_window_slots(slot15, $from::TIMESTAMP, $to::TIMESTAMP)
     AND ($campaign_id IS NULL OR campaign_id = $campaign_id)
   GROUP BY ALL
   UNION ALL
