@@ -215,10 +215,12 @@ export class ReportEngine {
    * hold a line feed of its own; nothing is quoted.
    */
   copyLines(r: PreparedReport, select: (numbered: string) => string): CsvSlices | null {
-    const order = (r.decl.keyset?.order ?? []).map((k) => `"${k.replace(/"/g, '""')}"`).join(', ');
     return this.copySlices(
       r,
-      (before) => select(`SELECT *, ${before} + row_number() OVER (ORDER BY ${order}) AS _n FROM (${r.sql}) ORDER BY _n`),
+      // An empty OVER numbers the rows in the order the report's ORDER BY gave them, and a
+      // SELECT keeps that order (DuckDB's documented order preservation): numbering by
+      // the keyset and sorting again by the number were two more sorts of every slice.
+      (before) => select(`SELECT *, ${before} + row_number() OVER () AS _n FROM (${r.sql})`),
       `(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01', NEW_LINE '\n')`,
       // A sheet row's XML is about 4× its CSV line: a quarter of the rows per slice peaked at
       // 532 MB instead of 774 MB (725,829 rows of the call detail) for 14% less speed.
