@@ -71,7 +71,8 @@ export async function exportBench(storeFile: string, windows: { target: number; 
       if (res.status !== 200) throw new Error(`export ${format}: ${res.status} ${await res.text()}`);
       let newlines = 0;
       for await (const part of res.body! as unknown as AsyncIterable<Uint8Array>) {
-        if (format === 'csv') for (let i = 0; i < part.length; i++) if (part[i] === 10) newlines++;
+        // indexOf, not a loop over every byte: the client shares the two cores with the server.
+        if (format === 'csv') for (let i = part.indexOf(10); i >= 0; i = part.indexOf(10, i + 1)) newlines++;
       }
       const s = (performance.now() - t0) / 1000;
       const rows = format === 'csv' ? newlines - 1 : ceiling.rows;
