@@ -2,8 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The project's sql/ folder, wherever the process was started from. */
-export const sqlDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql');
+const here = path.dirname(fileURLToPath(import.meta.url));
+/**
+ * The project's sql/ folder, wherever the process was started from: two levels up from
+ * src/store under tsx, three from dist/src/store in the compiled build (`npm start`).
+ */
+export const sqlDir = [path.resolve(here, '../../sql'), path.resolve(here, '../../../sql')]
+  .find((dir) => fs.existsSync(path.join(dir, 'schema'))) ?? path.resolve(here, '../../sql');
 
 const cache = new Map<string, string>();
 
