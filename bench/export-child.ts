@@ -7,7 +7,6 @@
  * Q is the call-detail query string (date_from=…&date_to=…). Prints one JSON line.
  */
 import fs from 'node:fs';
-import ExcelJS from 'exceljs';
 import { format } from 'fast-csv';
 import { addUser } from '../src/auth/users.ts';
 import { buildApp } from '../src/http/app.ts';
@@ -64,6 +63,8 @@ if (mode === 'serve') {
     csv.end();
     await new Promise<void>((resolve) => out.on('finish', () => resolve()));
   } else {
+    // Imported here: the server this script also runs loads exceljs only when it writes a workbook.
+    const { default: ExcelJS } = await import('exceljs');
     const wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useStyles: true, useSharedStrings: false });
     const ws = wb.addWorksheet('calls');
     ws.columns = q.names.map((n) => ({ header: n, key: n, width: 14 }));

@@ -1,9 +1,20 @@
 import { drained } from './drain.ts';
 import { PassThrough, type Writable } from 'node:stream';
-import ExcelJS from 'exceljs';
+import type ExcelJS from 'exceljs';
 import { DateTime } from 'luxon';
 import type { ResultRow } from '../store/duckdb.ts';
 import { jsonValue, ruleHolds, type ExportColumn } from './layout.ts';
+
+type Excel = typeof ExcelJS;
+let excel: Promise<Excel> | null = null;
+/**
+ * exceljs, loaded when the first workbook is made: the server holds its 17 MB from the
+ * first XLSX export on, not from start-up (idle, and through every CSV export).
+ */
+function loadExcel(): Promise<Excel> {
+  excel ??= import('exceljs').then((m) => m.default);
+  return excel;
+}
 
 /** Excel's sheet limit: 1,048,576 rows, one of them the header. */
 export const EXCEL_MAX_DATA_ROWS = 1_048_575;
@@ -94,7 +105,7 @@ export async function writeXlsx(out: Writable, columns: readonly ExportColumn[],
 
 /** Several tables in one workbook, one after the other (each may span sheets). */
 export async function writeWorkbook(out: Writable, parts: readonly SheetPart[], opts: Omit<XlsxOptions, 'sheetName'>): Promise<XlsxStats> {
-  const book = new Book(out, opts);
+  const book = await Book.create(out, opts);
   for (const part of parts) {
     if (out.destroyed) return book.stats;
     await writeTable(book, part);
@@ -143,9 +154,13 @@ export class Book {
   readonly perSheet: number;
 
   /** Nothing reaches `out` before the first sheet opens: a book made and not used leaves it untouched. */
-  constructor(readonly out: Writable, opts: Pick<XlsxOptions, 'fixedDate' | 'maxRowsPerSheet'>) {
+  static async create(out: Writable, opts: Pick<XlsxOptions, 'fixedDate' | 'maxRowsPerSheet'>): Promise<Book> {
+    return new Book(out, opts, await loadExcel());
+  }
+
+  private constructor(readonly out: Writable, opts: Pick<XlsxOptions, 'fixedDate' | 'maxRowsPerSheet'>, private readonly excel: Excel) {
     this.perSheet = opts.maxRowsPerSheet ?? EXCEL_MAX_DATA_ROWS;
-    this.wb = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: this.zip, useStyles: true, useSharedStrings: false });
+    this.wb = new excel.stream.xlsx.WorkbookWriter({ stream: this.zip, useStyles: true, useSharedStrings: false });
     if (opts.fixedDate) {
       this.wb.created = opts.fixedDate;
       this.wb.modified = opts.fixedDate;
@@ -155,7 +170,7 @@ export class Book {
   /** The style index (`s` of a cell) exceljs gives cells of this number format. */
   styleId(numFmt: string): number {
     const styles = (this.wb as unknown as { styles: { addStyleModel(style: Partial<ExcelJS.Style>, type: ExcelJS.ValueType): number } }).styles;
-    return styles.addStyleModel({ numFmt }, ExcelJS.ValueType.Number);
+    return styles.addStyleModel({ numFmt }, this.excel.ValueType.Number);
   }
 
   /** A new sheet with the header row written. */

@@ -117,7 +117,7 @@ async function copiedCsv(engine: ReportEngine, r: PreparedReport, columns: reado
  */
 async function copiedXlsx(engine: ReportEngine, r: PreparedReport, columns: readonly ExportColumn[], out: Writable, settings: ExportSettings): Promise<{ book: Book; slices: CsvSlices } | null> {
   if (!r.decl.keyset || columns.some((c) => c.rules)) return null;
-  const book = new Book(out, { maxRowsPerSheet: settings.xlsxRowsPerSheet });
+  const book = await Book.create(out, { maxRowsPerSheet: settings.xlsxRowsPerSheet });
   const rows = xlsxRowsSql(columns, await engine.columnTypes(r), book);
   const slices = rows && engine.copyLines(r, rows);
   return slices ? { book, slices } : null;

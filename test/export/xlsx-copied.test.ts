@@ -71,7 +71,7 @@ async function jsonRows(q: string): Promise<Record<string, unknown>[]> {
 
 t.test('the call detail layout is one DuckDB can build, so the file below comes from it', async (t) => {
   const r = await ctx.app.engine.prepare(callDetail, { date_from: '2026-12-01', date_to: '2026-12-02', format: 'xlsx' }, { userId: 1, email: 'a', role: 'admin', accountId: null, partnerId: null }, ['xlsx']);
-  const book = new Book(new Writable({ write: (_c, _e, done) => done() }), { maxRowsPerSheet: ROWS_PER_SHEET });
+  const book = await Book.create(new Writable({ write: (_c, _e, done) => done() }), { maxRowsPerSheet: ROWS_PER_SHEET });
   t.ok(xlsxRowsSql(genericLayout(callDetail, r.ctx.params), await ctx.app.engine.columnTypes(r), book));
   t.same([1, 2, 26, 27, 52, 53, 702, 703].map(columnLetters), ['A', 'B', 'Z', 'AA', 'AZ', 'BA', 'ZZ', 'AAA']);
 });
