@@ -240,7 +240,7 @@ export class ReportEngine {
     const end = epochMs(r.bound.to);
     const ks = r.decl.keyset;
     if (!ks || Number.isNaN(start) || Number.isNaN(end)) return null;
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callboard-csv-'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callboard-slices-'));
     const store = this.store;
     let n = 0;
     let written = 0;

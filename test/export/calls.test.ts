@@ -46,9 +46,9 @@ function expectedCalls(accounts: number[], fromLocal: string, toLocalInclusive: 
     }));
 }
 
-/** The temporary directories of CSV exports in flight (src/reports/engine.ts copyCsv). */
-function csvTempDirs(): string[] {
-  return fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('callboard-csv-')).sort();
+/** The temporary directories of CSV and XLSX exports in flight (src/reports/engine.ts copySlices). */
+function sliceTempDirs(): string[] {
+  return fs.readdirSync(os.tmpdir()).filter((f) => f.startsWith('callboard-slices-')).sort();
 }
 
 async function get(url: string, email = 'admin@test') {
@@ -132,7 +132,7 @@ for (const format of ['xlsx', 'csv']) {
     if (!ctx.app.server.listening) await ctx.app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = ctx.app.server.address() as { port: number };
     const token = await ctx.token('admin@test');
-    const tmpBefore = csvTempDirs();
+    const tmpBefore = sliceTempDirs();
     let during = -1;
     let timer: NodeJS.Timeout | undefined;
     const received = await new Promise<number>((resolve, reject) => {
@@ -153,8 +153,8 @@ for (const format of ['xlsx', 'csv']) {
     t.equal(during, 1, 'the export is being read while the client is there');
     for (let i = 0; i < 100 && ctx.app.engine.exportsInFlight > 0; i++) await new Promise((r) => setTimeout(r, 50));
     t.equal(ctx.app.engine.exportsInFlight, 0, 'the export stopped reading when the client left');
-    for (let i = 0; i < 100 && csvTempDirs().length > tmpBefore.length; i++) await new Promise((r) => setTimeout(r, 50));
-    t.same(csvTempDirs(), tmpBefore, 'no slice file is left behind');
+    for (let i = 0; i < 100 && sliceTempDirs().length > tmpBefore.length; i++) await new Promise((r) => setTimeout(r, 50));
+    t.same(sliceTempDirs(), tmpBefore, 'no slice file is left behind');
   });
 }
 
