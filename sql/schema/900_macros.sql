@@ -127,15 +127,15 @@ CREATE OR REPLACE MACRO zone_offsets(p_tz, p_lo, p_hi) AS TABLE
     FROM range(time_bucket(INTERVAL 15 MINUTE, p_lo), p_hi + INTERVAL 15 MINUTE, INTERVAL 15 MINUTE) r(bucket)
   );
 
+-- The position (from 1) of a time's 15-minute bucket among buckets that start at p_b0.
+CREATE OR REPLACE MACRO zone_bucket(p_b0, p_ts) AS
+  (epoch_us(time_bucket(INTERVAL 15 MINUTE, p_ts)) - epoch_us(p_b0)) // 900000000 + 1;
+
 -- The same text with the zone's buckets as lists from p_b0 on (the first bucket), so the
 -- bucket of a time is an index, not a join: three joins on the buckets held about 15 MB
 -- of hash tables per slice of an export, whatever the slice's size.
 CREATE OR REPLACE MACRO iso_zoned_in(p_ts, p_b0, p_steady, p_shift, p_suffix, p_tz) AS
-  iso_zoned(p_ts,
-    p_steady[(epoch_us(time_bucket(INTERVAL 15 MINUTE, p_ts)) - epoch_us(p_b0)) // 900000000 + 1],
-    p_shift[(epoch_us(time_bucket(INTERVAL 15 MINUTE, p_ts)) - epoch_us(p_b0)) // 900000000 + 1],
-    p_suffix[(epoch_us(time_bucket(INTERVAL 15 MINUTE, p_ts)) - epoch_us(p_b0)) // 900000000 + 1],
-    p_tz);
+  iso_zoned(p_ts, p_steady[zone_bucket(p_b0, p_ts)], p_shift[zone_bucket(p_b0, p_ts)], p_suffix[zone_bucket(p_b0, p_ts)], p_tz);
 
 -- Inbound calls of the widgets: scope and the [from, to) window on started_at.
 CREATE OR REPLACE MACRO window_inbound(p_accounts, p_from, p_to) AS TABLE
