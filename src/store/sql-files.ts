@@ -7,8 +7,8 @@ const here = path.dirname(fileURLToPath(import.meta.url));
  * The project's sql/ folder, wherever the process was started from: two levels up from
  * src/store under tsx, three from dist/src/store in the compiled build (`npm start`).
  */
-export const sqlDir = [path.resolve(here, '../../sql'), path.resolve(here, '../../../sql')]
-  .find((dir) => fs.existsSync(path.join(dir, 'schema'))) ?? path.resolve(here, '../../sql');
+const candidates = [path.resolve(here, '../../sql'), path.resolve(here, '../../../sql')];
+export const sqlDir = candidates.find((dir) => fs.existsSync(path.join(dir, 'schema'))) ?? candidates[0];
 
 const cache = new Map<string, string>();
 
