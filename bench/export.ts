@@ -31,9 +31,9 @@ export async function exportWindows(store: Store, targets: number[]): Promise<{ 
   });
 }
 
-/** Compiles the project to dist/ (npm run build), which the children run. */
+/** Compiles the project to dist/ with the package's own build script, which the children run. */
 function build(): void {
-  const r = spawnSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+  const r = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('npm run build failed');
 }
 
