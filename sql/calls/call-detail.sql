@@ -10,10 +10,8 @@
 -- per million). The candidates are not materialised: shared by both branches, they were,
 -- every row of the window for a page of ten (3× the memory, 1.7× the time).
 WITH candidates AS NOT MATERIALIZED (
-  SELECT * FROM window_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id) c
-  WHERE ($direction IS NULL OR c.direction = $direction)
-    AND ($status IS NULL OR c.status = $status)
-    AND ($after_started IS NULL OR (c.started_at, c.id) > ($after_started::TIMESTAMP, $after_id))
+  SELECT * FROM detail_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id, $direction, $status) c
+  WHERE ($after_started IS NULL OR (c.started_at, c.id) > ($after_started::TIMESTAMP, $after_id))
 ),
 page AS (
   (SELECT * FROM candidates WHERE $limit IS NOT NULL ORDER BY started_at, id LIMIT $limit)

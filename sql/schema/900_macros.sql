@@ -11,6 +11,12 @@ CREATE OR REPLACE MACRO window_calls(p_accounts, p_from, p_to, p_campaign, p_age
     AND (p_agents IS NULL OR list_contains(p_agents, agent_id))
     AND (p_team IS NULL OR agent_id IN (SELECT id FROM agents WHERE team_id = p_team));
 
+-- The calls of the call detail: window_calls and its direction / status filters.
+CREATE OR REPLACE MACRO detail_calls(p_accounts, p_from, p_to, p_campaign, p_agents, p_team, p_direction, p_status) AS TABLE
+  SELECT * FROM window_calls(p_accounts, p_from, p_to, p_campaign, p_agents, p_team)
+  WHERE (p_direction IS NULL OR direction = p_direction)
+    AND (p_status IS NULL OR status = p_status);
+
 -- Local wall-clock time of a 15-minute UTC slot. Every IANA offset is a multiple of
 -- 15 minutes, so converting slots (a few thousand per window) instead of rows gives the
 -- same buckets as converting every call.

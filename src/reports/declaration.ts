@@ -56,9 +56,11 @@ export interface ReportDeclaration {
   /**
    * Keyset pagination: JSON answers pages of `limit` rows with a `next_cursor`; exports
    * read every page of `streamPage` rows. The SQL orders by `order` (result columns not
-   * in `columns`) and takes `$after_*` and `$limit`.
+   * in `columns`) and takes `$after_*` and `$limit`. `slices` is the SQL file of where an
+   * export cuts a time window into slices of about `$slice_rows` rows (epoch ms, `cut`);
+   * without it the window is one slice.
    */
-  keyset?: { order: readonly [string, string]; defaultLimit: number; maxLimit: number; streamPage: number };
+  keyset?: { order: readonly [string, string]; defaultLimit: number; maxLimit: number; streamPage: number; slices?: string };
   /** Allowed values of enum filters (`direction`, `status`). */
   domains?: { direction?: readonly string[]; status?: readonly string[] };
   columns: readonly ColumnDecl[];

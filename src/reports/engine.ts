@@ -6,7 +6,7 @@ import { readSql } from '../store/sql-files.ts';
 import type { Params, ResultRow, Store } from '../store/duckdb.ts';
 import { shapeRow, utcSql, type ReportContext, type ReportDeclaration } from './declaration.ts';
 import { NotFoundError, ValidationError, parseParams, type Format, type Query, type ReportParams } from './params.ts';
-import { timeSlices } from './time-slices.ts';
+import { sliceBounds, timeSlices } from './time-slices.ts';
 
 export type Role = 'admin' | 'partner' | 'account';
 
@@ -81,6 +81,7 @@ const BOUND_TYPES = {
   campaign_id: 'bigint', team_id: 'bigint', agent_ids: 'bigint[]', from: 'varchar', to: 'varchar',
   direction: 'varchar', status: 'varchar', after_started: 'varchar', after_id: 'bigint', limit: 'bigint',
   now: 'varchar', customer_id: 'bigint', partner_id: 'bigint', page: 'bigint', page_size: 'bigint', month: 'varchar',
+  slice_rows: 'bigint',
 } as const;
 
 /** Which formats a report is served in. */
@@ -242,6 +243,7 @@ export class ReportEngine {
     if (!ks || Number.isNaN(start) || Number.isNaN(end)) return null;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callboard-slices-'));
     const store = this.store;
+    const boundsOf = (rows: number) => this.sliceBounds(r, rows);
     let n = 0;
     let written = 0;
     const fetch = async (lo: number, hi: number): Promise<CsvSlice> => {
@@ -257,7 +259,7 @@ export class ReportEngine {
     const remove = (s: CsvSlice) => fs.rmSync(s.file, { force: true });
     async function* files(): AsyncGenerator<CsvSlice, void, undefined> {
       try {
-        yield* timeSlices(start, end, target, fetch, (s) => s.rows, remove, ahead);
+        yield* timeSlices(await boundsOf(target), fetch, remove, ahead);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
         done();
@@ -300,17 +302,28 @@ export class ReportEngine {
   }
 
   /**
+   * Where a windowed keyset report's exports cut its window: the bounds (epoch ms) of
+   * slices of about `rows` rows each, as its declaration's `slices` SQL places them.
+   */
+  async sliceBounds(r: PreparedReport, rows: number): Promise<number[]> {
+    const file = r.decl.keyset?.slices;
+    const cuts = file ? await this.store.all(readSql(file), { ...r.bound, slice_rows: rows }, BOUND_TYPES) : [];
+    return sliceBounds(epochMs(r.bound.from), epochMs(r.bound.to), cuts.map((c) => Number(c.cut)));
+  }
+
+  /**
    * Every row of a keyset report, read page after page. A page is a slice of the window
    * in time, [lo, hi) on the report's time column, so DuckDB reads only that slice's row
    * groups and sorts only its rows: a top-N after a keyset read every row to the window's
-   * end for every page (2 s a page of 50,000 on 10M calls). Each slice is sized from the
-   * rows the previous one held, aiming at `streamPage` rows, so memory stays near one
-   * page whatever the window holds. As soon as a page is in, the next one is asked for,
+   * end for every page (2 s a page of 50,000 on 10M calls). The slices are cut to hold
+   * about `streamPage` rows each (sliceBounds), so memory stays near one page whatever
+   * the window holds. As soon as a page is in, the next one is asked for,
    * so DuckDB computes it while this one is formatted and sent.
    */
   private async pagedStream(r: PreparedReport): Promise<ReportStream> {
     const ks = r.decl.keyset!;
     const store = this.store;
+    const boundsOf = (rows: number) => this.sliceBounds(r, rows);
     const probe = await store.openStream(`SELECT * FROM (${r.sql}) LIMIT 0`, r.bound, BOUND_TYPES);
     const names = probe.names;
     probe.close();
@@ -337,7 +350,7 @@ export class ReportEngine {
     }
     async function* slices(): AsyncGenerator<string[], void, undefined> {
       if (!Number.isNaN(start)) {
-        yield* timeSlices(start, end, ks.streamPage, (lo, hi) => fetchPage(lo, hi), (page) => page.length);
+        yield* timeSlices(await boundsOf(ks.streamPage), (lo, hi) => fetchPage(lo, hi));
         return;
       }
       let page = await fetchPage(0, 0);

@@ -5,6 +5,8 @@ import ExcelJS from 'exceljs';
 import { parseString } from 'fast-csv';
 import { DateTime } from 'luxon';
 import t from 'tap';
+import { callDetail } from '../../src/reports/calls/call-detail.ts';
+import { ReportEngine } from '../../src/reports/engine.ts';
 import { makeApp, sourceRows } from '../helpers/fixture.ts';
 
 // Enough calls that an export outgrows the socket's buffers (the disconnect test needs it).
@@ -89,6 +91,44 @@ t.test('filters, scope and validation', async (t) => {
     const res = await get(`/api/calls?${q}`);
     t.equal(res.statusCode, 422, q);
     t.ok(res.json().errors[field], `${q} names ${field}`);
+  }
+});
+
+t.test('an export cuts its window where the calls fall: whole minutes, a slice per target rows', async (t) => {
+  const MINUTE = 60_000;
+  const engine = new ReportEngine(ctx.store);
+  const admin = { userId: 1, email: 'admin@test', role: 'admin' as const, accountId: null, partnerId: null };
+  for (const status of [undefined, 'busy']) {
+    const query = `date_from=2026-11-01&date_to=2026-12-31&timezone=${NY}&account_id=1${status ? `&status=${status}` : ''}`;
+    const r = await engine.prepare(callDetail, Object.fromEntries(new URLSearchParams(query)), admin);
+    const from = DateTime.fromISO('2026-11-01', { zone: NY }).toMillis();
+    const to = DateTime.fromISO('2026-12-31', { zone: NY }).plus({ days: 1 }).toMillis();
+    const starts = sourceRows(ctx.sourceFile, 'calls')
+      .filter((c) => c.account_id === 1 && (!status || c.status === status))
+      .map((c) => Date.parse(c.started_at)).filter((ms) => ms >= from && ms < to);
+    const perMinute = new Map<number, number>();
+    for (const ms of starts) perMinute.set(ms - (ms % MINUTE), (perMinute.get(ms - (ms % MINUTE)) ?? 0) + 1);
+    const minutes = [...perMinute].sort((a, b) => a[0] - b[0]);
+    const busiest = Math.max(...perMinute.values());
+    for (const target of [200, 1_000, 1_000_000]) {
+      // A minute opens a new slice when the calls before it reach the next multiple of the target.
+      const expected = [from];
+      let before = 0;
+      let group = 0;
+      for (const [minute, n] of minutes) {
+        if (Math.floor(before / target) !== group) {
+          group = Math.floor(before / target);
+          expected.push(minute);
+        }
+        before += n;
+      }
+      expected.push(to);
+      const bounds = await engine.sliceBounds(r, target);
+      t.same(bounds, expected, `${status ?? 'every status'}, ${target} rows a slice`);
+      const rows = bounds.slice(0, -1).map((lo, i) => starts.filter((ms) => ms >= lo && ms < bounds[i + 1]).length);
+      t.equal(rows.reduce((a, b) => a + b, 0), starts.length, 'the slices hold every call once');
+      t.ok(rows.every((n) => n > 0 && n < target + busiest), `each slice holds calls, fewer than the target plus the busiest minute (${Math.max(...rows)})`);
+    }
   }
 });
 

@@ -16,6 +16,7 @@ const failing: ReportDeclaration = {
 // The same, paged by time slices like the call detail, whose CSV DuckDB writes itself.
 const failingWindow: ReportDeclaration = {
   ...failing, name: 'fails-midway-window', sql: '../test/sql/fails-midway-window.sql',
+  keyset: { ...failing.keyset!, slices: '../test/sql/fails-midway-window-slices.sql' },
   params: ['date_from', 'date_to', 'timezone', 'format', 'limit', 'cursor'],
 };
 

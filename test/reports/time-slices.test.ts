@@ -1,48 +1,44 @@
 import t from 'tap';
-import { timeSlices } from '../../src/reports/time-slices.ts';
+import { sliceBounds, timeSlices } from '../../src/reports/time-slices.ts';
 
 const HOUR = 3_600_000;
+const START = Date.UTC(2026, 10, 1);
 
-/** A fake store: `rowsPerHour` rows evenly in time; each fetch resolves when `release` says. */
-function fakeFetch(rowsPerHour: number) {
+/** A fake store: each fetch resolves a millisecond later (`fail` at the k-th fetch). */
+function fakeFetch(fail = -1) {
   const fetched: { lo: number; hi: number }[] = [];
   let inFlight = 0;
   let maxInFlight = 0;
   const fetch = async (lo: number, hi: number) => {
+    const k = fetched.length;
     fetched.push({ lo, hi });
     inFlight++;
     maxInFlight = Math.max(maxInFlight, inFlight);
-    await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, k === fail ? 0 : 2));
     inFlight--;
-    return { lo, hi, rows: Math.round(((hi - lo) / HOUR) * rowsPerHour) };
+    if (k === fail) throw new Error('store failed');
+    return { lo, hi };
   };
   return { fetch, fetched, maxInFlight: () => maxInFlight };
 }
 
+const hours = (n: number) => Array.from({ length: n + 1 }, (_, i) => START + i * HOUR);
+
 for (const ahead of [1, 2, 3]) {
-  t.test(`${ahead} ahead: the slices tile the window in order, sized towards the target`, async (t) => {
-    const f = fakeFetch(1_000);
-    const start = Date.UTC(2026, 10, 1);
-    const end = start + 90 * 24 * HOUR;
-    const got: { lo: number; hi: number; rows: number }[] = [];
-    for await (const s of timeSlices(start, end, 5_000, f.fetch, (s) => s.rows, () => undefined, ahead)) got.push(s);
-    t.equal(got[0].lo, start);
-    t.equal(got[got.length - 1].hi, end);
-    const gap = got.findIndex((s, i) => i > 0 && s.lo !== got[i - 1].hi);
-    t.equal(gap, -1, 'each slice starts where the one before it ends');
-    t.equal(f.fetched.length, got.length, 'nothing fetched twice or left over');
-    t.ok(f.maxInFlight() <= ahead, `at most ${ahead} in flight (${f.maxInFlight()})`);
-    if (ahead > 1) t.equal(f.maxInFlight(), ahead, 'and that many once the density is known');
-    // After the first hour (1,000 rows) each slice grows at most 8×, towards 5 hours.
-    t.same(got.slice(1, 4).map((s) => (s.hi - s.lo) / HOUR), [5, 5, 5].slice(0, Math.min(3, got.length - 1)));
+  t.test(`${ahead} ahead: each slice fetched once, handed out in order`, async (t) => {
+    const f = fakeFetch();
+    const got: { lo: number; hi: number }[] = [];
+    for await (const s of timeSlices(hours(10), f.fetch, () => undefined, ahead)) got.push(s);
+    t.same(got, hours(10).slice(0, -1).map((lo) => ({ lo, hi: lo + HOUR })));
+    t.equal(f.fetched.length, 10, 'nothing fetched twice or left over');
+    t.equal(f.maxInFlight(), ahead, `${ahead} in flight, never more`);
   });
 
   t.test(`${ahead} ahead: a consumer that stops gets every fetched slice discarded or handed out`, async (t) => {
-    const f = fakeFetch(1_000);
-    const start = Date.UTC(2026, 10, 1);
+    const f = fakeFetch();
     const discarded: number[] = [];
     const handed: number[] = [];
-    for await (const s of timeSlices(start, start + 30 * 24 * HOUR, 5_000, f.fetch, (s) => s.rows, (s) => discarded.push(s.lo), ahead)) {
+    for await (const s of timeSlices(hours(30), f.fetch, (s) => discarded.push(s.lo), ahead)) {
       handed.push(s.lo);
       if (handed.length === 3) break;
     }
@@ -52,17 +48,21 @@ for (const ahead of [1, 2, 3]) {
 }
 
 t.test('a failed slice fails the iteration when its turn comes, after the ones before it', async (t) => {
-  const start = Date.UTC(2026, 10, 1);
-  let n = 0;
-  const fetch = async (lo: number, hi: number) => {
-    const k = n++;
-    await new Promise((r) => setTimeout(r, k === 2 ? 0 : 5));
-    if (k === 2) throw new Error('store failed');
-    return { lo, hi, rows: 1_000 };
-  };
+  const f = fakeFetch(2);
   const got: number[] = [];
   await t.rejects(async () => {
-    for await (const s of timeSlices(start, start + 48 * HOUR, 1_000, fetch, (s) => s.rows, () => undefined, 2)) got.push(s.lo);
+    for await (const s of timeSlices(hours(48), f.fetch, () => undefined, 2)) got.push(s.lo);
   }, /store failed/);
   t.equal(got.length, 2, 'the two slices before the failed one were handed out');
+});
+
+t.test('a window without rows is still one slice', async (t) => {
+  const f = fakeFetch();
+  const got: unknown[] = [];
+  for await (const s of timeSlices(sliceBounds(START, START + HOUR, []), f.fetch)) got.push(s);
+  t.same(got, [{ lo: START, hi: START + HOUR }]);
+});
+
+t.test('slice bounds keep the cuts inside the window only', async (t) => {
+  t.same(sliceBounds(START, START + 3 * HOUR, [START - HOUR, START, START + HOUR, START + 3 * HOUR, START + 4 * HOUR]), [START, START + HOUR, START + 3 * HOUR]);
 });
