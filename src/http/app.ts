@@ -69,7 +69,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   const now = opts.now ?? (() => new Date());
   const tokens = new Tokens(opts.jwtSecret, opts.meta, now);
-  const engine = new ReportEngine(opts.store, now);
+  const engine = new ReportEngine(opts.store, now, opts.exports?.sliceRows);
   app.decorate('engine', engine);
 
   app.decorateRequest('principal', null);

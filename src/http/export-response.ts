@@ -26,6 +26,8 @@ export function exportFilename(r: PreparedReport, ext: string): string {
 export interface ExportSettings {
   /** Data rows per XLSX sheet; Excel's limit unless a test injects a smaller one. */
   xlsxRowsPerSheet?: number;
+  /** Rows per slice of a windowed export; the report's own unless a test injects a smaller one. */
+  sliceRows?: number;
   /** Customer layouts (templates/); none when absent. */
   templates?: TemplateStore;
 }

@@ -6,7 +6,7 @@ import { readSql } from '../store/sql-files.ts';
 import type { Params, ResultRow, Store } from '../store/duckdb.ts';
 import { shapeRow, utcSql, type ReportContext, type ReportDeclaration } from './declaration.ts';
 import { NotFoundError, ValidationError, parseParams, type Format, type Query, type ReportParams } from './params.ts';
-import { sliceBounds, timeSlices } from './time-slices.ts';
+import { cutWindow, timeSlices } from './time-slices.ts';
 
 export type Role = 'admin' | 'partner' | 'account';
 
@@ -98,7 +98,17 @@ export class ReportEngine {
     return this.exports;
   }
 
-  constructor(private readonly store: Store, private readonly now: () => Date = () => new Date()) {}
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date = () => new Date(),
+    /** Rows per export slice instead of the declaration's `streamPage`: tests inject a small one. */
+    private readonly sliceRows?: number,
+  ) {}
+
+  /** The rows an export slice of a windowed keyset report aims at. */
+  private slicePage(r: PreparedReport): number {
+    return this.sliceRows ?? r.decl.keyset?.streamPage ?? 0;
+  }
 
   /**
    * Validates the query (422), resolves the scope and the id filters (404) and binds
@@ -206,7 +216,7 @@ export class ReportEngine {
     // The JSON page's size: slices 4× larger ran 1.29× faster on 10M calls but peaked 1.56×
     // higher (DuckDB's memory for the slice's joins and sort).
     // A CSV slice does not depend on the ones before it, so two are written at once.
-    return this.copySlices(r, () => `SELECT ${cells.join(', ')} FROM (${r.sql})`, `(FORMAT csv, HEADER false, NEW_LINE '\r\n')`, r.decl.keyset?.streamPage ?? 0, 2);
+    return this.copySlices(r, () => `SELECT ${cells.join(', ')} FROM (${r.sql})`, `(FORMAT csv, HEADER false, NEW_LINE '\r\n')`, this.slicePage(r), 2);
   }
 
   /**
@@ -226,7 +236,7 @@ export class ReportEngine {
       // Measured again with one sort per slice (2.05M rows of the call detail, in-process):
       // a quarter of the JSON page ran at 90–96k rows/s peaking near 600 MB; half or all of
       // it was slower (88k, 90k) and peaked higher (749, 850 MB); an eighth, 68k at 566 MB.
-      Math.ceil((r.decl.keyset?.streamPage ?? 0) / 4),
+      Math.ceil(this.slicePage(r) / 4),
       1,
     );
   }
@@ -303,12 +313,14 @@ export class ReportEngine {
 
   /**
    * Where a windowed keyset report's exports cut its window: the bounds (epoch ms) of
-   * slices of about `rows` rows each, as its declaration's `slices` SQL places them.
+   * slices of about `rows` rows each, as its declaration's `slices` SQL places them. A
+   * sync that lands between this count and the slices' queries changes their sizes only:
+   * the bounds tile the window whatever rows it holds.
    */
   async sliceBounds(r: PreparedReport, rows: number): Promise<number[]> {
     const file = r.decl.keyset?.slices;
     const cuts = file ? await this.store.all(readSql(file), { ...r.bound, slice_rows: rows }, BOUND_TYPES) : [];
-    return sliceBounds(epochMs(r.bound.from), epochMs(r.bound.to), cuts.map((c) => Number(c.cut)));
+    return cutWindow(epochMs(r.bound.from), epochMs(r.bound.to), cuts.map((c) => Number(c.cut)));
   }
 
   /**
@@ -323,7 +335,7 @@ export class ReportEngine {
   private async pagedStream(r: PreparedReport): Promise<ReportStream> {
     const ks = r.decl.keyset!;
     const store = this.store;
-    const boundsOf = (rows: number) => this.sliceBounds(r, rows);
+    const bounds = () => this.sliceBounds(r, this.slicePage(r));
     const probe = await store.openStream(`SELECT * FROM (${r.sql}) LIMIT 0`, r.bound, BOUND_TYPES);
     const names = probe.names;
     probe.close();
@@ -350,7 +362,7 @@ export class ReportEngine {
     }
     async function* slices(): AsyncGenerator<string[], void, undefined> {
       if (!Number.isNaN(start)) {
-        yield* timeSlices(await boundsOf(ks.streamPage), (lo, hi) => fetchPage(lo, hi));
+        yield* timeSlices(await bounds(), (lo, hi) => fetchPage(lo, hi));
         return;
       }
       let page = await fetchPage(0, 0);

@@ -43,6 +43,6 @@ export async function* timeSlices<T>(
  * `slices` SQL gives them): one slice when there is nothing to cut, never an empty one
  * from a cut outside the window.
  */
-export function sliceBounds(start: number, end: number, cuts: readonly number[]): number[] {
+export function cutWindow(start: number, end: number, cuts: readonly number[]): number[] {
   return [start, ...cuts.filter((at) => at > start && at < end), end];
 }

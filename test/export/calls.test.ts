@@ -9,8 +9,9 @@ import { callDetail } from '../../src/reports/calls/call-detail.ts';
 import { ReportEngine } from '../../src/reports/engine.ts';
 import { makeApp, sourceRows } from '../helpers/fixture.ts';
 
-// Enough calls that an export outgrows the socket's buffers (the disconnect test needs it).
-const ctx = await makeApp('calls', 30000);
+// Enough calls that an export outgrows the socket's buffers (the disconnect test needs it),
+// in slices of 1,500 rows (CSV) and 375 (XLSX), so every export spans many.
+const ctx = await makeApp('calls', 30000, undefined, { exports: { sliceRows: 1500 } });
 t.teardown(ctx.close);
 
 const KATHMANDU = 'Asia/Kathmandu';

@@ -23,6 +23,7 @@ const NASTY = {
   disposition: 'ctrl\u0001\u001F\u007F gone 🙂 ünïcødé',
 };
 let call: Record<string, any> = {};
+// XLSX slices of 100 rows (a quarter of sliceRows): sheets begin inside slices and between them.
 const ctx = await makeApp('xlsx-copied', 4000, (db) => {
   call = db.prepare(`SELECT * FROM calls WHERE account_id = 1 AND campaign_id IS NOT NULL AND agent_id IS NOT NULL AND lead_id IS NOT NULL
     AND disposition_code IS NOT NULL ORDER BY id LIMIT 1`).get() as Record<string, any>;
@@ -30,7 +31,7 @@ const ctx = await makeApp('xlsx-copied', 4000, (db) => {
   db.prepare(`UPDATE agents SET name = ? WHERE id = ?`).run(NASTY.agent, call.agent_id);
   db.prepare(`UPDATE leads SET source = ? WHERE id = ?`).run(NASTY.lead, call.lead_id);
   db.prepare(`UPDATE dispositions SET label = ? WHERE account_id = 1 AND code = ?`).run(NASTY.disposition, call.disposition_code);
-}, { exports: { xlsxRowsPerSheet: ROWS_PER_SHEET } });
+}, { exports: { xlsxRowsPerSheet: ROWS_PER_SHEET, sliceRows: 400 } });
 t.teardown(ctx.close);
 
 const auth = async () => ({ authorization: `Bearer ${await ctx.token('admin@test')}` });

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { sliceBounds, timeSlices } from '../../src/reports/time-slices.ts';
+import { cutWindow, timeSlices } from '../../src/reports/time-slices.ts';
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2026, 10, 1);
@@ -59,10 +59,10 @@ t.test('a failed slice fails the iteration when its turn comes, after the ones b
 t.test('a window without rows is still one slice', async (t) => {
   const f = fakeFetch();
   const got: unknown[] = [];
-  for await (const s of timeSlices(sliceBounds(START, START + HOUR, []), f.fetch)) got.push(s);
+  for await (const s of timeSlices(cutWindow(START, START + HOUR, []), f.fetch)) got.push(s);
   t.same(got, [{ lo: START, hi: START + HOUR }]);
 });
 
 t.test('slice bounds keep the cuts inside the window only', async (t) => {
-  t.same(sliceBounds(START, START + 3 * HOUR, [START - HOUR, START, START + HOUR, START + 3 * HOUR, START + 4 * HOUR]), [START, START + HOUR, START + 3 * HOUR]);
+  t.same(cutWindow(START, START + 3 * HOUR, [START - HOUR, START, START + HOUR, START + 3 * HOUR, START + 4 * HOUR]), [START, START + HOUR, START + 3 * HOUR]);
 });
