@@ -253,7 +253,7 @@ export class ReportEngine {
     if (!ks || Number.isNaN(start) || Number.isNaN(end)) return null;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callboard-slices-'));
     const store = this.store;
-    const boundsOf = (rows: number) => this.sliceBounds(r, rows);
+    const bounds = () => this.sliceBounds(r, target);
     let n = 0;
     let written = 0;
     const fetch = async (lo: number, hi: number): Promise<CsvSlice> => {
@@ -269,7 +269,7 @@ export class ReportEngine {
     const remove = (s: CsvSlice) => fs.rmSync(s.file, { force: true });
     async function* files(): AsyncGenerator<CsvSlice, void, undefined> {
       try {
-        yield* timeSlices(await boundsOf(target), fetch, remove, ahead);
+        yield* timeSlices(await bounds(), fetch, remove, ahead);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
         done();
@@ -341,7 +341,6 @@ export class ReportEngine {
     probe.close();
     const json = `SELECT json_array(${names.map((n) => `"${n.replace(/"/g, '""')}"`).join(', ')})::VARCHAR AS j FROM (${r.sql})`;
     const start = epochMs(r.bound.from);
-    const end = epochMs(r.bound.to);
     const keyAt = [names.indexOf(ks.order[0]), names.indexOf(ks.order[1])];
     const fetchPage = async (lo: number, hi: number, after: [string, number] | null = null): Promise<string[]> => {
       const window: Params = Number.isNaN(start)

@@ -25,12 +25,15 @@ export async function* timeSlices<T>(
     slice.catch(() => undefined);
     queue.push(slice);
   };
-  try {
+  const fill = () => {
     while (queue.length < ahead && next < bounds.length - 1) launch();
+  };
+  try {
+    fill();
     while (queue.length > 0) {
       const slice = await queue[0];
       queue.shift();
-      while (queue.length < ahead && next < bounds.length - 1) launch();
+      fill();
       yield slice;
     }
   } finally {

@@ -6,7 +6,6 @@ import { parseString } from 'fast-csv';
 import { DateTime } from 'luxon';
 import t from 'tap';
 import { callDetail } from '../../src/reports/calls/call-detail.ts';
-import { ReportEngine } from '../../src/reports/engine.ts';
 import { makeApp, sourceRows } from '../helpers/fixture.ts';
 
 // Enough calls that an export outgrows the socket's buffers (the disconnect test needs it),
@@ -97,7 +96,7 @@ t.test('filters, scope and validation', async (t) => {
 
 t.test('an export cuts its window where the calls fall: whole minutes, a slice per target rows', async (t) => {
   const MINUTE = 60_000;
-  const engine = new ReportEngine(ctx.store);
+  const engine = ctx.app.engine;
   const admin = { userId: 1, email: 'admin@test', role: 'admin' as const, accountId: null, partnerId: null };
   for (const status of [undefined, 'busy']) {
     const query = `date_from=2026-11-01&date_to=2026-12-31&timezone=${NY}&account_id=1${status ? `&status=${status}` : ''}`;
