@@ -4,12 +4,15 @@
  *   naive-csv STORE Q    one object per row through fast-csv's defaults, to /dev/null
  *   naive-xlsx STORE Q   exceljs's streaming writer with styles, no backpressure, to /dev/null
  *   copy STORE Q         DuckDB's own COPY (…) TO csv: the ceiling
+ *   slices STORE Q       the CSV export's DuckDB part alone: the same slices COPY'd to
+ *                        files, each deleted as it arrives, no HTTP and no JS pipeline
  * Q is the call-detail query string (date_from=…&date_to=…). Prints one JSON line.
  */
 import fs from 'node:fs';
 import { format } from 'fast-csv';
 import { addUser } from '../src/auth/users.ts';
 import { buildApp } from '../src/http/app.ts';
+import { copiedCsv, layoutOf } from '../src/http/export-response.ts';
 import { openMeta } from '../src/meta/db.ts';
 import { callDetail } from '../src/reports/calls/call-detail.ts';
 import { ReportEngine, type Principal } from '../src/reports/engine.ts';
@@ -17,6 +20,9 @@ import { reportRegistry } from '../src/reports/registry.ts';
 import { Store } from '../src/store/duckdb.ts';
 
 const [mode, storeFile, query] = process.argv.slice(2);
+const peakMb = () => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
+// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux): the peak is the work's own.
+const resetPeak = () => fs.writeFileSync('/proc/self/clear_refs', '5');
 const store = await Store.open(storeFile);
 const admin: Principal = { userId: 1, email: 'bench@local', role: 'admin', accountId: null, partnerId: null };
 
@@ -27,6 +33,20 @@ if (mode === 'serve') {
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   console.log(JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 }));
+} else if (mode === 'slices') {
+  const engine = new ReportEngine(store);
+  const r = await engine.prepare(callDetail, { ...Object.fromEntries(new URLSearchParams(query)), format: 'csv' }, admin, ['csv']);
+  const slices = await copiedCsv(engine, r, layoutOf(r, undefined));
+  if (!slices) throw new Error('the call detail CSV is not COPY-able any more');
+  resetPeak();
+  const t0 = performance.now();
+  let rows = 0;
+  for await (const s of slices.files) {
+    rows += s.rows;
+    fs.rmSync(s.file, { force: true });
+  }
+  console.log(JSON.stringify({ rows, ms: performance.now() - t0, peakMb: peakMb() }));
+  process.exit(0);
 } else {
   // The same SQL and parameters as the endpoint, run the way a first version would.
   const engine = new ReportEngine(store);
@@ -42,9 +62,10 @@ if (mode === 'serve') {
     });
     const [res] = await store.all(`SELECT count(*) AS n FROM (${sql})`);
     rows = Number(res.n);
+    resetPeak();
     const c0 = performance.now();
     await (await store.connect()).run(`COPY (${sql}) TO '/dev/null' (FORMAT csv, HEADER)`);
-    console.log(JSON.stringify({ rows, ms: performance.now() - c0 }));
+    console.log(JSON.stringify({ rows, ms: performance.now() - c0, peakMb: peakMb() }));
     process.exit(0);
   }
   const q = await store.openStream(r.sql, bound, types);
@@ -79,8 +100,6 @@ if (mode === 'serve') {
     await (ws as unknown as { commit(): Promise<void> }).commit();
     await wb.commit();
   }
-  const status = fs.readFileSync('/proc/self/status', 'utf8');
-  const peakMb = Number(/VmHWM:\s+(\d+)/.exec(status)![1]) / 1024;
-  console.log(JSON.stringify({ rows, ms: performance.now() - t0, peakMb }));
+  console.log(JSON.stringify({ rows, ms: performance.now() - t0, peakMb: peakMb() }));
   process.exit(0);
 }

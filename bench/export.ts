@@ -1,7 +1,8 @@
 /**
  * Export figures for the call detail records over HTTP: rows/s and the server's peak
  * RSS for CSV and XLSX, next to DuckDB's own COPY (the ceiling) and a naive pipeline,
- * all measured in the same run. The server and each baseline run in a child process
+ * all measured in the same run, and the CSV export's DuckDB part alone (its slices
+ * COPY'd in a bare process: what the store costs before any HTTP or JS streaming). The server and each baseline run in a child process
  * of their own so each peak RSS is that pipeline's alone.
  */
 import { spawn, spawnSync } from 'node:child_process';
@@ -66,6 +67,10 @@ export async function exportBench(storeFile: string, windows: { target: number; 
     const ceiling = await firstLine(copy);
     await new Promise((r) => copy.on('exit', r));
     const ceilingRate = ceiling.rows / (ceiling.ms / 1000);
+    const bare = child(['slices', storeFile, w.query]);
+    const alone = await firstLine(bare);
+    await new Promise((r) => bare.on('exit', r));
+    console.log(`${fmt(ceiling.rows).padStart(10)} ceiling: DuckDB's COPY of the whole query ${fmt(ceilingRate)} rows/s, peak RSS ${fmt(ceiling.peakMb)} MB; the CSV export's slices alone (no HTTP, no JS) ${fmt(alone.rows / (alone.ms / 1000))} rows/s, peak RSS ${fmt(alone.peakMb)} MB`);
 
     const results: Record<string, { rate: number; peak: number; rows: number }> = {};
     // A server of its own per format: memory DuckDB and the allocator keep after one export

@@ -105,7 +105,7 @@ export async function sendExport(req: FastifyRequest, reply: FastifyReply, engin
  * A windowed keyset report whose every CSV cell DuckDB can write as csvCell would (the call
  * detail: integers and text) is exported by DuckDB's COPY, slice by slice; null otherwise.
  */
-async function copiedCsv(engine: ReportEngine, r: PreparedReport, columns: readonly ExportColumn[]): Promise<CsvSlices | null> {
+export async function copiedCsv(engine: ReportEngine, r: PreparedReport, columns: readonly ExportColumn[]): Promise<CsvSlices | null> {
   if (!r.decl.keyset) return null;
   const types = await engine.columnTypes(r);
   const cells = columns.map((c) => csvCellSql(c, types));
