@@ -3,8 +3,8 @@
 -- $limit is NULL: an export's time slice). Times are ISO 8601 in the request's timezone,
 -- from the zone's offset per 15 minutes of the page, as lists indexed by a time's bucket
 -- (4× faster than converting every time); money and credits are exact decimals. The page
--- is cut first and only its rows meet the dimension tables: joining first would build a
--- hash of every lead for every page. A slice is not sorted before the joins, only once at
+-- is cut first and only its rows meet the dimension tables; the lead's source comes with
+-- the call (sql/schema/008_call_lead_source.sql). A slice is not sorted before the joins, only once at
 -- the end: one branch of the page is the top $limit, the other every row, and the planner
 -- drops the one whose $limit test is false (a second sort of a slice's rows cost 0.5 s
 -- per million). The candidates are not materialised: shared by both branches, they were,
@@ -35,7 +35,7 @@ SELECT
   c.agent_id,
   a.name AS agent_name,
   c.lead_id,
-  l.source AS lead_source,
+  c.lead_source,
   ci.cid AS caller_id,
   c.from_number, c.to_number, c.talk_sec, c.wrap_sec, c.disposition_code,
   d.label AS disposition_label,
@@ -45,7 +45,6 @@ SELECT
 FROM page c
 LEFT JOIN campaigns cp ON cp.id = c.campaign_id
 LEFT JOIN agents a ON a.id = c.agent_id
-LEFT JOIN (SELECT id, source FROM leads WHERE id IN (SELECT lead_id FROM page)) l ON l.id = c.lead_id
 LEFT JOIN caller_ids ci ON ci.id = c.caller_id_id
 LEFT JOIN dispositions d ON d.account_id = c.account_id AND d.code = c.disposition_code
 CROSS JOIN zone z

@@ -39,7 +39,10 @@ function castExpr(c: SourceColumn): string {
 
 /** Lookups a table's rules need, as LEFT JOINs onto the cast row `r`. */
 const JOINS: Record<string, string[]> = {
-  calls: [`LEFT JOIN dispositions _d ON _d.account_id = ${rv('account_id')} AND _d.code = ${rq('disposition_code')}`],
+  calls: [
+    `LEFT JOIN dispositions _d ON _d.account_id = ${rv('account_id')} AND _d.code = ${rq('disposition_code')}`,
+    `LEFT JOIN leads _l ON _l.id = ${rv('lead_id')}`,
+  ],
   accounts: [`LEFT JOIN partners _p ON _p.id = ${rv('partner_id')}`],
 };
 
@@ -83,6 +86,8 @@ const DERIVED: Record<string, [string, string][]> = {
     ['is_answered', `${rv('answered_at')} IS NOT NULL`],
     ['is_conversion', `coalesce(_d.is_conversion, false)`],
     ['slot15', `floor(epoch(${rv('started_at')}) / 900)::INTEGER`],
+    // NULL until its lead arrives; the lead's batch then sets it (updateLeadSources).
+    ['lead_source', '_l.source'],
   ],
 };
 
@@ -152,6 +157,12 @@ function updateConversions(kept: string): string {
       AND d.id IN ${kept}`;
 }
 
+/** Calls follow their lead's source: a lead that changed it, or arrived after its calls. */
+function updateLeadSources(checked: string): string {
+  return `UPDATE calls SET lead_source = k.source FROM ${checked} k
+    WHERE k._reason IS NULL AND calls.lead_id = k.id AND calls.lead_source IS DISTINCT FROM k.source`;
+}
+
 /** The tables some roll-up summarises. */
 const ROLLED_UP = new Set(['calls', 'leads', 'dispositions', 'sms_messages', 'credit_transactions']);
 
@@ -160,7 +171,7 @@ function dependents(t: SourceTable, checked: string, deferRollups: boolean): { b
   const kept = `(SELECT id FROM ${checked} WHERE _reason IS NULL)`;
   if (deferRollups) {
     const pending = `INSERT OR REPLACE INTO store_meta (key, value) VALUES ('rollups_version', 'pending')`;
-    const conversions = t.name === 'dispositions' ? [updateConversions(kept)] : [];
+    const conversions = t.name === 'dispositions' ? [updateConversions(kept)] : t.name === 'leads' ? [updateLeadSources(checked)] : [];
     return { before: [], after: ROLLED_UP.has(t.name) ? [...conversions, pending] : [] };
   }
   if (t.name === 'calls') {
@@ -196,7 +207,7 @@ function dependents(t: SourceTable, checked: string, deferRollups: boolean): { b
     };
   }
   if (t.name === 'leads') {
-    return { before: [], after: [touchLeads(`SELECT id FROM ${checked} WHERE _reason IS NULL`), ...refreshLeadActivity()] };
+    return { before: [], after: [updateLeadSources(checked), touchLeads(`SELECT id FROM ${checked} WHERE _reason IS NULL`), ...refreshLeadActivity()] };
   }
   if (t.name === 'dispositions') {
     const changed = `FROM calls c JOIN dispositions d ON c.account_id = d.account_id AND c.disposition_code = d.code

@@ -246,6 +246,44 @@ t.test('a late disposition and a corrected duration appear after the next sync',
   await store.close();
 });
 
+t.test('every call carries its lead\'s source: after the lead changes, and once a late lead arrives', async (t) => {
+  const file = path.join(dir, 'lead-source.duckdb');
+  (await syncInto(file, sourceFile)).store.close();
+  const changedAt = new Date(FIXTURE_NOW.getTime() + 70_000).toISOString();
+  const columns = (table: string) => (source.prepare(`SELECT name FROM pragma_table_info('${table}')`).all() as { name: string }[])
+    .map((c) => c.name).filter((c) => c !== 'id' && c !== 'updated_at');
+  const copyRow = (table: string, id: number, fromId: number, at: string, set: Record<string, unknown> = {}) => {
+    const cols = columns(table);
+    source.prepare(`INSERT INTO ${table} (id, updated_at, ${cols.join(', ')}) SELECT ?, ?, ${cols.map((c) => (c in set ? '?' : c)).join(', ')} FROM ${table} WHERE id = ?`)
+      .run(id, at, ...cols.filter((c) => c in set).map((c) => set[c]), fromId);
+  };
+  // A lead whose source changes weeks after its calls were synced.
+  const lead = source.prepare(`SELECT id, source FROM leads l WHERE (SELECT count(*) FROM calls c WHERE c.lead_id = l.id) > 1 ORDER BY id LIMIT 1`).get() as { id: number; source: string | null };
+  const renamed = lead.source === 'referral' ? 'web_form' : 'referral';
+  source.prepare(`UPDATE leads SET source = ?, updated_at = ? WHERE id = ?`).run(renamed, changedAt, lead.id);
+  // A call of a lead the source has not delivered yet.
+  const late = (source.prepare(`SELECT max(id) AS m FROM leads`).get() as { m: number }).m + 1;
+  const call = (source.prepare(`SELECT max(id) AS m FROM calls`).get() as { m: number }).m + 1;
+  copyRow('calls', call, lead.id === 1 ? 2 : 1, changedAt, { lead_id: late });
+  const second = await syncInto(file, sourceFile);
+  const sourceOf = async (store: Store, where: string, params: Record<string, number>) =>
+    (await store.all(`SELECT DISTINCT lead_source FROM calls WHERE ${where}`, params)).map((r) => r.lead_source);
+  t.same(await sourceOf(second.store, 'lead_id = $id', { id: lead.id }), [renamed], 'the lead\'s calls follow its new source');
+  t.same(await sourceOf(second.store, 'id = $id', { id: call }), [null], 'a call before its lead has none yet');
+  second.store.close();
+  copyRow('leads', late, lead.id, new Date(FIXTURE_NOW.getTime() + 80_000).toISOString(), { source: 'google_ads' });
+  const third = await syncInto(file, sourceFile);
+  t.same(await sourceOf(third.store, 'id = $id', { id: call }), ['google_ads'], 'the late lead gives its call its source');
+  // And every stored call against the source's own leads, computed here.
+  const sources = new Map((source.prepare(`SELECT id, source FROM leads`).all() as { id: number; source: string | null }[]).map((l) => [l.id, l.source]));
+  const stored = await third.store.all(`SELECT id, lead_id, lead_source FROM calls`);
+  const wrong = stored.filter((c) => c.lead_source !== (c.lead_id === null ? null : sources.get(Number(c.lead_id)) ?? null));
+  t.equal(stored.length > 100 && wrong.length, 0, 'every call\'s lead_source is its lead\'s');
+  await third.store.close();
+  source.prepare(`DELETE FROM calls WHERE id = ?`).run(call);
+  source.prepare(`DELETE FROM leads WHERE id = ?`).run(late);
+});
+
 t.test('changes inside the watermark\'s own second arrive; rows already loaded there are not counted again', async (t) => {
   const file = path.join(dir, 'same-second.duckdb');
   const first = await syncInto(file, sourceFile);
