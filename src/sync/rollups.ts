@@ -237,6 +237,8 @@ export function rebuildRollups(): string[] {
     `INSERT INTO ledger_slots SELECT * FROM (${ledgerSlots('')}) ORDER BY account_id, slot15`,
     `DELETE FROM billing_issues`,
     `INSERT INTO billing_issues SELECT * FROM (${billingIssues(false)}) ORDER BY account_id, "at"`,
+    // Not a roll-up but derived the same way, and left by a first load for this pass (src/sync/load-sql.ts).
+    `UPDATE calls SET lead_source = l.source FROM leads l WHERE l.id = calls.lead_id AND calls.lead_source IS DISTINCT FROM l.source`,
     `INSERT OR REPLACE INTO store_meta (key, value) VALUES ('rollups_version', '${ROLLUPS_VERSION}')`,
   ];
 }

@@ -265,7 +265,11 @@ t.test('every call carries its lead\'s source: after the lead changes, and once 
   const late = (source.prepare(`SELECT max(id) AS m FROM leads`).get() as { m: number }).m + 1;
   const call = (source.prepare(`SELECT max(id) AS m FROM calls`).get() as { m: number }).m + 1;
   copyRow('calls', call, lead.id === 1 ? 2 : 1, changedAt, { lead_id: late });
+  // A call of a lead with a source, loaded again by this run (not a first load).
+  const again = source.prepare(`SELECT c.id FROM calls c JOIN leads l ON l.id = c.lead_id WHERE l.source IS NOT NULL AND l.id <> ? ORDER BY c.id LIMIT 1`).get(lead.id) as { id: number };
+  source.prepare(`UPDATE calls SET updated_at = ? WHERE id = ?`).run(changedAt, again.id);
   const second = await syncInto(file, sourceFile);
+  t.equal(second.result.tables.calls.upserted, 2, 'the new call and the reloaded one');
   const sourceOf = async (store: Store, where: string, params: Record<string, number>) =>
     (await store.all(`SELECT DISTINCT lead_source FROM calls WHERE ${where}`, params)).map((r) => r.lead_source);
   t.same(await sourceOf(second.store, 'lead_id = $id', { id: lead.id }), [renamed], 'the lead\'s calls follow its new source');
