@@ -176,7 +176,8 @@ function dependents(t: SourceTable, checked: string, deferRollups: boolean): { b
   const kept = `(SELECT id FROM ${checked} WHERE _reason IS NULL)`;
   if (deferRollups) {
     const pending = `INSERT OR REPLACE INTO store_meta (key, value) VALUES ('rollups_version', 'pending')`;
-    const conversions = t.name === 'dispositions' ? [updateConversions(kept)] : t.name === 'leads' ? [updateLeadSources(checked)] : [];
+    // Lead sources need no step here: the closing pass sets every call's (rebuildRollups).
+    const conversions = t.name === 'dispositions' ? [updateConversions(kept)] : [];
     return { before: [], after: ROLLED_UP.has(t.name) ? [...conversions, pending] : [] };
   }
   if (t.name === 'calls') {
