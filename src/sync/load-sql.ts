@@ -83,17 +83,17 @@ const DERIVED: Record<string, [string, string][]> = {
     ['is_answered', `${rv('answered_at')} IS NOT NULL`],
     ['is_conversion', `coalesce(_d.is_conversion, false)`],
     ['slot15', `floor(epoch(${rv('started_at')}) / 900)::INTEGER`],
-    // NULL until its lead arrives; the lead's batch then sets it (updateLeadSources).
-    ['lead_source', '_l.source'],
   ],
 };
 
 /**
- * Derived columns a first load leaves for the end (rebuildRollups): the join of every
- * calls batch with the leads cost the first load of 10M calls 23 s, filling them once 2 s.
+ * Derived text columns, with the joins they need, that a first load leaves NULL for its
+ * closing pass (rebuildRollups): joining every calls batch with the leads cost the first
+ * load of 10M calls 23 s, filling them once 2 s. A call's lead source stays NULL until its
+ * lead arrives; the lead's batch then sets it (updateLeadSources).
  */
-const DEFERRED: Record<string, { joins: string[]; columns: string[] }> = {
-  calls: { joins: [`LEFT JOIN leads _l ON _l.id = ${rv('lead_id')}`], columns: ['lead_source'] },
+const DEFERRED: Record<string, { joins: string[]; columns: [string, string][] }> = {
+  calls: { joins: [`LEFT JOIN leads _l ON _l.id = ${rv('lead_id')}`], columns: [['lead_source', '_l.source']] },
 };
 
 const DEFAULTS: Record<string, Record<string, string>> = {
@@ -246,10 +246,9 @@ export function loadStatements(t: SourceTable, opts: LoadOptions = {}): LoadStat
   const checked = checkedName(t);
   const casts = t.columns.filter((c) => c.kind !== 'text').map((c) => `${castExpr(c)} AS ${v(c.name)}`);
   const deferred = DEFERRED[t.name];
-  const later = opts.deferRollups && deferred ? deferred : null;
   const joins = [
     ...(t.accountScoped ? [`LEFT JOIN accounts _a ON _a.id = ${rv('account_id')}`] : []), ...(JOINS[t.name] ?? []),
-    ...(deferred && !later ? deferred.joins : []),
+    ...(deferred && !opts.deferRollups ? deferred.joins : []),
   ];
   // The checked stage keeps only what the upsert writes (final values, derived columns)
   // plus, for the rare reject, the row's text: materialising both forms of every column
@@ -259,7 +258,10 @@ export function loadStatements(t: SourceTable, opts: LoadOptions = {}): LoadStat
     const e = c.kind === 'text' ? rq(c.name) : rv(c.name);
     return `${d ? `coalesce(${e}, ${d})` : e} AS ${q(c.name)}`;
   });
-  const derived = (DERIVED[t.name] ?? []).map(([n, e]): [string, string] => [n, later?.columns.includes(n) ? 'NULL::VARCHAR' : e]);
+  const derived = [
+    ...(DERIVED[t.name] ?? []),
+    ...(deferred?.columns ?? []).map(([n, e]): [string, string] => [n, opts.deferRollups ? 'NULL::VARCHAR' : e]),
+  ];
   const names = [...t.columns.map((c) => q(c.name)), ...derived.map(([n]) => q(n))];
   const raw = `to_json(struct_pack(${t.columns.map((c, i) => `${q(c.name)} := l[${i + 1}]`).join(', ')}))`;
   const idAt = t.columns.findIndex((c) => c.name === 'id') + 1;
