@@ -18,11 +18,9 @@ import { callDetail } from '../src/reports/calls/call-detail.ts';
 import { ReportEngine, type Principal } from '../src/reports/engine.ts';
 import { reportRegistry } from '../src/reports/registry.ts';
 import { Store } from '../src/store/duckdb.ts';
+import { drainSlices, peakMb, resetPeak } from './proc-memory.ts';
 
 const [mode, storeFile, query] = process.argv.slice(2);
-const peakMb = () => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
-// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux): the peak is the work's own.
-const resetPeak = () => fs.writeFileSync('/proc/self/clear_refs', '5');
 const store = await Store.open(storeFile);
 const admin: Principal = { userId: 1, email: 'bench@local', role: 'admin', accountId: null, partnerId: null };
 
@@ -40,11 +38,7 @@ if (mode === 'serve') {
   if (!slices) throw new Error('the call detail CSV is not COPY-able any more');
   resetPeak();
   const t0 = performance.now();
-  let rows = 0;
-  for await (const s of slices.files) {
-    rows += s.rows;
-    fs.rmSync(s.file, { force: true });
-  }
+  const rows = await drainSlices(slices);
   console.log(JSON.stringify({ rows, ms: performance.now() - t0, peakMb: peakMb() }));
   process.exit(0);
 } else {

@@ -11,15 +11,14 @@
  *   BENCH_EXPORT_ROWS=2000000      one window only: each window's blocks stay cached for the
  *                                  next, so a fresh process per window gives its own peak
  */
-import fs from 'node:fs';
 import path from 'node:path';
 import { copiedCsv, layoutOf } from '../src/http/export-response.ts';
 import { callDetail } from '../src/reports/calls/call-detail.ts';
 import { ReportEngine, type Principal } from '../src/reports/engine.ts';
 import { Store } from '../src/store/duckdb.ts';
 import { exportWindows } from './export.ts';
+import { drainSlices, peakMb, resetPeak } from './proc-memory.ts';
 
-const status = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(fs.readFileSync('/proc/self/status', 'utf8'))![1]) / 1024;
 const admin: Principal = { userId: 1, email: 'bench@local', role: 'admin', accountId: null, partnerId: null };
 const file = path.resolve('bench-data', `store-${process.env.BENCH_CALLS ?? 10_000_000}.duckdb`);
 const store = await Store.open(file);
@@ -58,18 +57,16 @@ for (const w of await exportWindows(store, (process.env.BENCH_EXPORT_ROWS ?? '10
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   })();
-  fs.writeFileSync('/proc/self/clear_refs', '5');
+  resetPeak();
   const t0 = performance.now();
-  let rows = 0;
+  const read = { rows: 0 };
   let failed: unknown = null;
   try {
-    for await (const s of slices.files) {
-      rows += s.rows;
-      fs.rmSync(s.file, { force: true });
-    }
+    await drainSlices(slices, read);
   } catch (err) {
     failed = err;
   }
+  const rows = read.rows;
   const s = (performance.now() - t0) / 1000;
   sampling = false;
   await sample;
@@ -78,7 +75,7 @@ for (const w of await exportWindows(store, (process.env.BENCH_EXPORT_ROWS ?? '10
     continue;
   }
   const tags = [...peaks].filter(([, mb]) => mb >= 1).map(([tag, mb]) => `${tag} ${Math.round(mb)}`).join(', ');
-  console.log(`${rows.toLocaleString('en')} rows in ${s.toFixed(1)} s; peak RSS ${Math.round(status('VmHWM'))} MB; DuckDB's tracked memory peaked at ${Math.round(total)} MB (each tag's own peak, MB: ${tags})`);
+  console.log(`${rows.toLocaleString('en')} rows in ${s.toFixed(1)} s; peak RSS ${Math.round(peakMb())} MB; DuckDB's tracked memory peaked at ${Math.round(total)} MB (each tag's own peak, MB: ${tags})`);
 }
 monitor.closeSync();
 await store.close();

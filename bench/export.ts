@@ -2,13 +2,14 @@
  * Export figures for the call detail records over HTTP: rows/s and the server's peak
  * RSS for CSV and XLSX, next to DuckDB's own COPY (the ceiling) and a naive pipeline,
  * all measured in the same run, and the CSV export's DuckDB part alone (its slices
- * COPY'd in a bare process: what the store costs before any HTTP or JS streaming). The server and each baseline run in a child process
- * of their own so each peak RSS is that pipeline's alone.
+ * COPY'd in a bare process: what the store costs before any HTTP or JS streaming). The
+ * server and each baseline run in a child process of their own so each peak RSS is that
+ * pipeline's alone.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import fs from 'node:fs';
 import readline from 'node:readline';
 import type { Store } from '../src/store/duckdb.ts';
+import { peakMb, resetPeak } from './proc-memory.ts';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
 // The compiled build, as `npm start` runs the server: under tsx the same process holds
@@ -54,9 +55,6 @@ async function firstLine(p: ReturnType<typeof child>): Promise<Record<string, nu
   throw new Error('the child printed nothing (it died: see its stderr above)');
 }
 
-const peakMb = (pid: number) => Number(/VmHWM:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
-// Writing 5 to clear_refs resets VmHWM to the current RSS (Linux), so each export's peak is its own.
-const resetPeak = (pid: number) => fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
 
 export async function exportBench(storeFile: string, windows: { target: number; query: string; rows: number }[]): Promise<void> {
   build();
