@@ -65,33 +65,59 @@ CREATE OR REPLACE MACRO lead_stages(p_accounts, p_from, p_to, p_campaign, p_agen
     coalesce(c.disposed, false), coalesce(c.converted, false)
   FROM window_leads(p_accounts, p_from, p_to, p_campaign) l JOIN by_calls b ON b.id = l.id LEFT JOIN from_calls c ON c.lead_id = l.id;
 
--- Whether a 15-minute UTC slot of a roll-up lies in the window [from, to). A window
--- always starts and ends on local midnights, which fall on 15-minute UTC boundaries in
--- every zone, so [from, to) is exactly a range of whole slots.
-CREATE OR REPLACE MACRO in_window_slots(p_slot, p_from, p_to) AS
-  p_slot >= floor(epoch(p_from) / 900) AND p_slot < ceil(epoch(p_to) / 900);
+-- A window [from, to) on a 15-minute roll-up is its whole slots, read from the roll-up,
+-- and at most two partial slots at its ends, grouped from the calls by the roll-up's own
+-- definition (`<roll-up>_of`, src/sync/rollups.ts): a bound inside a slot counts the calls
+-- from that instant to the millisecond, never from the slot's start. The bounds are
+-- scalar macros, inlined as constants that DuckDB prunes row groups with.
+-- The whole slots: slot15 in [ceil(from), floor(to)).
+CREATE OR REPLACE MACRO whole_slots(p_slot, p_from, p_to) AS
+  p_slot >= ceil(epoch(p_from) / 900) AND p_slot < floor(epoch(p_to) / 900);
+-- The end of the partial slot at the start: the first slot boundary at or after from, or to.
+CREATE OR REPLACE MACRO head_slot_end(p_from, p_to) AS
+  least(p_to, make_timestamp(ceil(epoch(p_from) / 900)::BIGINT * 900000000));
+-- The start of the partial slot at the end: the last slot boundary at or before to, or from
+-- (never before the head's end, so a window inside one slot is counted once).
+CREATE OR REPLACE MACRO tail_slot_start(p_from, p_to) AS
+  greatest(p_from, make_timestamp(greatest(ceil(epoch(p_from) / 900), floor(epoch(p_to) / 900))::BIGINT * 900000000));
 
--- The call_slots rows a report may see: window_calls' scope and filters on the roll-up.
+-- The accounts of a scope, as a condition on a row's account_id.
+CREATE OR REPLACE MACRO in_scope(p_account, p_accounts) AS
+  p_account BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, p_account);
+
+-- The call_slots rows of [from, to) a report may see: window_calls' scope and filters.
 CREATE OR REPLACE MACRO window_slots(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
-  SELECT * FROM call_slots
-  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
-    AND in_window_slots(slot15, p_from, p_to)
-    AND (p_campaign IS NULL OR campaign_id = p_campaign)
+  SELECT * FROM (
+    SELECT * FROM call_slots WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+    UNION ALL SELECT * FROM call_slots_of(p_accounts, p_from, head_slot_end(p_from, p_to))
+    UNION ALL SELECT * FROM call_slots_of(p_accounts, tail_slot_start(p_from, p_to), p_to)
+  )
+  WHERE (p_campaign IS NULL OR campaign_id = p_campaign)
     AND (p_agents IS NULL OR list_contains(p_agents, agent_id))
     AND (p_team IS NULL OR agent_id IN (SELECT id FROM agents WHERE team_id = p_team));
 
--- The caller-ID health figures per caller ID over [from, to) (local midnights, so whole
--- slots): from caller_slots, or from the calls when an agent or team filter needs them.
+-- The caller_slots rows of [from, to) in scope, whole slots and partial ends alike.
+CREATE OR REPLACE MACRO window_caller_slots(p_accounts, p_from, p_to) AS TABLE
+  SELECT * FROM caller_slots WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+  UNION ALL SELECT * FROM caller_slots_of(p_accounts, p_from, head_slot_end(p_from, p_to))
+  UNION ALL SELECT * FROM caller_slots_of(p_accounts, tail_slot_start(p_from, p_to), p_to);
+
+-- The disposition_slots rows of [from, to) in scope, whole slots and partial ends alike.
+CREATE OR REPLACE MACRO window_disposition_slots(p_accounts, p_from, p_to) AS TABLE
+  SELECT * FROM disposition_slots WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+  UNION ALL SELECT * FROM disposition_slots_of(p_accounts, p_from, head_slot_end(p_from, p_to))
+  UNION ALL SELECT * FROM disposition_slots_of(p_accounts, tail_slot_start(p_from, p_to), p_to);
+
+-- The caller-ID health figures per caller ID over [from, to): from caller_slots, or from
+-- the calls when an agent or team filter needs them.
 -- The branch not taken folds to an empty one, its condition being known at bind time.
 CREATE OR REPLACE MACRO caller_figures(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
   SELECT caller_id_id,
     sum(dials)::BIGINT AS total_calls, sum(answered)::BIGINT AS answered_calls,
     sum(answered_talk_sec)::BIGINT AS answered_talk_sec, sum(short_calls)::BIGINT AS short_calls,
     sum(rejected_calls)::BIGINT AS rejected_calls
-  FROM caller_slots
+  FROM window_caller_slots(p_accounts, p_from, p_to)
   WHERE p_agents IS NULL AND p_team IS NULL
-    AND account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
-    AND in_window_slots(slot15, p_from, p_to)
     AND (p_campaign IS NULL OR campaign_id = p_campaign)
   GROUP BY caller_id_id
   UNION ALL
@@ -152,30 +178,21 @@ CREATE OR REPLACE MACRO window_inbound(p_accounts, p_from, p_to) AS TABLE
 -- grouped from the calls by call_groups_of, the roll-up's own definition. The bounds are
 -- written out, not shared through a CTE, so they stay constants DuckDB prunes row groups with.
 CREATE OR REPLACE MACRO window_call_groups(p_accounts, p_from, p_to) AS TABLE
-  SELECT * FROM call_groups
-  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
-    AND slot15 >= ceil(epoch(p_from) / 900) AND slot15 < floor(epoch(p_to) / 900)
-  UNION ALL
-  SELECT * FROM call_groups_of(p_accounts, p_from, least(p_to, make_timestamp(ceil(epoch(p_from) / 900)::BIGINT * 900000000)))
-  UNION ALL
-  SELECT * FROM call_groups_of(p_accounts,
-    greatest(p_from, make_timestamp(greatest(ceil(epoch(p_from) / 900), floor(epoch(p_to) / 900))::BIGINT * 900000000)), p_to);
+  SELECT * FROM call_groups WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+  UNION ALL SELECT * FROM call_groups_of(p_accounts, p_from, head_slot_end(p_from, p_to))
+  UNION ALL SELECT * FROM call_groups_of(p_accounts, tail_slot_start(p_from, p_to), p_to);
 
 -- The ledger of the caller's accounts over [from, to) as (account_id, slot15, kind,
 -- credits): whole slots from ledger_slots, the partial end slots from the ledger's rows.
 CREATE OR REPLACE MACRO window_ledger(p_accounts, p_from, p_to) AS TABLE
   SELECT account_id, slot15, kind, credits FROM ledger_slots
-  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
-    AND slot15 >= ceil(epoch(p_from) / 900) AND slot15 < floor(epoch(p_to) / 900)
+  WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
   UNION ALL
   SELECT account_id, floor(epoch(created_at) / 900)::INTEGER, kind, credits FROM credit_transactions
-  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
-    AND created_at >= p_from AND created_at < least(p_to, make_timestamp(ceil(epoch(p_from) / 900)::BIGINT * 900000000))
+  WHERE in_scope(account_id, p_accounts) AND created_at >= p_from AND created_at < head_slot_end(p_from, p_to)
   UNION ALL
   SELECT account_id, floor(epoch(created_at) / 900)::INTEGER, kind, credits FROM credit_transactions
-  WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
-    AND created_at >= greatest(p_from, make_timestamp(greatest(ceil(epoch(p_from) / 900), floor(epoch(p_to) / 900))::BIGINT * 900000000))
-    AND created_at < p_to;
+  WHERE in_scope(account_id, p_accounts) AND created_at >= tail_slot_start(p_from, p_to) AND created_at < p_to;
 
 -- The partner roll-up's calls (blocked excluded) by account, UTC day, direction and
 -- product: everything the partner dashboard and analytics sum, a few rows per day, from

@@ -5,10 +5,8 @@
 -- bind time.
 WITH per_account AS (
   SELECT account_id, disposition_code AS code, sum(calls) AS n
-  FROM disposition_slots
+  FROM window_disposition_slots($accounts, $from::TIMESTAMP, $to::TIMESTAMP)
   WHERE $agent_ids IS NULL AND $team_id IS NULL
-    AND account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
-    AND in_window_slots(slot15, $from::TIMESTAMP, $to::TIMESTAMP)
     AND ($campaign_id IS NULL OR campaign_id = $campaign_id)
   GROUP BY ALL
   UNION ALL

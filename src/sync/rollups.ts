@@ -123,13 +123,19 @@ function billingIssues(touched: boolean): string {
 }
 
 /**
- * Report macros built from the roll-ups' own definitions: `call_groups_of(accounts, from,
- * to)` groups the calls of a window exactly as call_groups does.
+ * Report macros built from the roll-ups' own definitions: `<roll-up>_of(accounts, from,
+ * to)` groups the calls of a window exactly as the roll-up does, so a window's partial
+ * end slots are summed from the calls as the stored whole ones were (see window_slots in
+ * sql/schema/900_macros.sql).
  */
 export function rollupMacros(): string {
-  return `CREATE OR REPLACE MACRO call_groups_of(p_accounts, p_from, p_to) AS TABLE
-    ${callGroups(`WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
-      AND started_at >= p_from AND started_at < p_to`)}`;
+  const rows = `WHERE account_id BETWEEN list_min(p_accounts) AND list_max(p_accounts) AND list_contains(p_accounts, account_id)
+      AND started_at >= p_from AND started_at < p_to`;
+  const of = (name: string, definition: (where: string) => string) =>
+    `CREATE OR REPLACE MACRO ${name}_of(p_accounts, p_from, p_to) AS TABLE\n    ${definition(rows)}`;
+  return [
+    of('call_groups', callGroups), of('call_slots', aggregate), of('caller_slots', callerSlots), of('disposition_slots', dispositionSlots),
+  ].join(';\n');
 }
 
 /** Records as touched the (account_id, slot15) pairs of the ledger rows a query yields (as account_id, created_at). */
