@@ -1,6 +1,9 @@
 -- The per-campaign report download: one row per non-deleted lead of the campaign, by
--- lead id. A lead's latest call (started_at, then id) gives status, duration, playback
--- and last_attempt_at; credits are those of all its calls; attempts are its dials.
+-- lead id. "Its calls" are the lead's calls made in this campaign (a call to the lead
+-- from another campaign belongs to that campaign's report, so the download's credits add
+-- up to the summary's call credits). Its latest call (started_at, then id) gives status,
+-- duration, playback and last_attempt_at; credits are those of all its calls; attempts
+-- are its dials.
 WITH l AS (
   SELECT id, phone FROM leads
   WHERE campaign_id = $campaign_id AND deleted_at IS NULL
@@ -10,7 +13,7 @@ c AS (
   SELECT lead_id, status, talk_sec, playback_sec, started_at, credits, is_dial,
     row_number() OVER (PARTITION BY lead_id ORDER BY started_at DESC, id DESC) AS recency
   FROM calls
-  WHERE lead_id IN (SELECT id FROM l) AND list_contains($accounts, account_id)
+  WHERE lead_id IN (SELECT id FROM l) AND campaign_id = $campaign_id AND list_contains($accounts, account_id)
 ),
 per_lead AS (
   SELECT lead_id,

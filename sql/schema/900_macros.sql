@@ -46,7 +46,7 @@ CREATE OR REPLACE MACRO lead_stages(p_accounts, p_from, p_to, p_campaign, p_agen
       bool_or(is_dial AND is_answered)      AS connected,
       bool_or(is_dial AND talk_sec > 30)    AS talked,
       bool_or(disposition_code IS NOT NULL) AS disposed,
-      bool_or(is_conversion)                AS converted
+      bool_or(is_dial AND is_conversion)    AS converted
     FROM window_calls(p_accounts, p_from, p_to, p_campaign, p_agents, p_team)
     WHERE lead_id IN (SELECT id FROM by_calls)
     GROUP BY lead_id

@@ -16,7 +16,7 @@ WITH w AS (
 )
 SELECT
   cid, display_name, carrier, cli_type, pool_status,
-  strftime(cooldown_until, '%Y-%m-%dT%H:%M:%SZ') AS cooldown_until,
+  strftime(cooldown_until, '%Y-%m-%dT%H:%M:%S.%gZ') AS cooldown_until,
   daily_cap, total_calls, answered_calls, answered_talk_sec, short_calls, rejected_calls, health_calls_today,
   CASE
     WHEN total_calls = 0 THEN 'no_data'

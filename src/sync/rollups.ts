@@ -7,7 +7,7 @@
  */
 
 /** Bump when an aggregation changes: the next sync rebuilds the roll-ups from the store. */
-export const ROLLUPS_VERSION = '6';
+export const ROLLUPS_VERSION = '7';
 
 function aggregate(where: string): string {
   return `SELECT account_id, slot15, campaign_id, agent_id,
@@ -196,7 +196,7 @@ function leadActivity(touched: string | null): string {
       min(c.started_at) FILTER (WHERE c.is_dial AND c.is_answered),
       min(c.started_at) FILTER (WHERE c.is_dial AND c.talk_sec > 30),
       min(c.started_at) FILTER (WHERE c.disposition_code IS NOT NULL),
-      min(c.started_at) FILTER (WHERE c.is_conversion)
+      min(c.started_at) FILTER (WHERE c.is_dial AND c.is_conversion)
     FROM leads l LEFT JOIN ${calls} c ON c.lead_id = l.id
     ${where}
     GROUP BY l.id, l.account_id, l.campaign_id, l.source, l.created_at, l.deleted_at`;

@@ -132,7 +132,7 @@ export class Oracle {
       e.connected ||= dial && c.answered;
       e.talked ||= dial && c.talk_sec > 30;
       e.disposed ||= c.disposition_code !== null;
-      e.converted ||= this.isConversion(c);
+      e.converted ||= dial && this.isConversion(c);
       flags.set(c.lead_id, e);
     }
     return flags;
@@ -179,7 +179,7 @@ export class Oracle {
       else if (ans.length / cs.length < 0.3 || short / cs.length > 0.4) health = 'warning';
       return {
         cid: ci.cid, display_name: ci.display_name, carrier: ci.carrier, cli_type: ci.cli_type, pool_status: ci.pool_status,
-        cooldown_until: ci.cooldown_until === null ? null : new Date(Date.parse(ci.cooldown_until)).toISOString().slice(0, 19) + 'Z',
+        cooldown_until: ci.cooldown_until === null ? null : new Date(Date.parse(ci.cooldown_until)).toISOString(),
         daily_cap: ci.daily_cap, total_calls: cs.length, answered_calls: ans.length, asr_pct: pct(ans.length, cs.length, 1),
         acd_sec: pct(ans.reduce((s, c) => s + c.talk_sec, 0), ans.length, 0, 1), short_calls: short,
         short_call_ratio_pct: pct(short, cs.length, 1), rejected_calls: rejected, health_status: health,

@@ -4,7 +4,16 @@ import { DateTime } from 'luxon';
 import t from 'tap';
 import { makeApp, sourceRows } from '../helpers/fixture.ts';
 
-const ctx = await makeApp('campaigns', 6000);
+// Calls to leads of the first telesales campaign of account 1 made from another of its
+// campaigns: they belong to that campaign's download, not to the lead's.
+const crossCampaign: number[] = [];
+const ctx = await makeApp('campaigns', 6000, (db) => {
+  const [first, second] = db.prepare(`SELECT id FROM campaigns WHERE account_id = 1 AND deleted_at IS NULL AND type = 'telesales' ORDER BY id`).all() as { id: number }[];
+  const picks = db.prepare(`SELECT c.id FROM calls c JOIN leads l ON l.id = c.lead_id
+    WHERE l.campaign_id = ? AND c.campaign_id = ? AND c.credits > 0 AND l.deleted_at IS NULL ORDER BY c.id LIMIT 3`).all(first.id, first.id) as { id: number }[];
+  for (const p of picks) db.prepare(`UPDATE calls SET campaign_id = ? WHERE id = ?`).run(second.id, p.id);
+  crossCampaign.push(...picks.map((p) => p.id));
+});
 t.teardown(ctx.close);
 
 const STATUSES = ['completed', 'hungup', 'unanswered', 'busy', 'rejected', 'failed', 'terminated', 'abandoned', 'blocked'];
@@ -39,7 +48,7 @@ function expectedSummary(accounts: number[], page: number, size: number) {
 /** The download's rows as CSV text cells, from the source (METRICS.md). */
 function expectedRows(campaignId: number, zone: string): string[][] {
   return leads.filter((l) => l.campaign_id === campaignId && l.deleted_at === null).sort((a, b) => a.id - b.id).map((l) => {
-    const own = calls.filter((c) => c.lead_id === l.id).sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at) || b.id - a.id);
+    const own = calls.filter((c) => c.lead_id === l.id && c.campaign_id === campaignId).sort((a, b) => Date.parse(b.started_at) - Date.parse(a.started_at) || b.id - a.id);
     const last = own[0];
     const credits = own.reduce((s, c) => s + units(c.credits), 0) / 10_000;
     const at = last ? DateTime.fromMillis(Date.parse(last.started_at), { zone }) : null;
@@ -89,6 +98,10 @@ t.test('the per-campaign download: one row per lead, XLSX by default, CSV on req
   });
   t.strictSame(table[0], ['number', 'status', 'duration', 'playback', 'credit_consumed', 'attempts', 'last_attempt_at'], 'the header, exactly');
   t.strictSame(table.slice(1), want);
+  t.equal(crossCampaign.length, 3, 'three calls of its leads were made from another campaign');
+  const liveLeads = new Set(leads.filter((l) => l.campaign_id === campaign.id && l.deleted_at === null).map((l) => l.id));
+  const ownCredits = calls.filter((c) => c.campaign_id === campaign.id && liveLeads.has(c.lead_id)).reduce((s, c) => s + units(c.credits), 0);
+  t.equal(table.slice(1).reduce((s, r) => s + units(r[4]), 0), ownCredits, "the download's credits add up to the campaign's own calls to its leads");
 
   const xlsx = await get(`/api/system/campaigns/report/download/?campaign_id=${campaign.id}`);
   t.equal(xlsx.statusCode, 200);

@@ -6,6 +6,7 @@ import { Oracle, type Filter } from '../helpers/oracle.ts';
 // Irregular leads, which the generator never makes, each with a single call: one whose
 // call is in another campaign than the lead's (seen by the campaign-filter case), one
 // whose call was placed before the lead was created and before the 30-day windows start.
+const nonDialConversions: number[] = [];
 const ctx = await makeApp('reports', 8000, (db) => {
   const single = (where: string) => db.prepare(`SELECT c.id, l.campaign_id FROM leads l JOIN calls c ON c.lead_id = l.id
     WHERE l.account_id = 1 AND l.deleted_at IS NULL AND ${where}
@@ -18,6 +19,16 @@ const ctx = await makeApp('reports', 8000, (db) => {
   db.prepare(`UPDATE calls SET campaign_id = ? WHERE id = ?`).run(other.id, a.id);
   const b = single(`l.created_at >= '2026-11-16' AND l.created_at < '2026-12-10'`);
   db.prepare(`UPDATE calls SET started_at = '2026-11-10T15:00:00.000Z', answered_at = CASE WHEN answered_at IS NULL THEN NULL ELSE '2026-11-10T15:00:05.000Z' END WHERE id = ?`).run(b.id);
+  // A conversion is a dial: leads of the first window (none converted by a dial) whose only
+  // converting calls are blocked or inbound ones.
+  const code = (db.prepare(`SELECT code FROM dispositions WHERE account_id = 1 AND is_conversion = 1 ORDER BY id LIMIT 1`).get() as { code: string }).code;
+  const unconverted = `l.account_id = 1 AND l.deleted_at IS NULL AND l.created_at >= '2026-11-15' AND l.created_at < '2026-12-10'
+    AND NOT EXISTS (SELECT 1 FROM calls x JOIN dispositions d ON d.account_id = x.account_id AND d.code = x.disposition_code WHERE x.lead_id = l.id AND d.is_conversion = 1)`;
+  const blocked = db.prepare(`SELECT c.id FROM calls c JOIN leads l ON l.id = c.lead_id WHERE ${unconverted} AND c.status = 'blocked' AND c.started_at >= l.created_at AND c.started_at < '2026-12-14' ORDER BY c.id LIMIT 2`).all() as { id: number }[];
+  const inbound = db.prepare(`SELECT c.id FROM calls c JOIN leads l ON l.id = c.lead_id WHERE ${unconverted} AND c.status = 'completed' AND c.started_at >= l.created_at AND c.started_at < '2026-12-14' ORDER BY c.id DESC LIMIT 2`).all() as { id: number }[];
+  for (const { id } of blocked) db.prepare(`UPDATE calls SET disposition_code = ? WHERE id = ?`).run(code, id);
+  for (const { id } of inbound) db.prepare(`UPDATE calls SET disposition_code = ?, direction = 'inbound' WHERE id = ?`).run(code, id);
+  nonDialConversions.push(...[...blocked, ...inbound].map((c) => c.id));
 });
 t.teardown(ctx.close);
 const oracle = new Oracle(ctx.sourceFile);
@@ -103,6 +114,18 @@ for (const c of cases) {
     }
   });
 }
+
+t.test('a conversion is a dial: converting blocked and inbound calls convert no lead', async (t) => {
+  t.equal(nonDialConversions.length, 4, 'two blocked and two inbound calls carry a converting disposition');
+  const filter = cases[0].filter;
+  const moved = oracle.calls.filter((c) => nonDialConversions.includes(c.id));
+  t.ok(moved.every((c) => oracle.isConversion(c) && !oracle.isDial(c) && c.started >= filter.from && c.started < filter.to));
+  const { body } = await ctx.get(`/api/telesales/reports/funnel?${qs(cases[0].query)}`, 'admin@test');
+  t.same(body.data, oracle.funnel(filter));
+  const byAnyCall = new Set(oracle.window(filter).filter((c) => oracle.isConversion(c) && c.lead_id !== null).map((c) => c.lead_id));
+  t.ok(body.data[5].count < oracle.leads.filter((l) => byAnyCall.has(l.id) && l.deleted_at === null && ALL.includes(l.account_id)
+    && Date.parse(l.created_at) >= filter.from && Date.parse(l.created_at) < filter.to).length, 'fewer than counting any converting call');
+});
 
 t.test('value types are exactly those of METRICS.md', async (t) => {
   const { body } = await ctx.get(`/api/telesales/reports/dashboard?${qs(cases[0].query)}`, 'admin@test');
