@@ -6,7 +6,7 @@ import { addUser } from '../auth/users.ts';
 import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
 import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
 import { openMeta } from '../meta/db.ts';
-import { listRuns } from '../meta/job-runs.ts';
+import { listRuns, runFilterErrors } from '../meta/job-runs.ts';
 import { serve } from '../server.ts';
 import { Store, StoreLockedError } from '../store/duckdb.ts';
 
@@ -24,7 +24,7 @@ Commands:
   users add --email E --password P --role admin|partner|account
             [--account-id N | --partner-id N] [--first-name F] [--last-name L]
                                 create a user who can log in to the API
-  jobs [--job NAME] [--limit N]  the last job runs (sync, billing): status, times, counts, errors
+  jobs [--job NAME] [--limit N]  the last job runs (sync, monitor, billing, cdr, retention): status, times, counts, errors
   keys add --partner-id N       create Partner API credentials (X-Auth-ID / X-Auth-Token);
                                 the token is printed once and stored only as a hash
   keys revoke --auth-id ID      revoke Partner API credentials
@@ -137,9 +137,11 @@ async function cmdUsers(config: Config, args: string[]): Promise<void> {
 
 async function cmdJobs(config: Config, args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { job: { type: 'string' }, limit: { type: 'string' } } });
+  const problems = runFilterErrors(values.job, values.limit);
+  if (problems.size) throw new UsageError([...problems.values()].flat().join(' '));
   const meta = await openMeta(paths(config).meta);
   try {
-    const runs = await listRuns(meta, { job: values.job ?? null, limit: intOption(values.limit, 'limit', 20) });
+    const runs = await listRuns(meta, { job: values.job ?? null, limit: values.limit === undefined ? 20 : Number(values.limit) });
     if (runs.length === 0) console.log('no job runs yet');
     for (const r of runs) {
       const took = r.ms === null ? 'running' : `${r.ms} ms`;

@@ -1,5 +1,21 @@
 import type { MetaDb } from './db.ts';
 
+/** The scheduled jobs whose runs are recorded (jobs/). */
+export const JOB_NAMES = ['sync', 'monitor', 'billing', 'cdr', 'retention'] as const;
+
+/**
+ * The problems of a job-run listing's filters, by field (empty when none): `job` one of
+ * JOB_NAMES, `limit` an integer from 1 to 1000.
+ */
+export function runFilterErrors(job: unknown, limit: unknown): Map<string, string[]> {
+  const errors = new Map<string, string[]>();
+  if (job !== undefined && !(JOB_NAMES as readonly unknown[]).includes(job)) errors.set('job', [`The job must be one of: ${JOB_NAMES.join(', ')}.`]);
+  if (limit !== undefined && !(typeof limit === 'string' && /^\d{1,4}$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 1000)) {
+    errors.set('limit', ['The limit must be an integer from 1 to 1000.']);
+  }
+  return errors;
+}
+
 export interface JobRun {
   id: number;
   job: string;

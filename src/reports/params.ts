@@ -74,18 +74,43 @@ const DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]
 const HAS_ZONE = /(Z|[+-]\d{2}:?\d{2})$/;
 const MAX_IDS = 100;
 
+/**
+ * The problems of a request, by field. A Map, so a query key named like an
+ * Object.prototype member (`constructor`, `__proto__`) is a field like any other.
+ */
 class Collector {
-  readonly errors: Record<string, string[]> = {};
+  private readonly byField = new Map<string, string[]>();
   add(field: string, message: string): void {
-    (this.errors[field] ??= []).push(message);
+    const list = this.byField.get(field);
+    if (list) list.push(message);
+    else this.byField.set(field, [message]);
+  }
+  has(field: string): boolean {
+    return this.byField.has(field);
   }
   get failed(): boolean {
-    return Object.keys(this.errors).length > 0;
+    return this.byField.size > 0;
+  }
+  /** One key per bad field, as own properties (Object.fromEntries defines `__proto__` as data too). */
+  get errors(): Record<string, string[]> {
+    return Object.fromEntries(this.byField);
   }
 }
 
+/** Request dates are years 1970–2100: beyond them no report has data, and DuckDB's times overflow. */
+export const MIN_YEAR = 1970;
+export const MAX_YEAR = 2100;
+const yearOf = (raw: string) => Number(raw.slice(0, 4));
+const inYears = (raw: string) => yearOf(raw) >= MIN_YEAR && yearOf(raw) <= MAX_YEAR;
+const yearsMessage = (field: string) => `The ${field} must be a date between ${MIN_YEAR}-01-01 and ${MAX_YEAR}-12-31.`;
+
+/** The value of a query key as the server reads it (Object.hasOwn: never an inherited member). */
+function own(q: Query, key: string): string | string[] | undefined {
+  return Object.hasOwn(q, key) ? q[key] : undefined;
+}
+
 function single(c: Collector, q: Query, field: string): string | undefined {
-  const v = q[field];
+  const v = own(q, field);
   if (Array.isArray(v)) {
     c.add(field, `The ${field} may be given only once.`);
     return undefined;
@@ -157,10 +182,12 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
   for (const key of Object.keys(query)) {
     const name = key === 'agent_ids[]' ? 'agent_ids' : key;
     if (!takes.has(name)) c.add(name, `The ${name} parameter is not accepted by this report.`);
+    // An empty value is never "no filter": a silent fallback looks plausible and is wrong.
+    else if ([query[key]].flat().some((v) => v === '')) c.add(name, `The ${name} field must not be empty.`);
   }
   for (const r of required) {
-    const present = r === 'agent_ids' ? query['agent_ids[]'] ?? query.agent_ids : query[r];
-    if (present === undefined || present === '') c.add(r, `The ${r} field is required.`);
+    const present = r === 'agent_ids' ? own(query, 'agent_ids[]') ?? own(query, 'agent_ids') : own(query, r);
+    if (present === undefined && !c.has(r)) c.add(r, `The ${r} field is required.`);
   }
 
   const zoneRaw = single(c, query, 'timezone');
@@ -169,19 +196,22 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
     if (isValidZone(zoneRaw)) timezone = zoneRaw;
     else c.add('timezone', `The timezone must be a valid IANA timezone name (e.g. UTC, Asia/Ho_Chi_Minh).`);
   }
+  // With a bad timezone the dates are still checked (as UTC), so every bad field shows at once.
+  const zoneOk = !c.has('timezone');
 
   const campaignId = positiveInt(c, 'campaign_id', single(c, query, 'campaign_id'));
   const teamId = positiveInt(c, 'team_id', single(c, query, 'team_id'));
   const accountId = positiveInt(c, 'account_id', single(c, query, 'account_id'));
 
   let agentIds: number[] | null = null;
-  const rawAgents = [query['agent_ids[]'], query.agent_ids].flat().filter((v): v is string => v !== undefined);
+  const rawAgents = [own(query, 'agent_ids[]'), own(query, 'agent_ids')].flat().filter((v): v is string => v !== undefined && v !== '');
   if (rawAgents.length > 0) {
     const parts = rawAgents.flatMap((v) => v.split(',')).map((v) => v.trim());
     if (parts.length > MAX_IDS) c.add('agent_ids', `The agent_ids may not have more than ${MAX_IDS} items.`);
     agentIds = [];
     parts.forEach((p, i) => {
-      const id = positiveInt(c, 'agent_ids', p, `agent_ids.${i}`);
+      // An empty item (`1,,2`) is an error too, never an item that is skipped.
+      const id = p === '' ? (c.add('agent_ids', `The agent_ids.${i} must be a positive integer.`), null) : positiveInt(c, 'agent_ids', p, `agent_ids.${i}`);
       if (id !== null) agentIds!.push(id);
     });
     agentIds = [...new Set(agentIds)];
@@ -233,18 +263,19 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
   let from: DateTime | null = null;
   let to: DateTime | null = null;
   if (takes.has('date_from')) {
-    const rawFrom = single(c, query, 'date_from');
+    const date = (field: 'date_from' | 'date_to', end: boolean): DateTime | null => {
+      const raw = single(c, query, field);
+      if (!raw) return null;
+      const d = parseRequestDate(raw, timezone, end);
+      if (!d) c.add(field, `The ${field} is not a valid date (YYYY-MM-DD or ISO 8601 date-time).`);
+      else if (!inYears(raw)) c.add(field, yearsMessage(field));
+      else return d;
+      return null;
+    };
+    from = date('date_from', false);
+    to = date('date_to', true);
     const rawTo = single(c, query, 'date_to');
-    const zoneOk = !c.errors.timezone;
-    if (rawFrom && zoneOk) {
-      from = parseRequestDate(rawFrom, timezone, false);
-      if (!from) c.add('date_from', 'The date_from is not a valid date (YYYY-MM-DD or ISO 8601 date-time).');
-    }
-    if (rawTo && zoneOk) {
-      to = parseRequestDate(rawTo, timezone, true);
-      if (!to) c.add('date_to', 'The date_to is not a valid date (YYYY-MM-DD or ISO 8601 date-time).');
-    }
-    if (from && to && rawTo) {
+    if (from && to && rawTo && zoneOk) {
       const toStart = DATE_ONLY.test(rawTo) ? to.minus({ days: 1 }) : to;
       if (toStart < from) c.add('date_to', 'The date_to must be a date after or equal to date_from.');
       else if (wallClockMs(to) - wallClockMs(from) > MAX_SPAN_DAYS * 86_400_000) {
@@ -260,11 +291,12 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
   let month: string | null = null;
   const m = single(c, query, 'month');
   if (m !== undefined && m !== '') {
-    if (/^\d{4}-(0[1-9]|1[0-2])$/.test(m)) month = m;
-    else c.add('month', 'The month must be a month as YYYY-MM (e.g. 2026-06).');
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(m)) c.add('month', 'The month must be a month as YYYY-MM (e.g. 2026-06).');
+    else if (!inYears(m)) c.add('month', `The month must be between ${MIN_YEAR}-01 and ${MAX_YEAR}-12.`);
+    else month = m;
   }
 
-  if (takes.has('from_date') && !c.errors.timezone) {
+  if (takes.has('from_date')) {
     // Local days in `timezone`; the default is the 30 days ending today.
     const day = (field: 'from_date' | 'to_date') => {
       const raw = single(c, query, field);
@@ -274,11 +306,15 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
         c.add(field, `The ${field} must be a date in format YYYY-MM-DD.`);
         return undefined;
       }
+      if (!inYears(raw)) {
+        c.add(field, yearsMessage(field));
+        return undefined;
+      }
       return v;
     };
     const first = day('from_date');
     const last = day('to_date');
-    if (first !== undefined && last !== undefined) {
+    if (first !== undefined && last !== undefined && zoneOk) {
       const today = DateTime.fromJSDate(opts.now ?? new Date(), { zone: timezone }).startOf('day');
       const lastDay = last ?? (first ? DateTime.max(today, first) : today);
       const firstDay = first ?? lastDay.minus({ days: DEFAULT_DAY_RANGE - 1 });
