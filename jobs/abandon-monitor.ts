@@ -4,9 +4,10 @@ import { recordRun } from './record.ts';
 import { SingleFlight } from './single-flight.ts';
 
 /**
- * The abandon-rate monitor: a snapshot per active campaign of its abandon rate over the
- * last `windowMinutes` (the report's default, TCPA's 30 days), flagged as a breach when
- * the rate is over the campaign's limit. The abandon-rate report lists the breaches.
+ * The abandon-rate monitor: a snapshot per campaign with dials in the last `windowMinutes`
+ * (the report's default, TCPA's 30 days), whatever its status, flagged as a breach when
+ * the rate is over the campaign's limit: a campaign that breached is usually paused
+ * afterwards, and its record must stay whole. The abandon-rate report lists the breaches.
  * It writes on a connection of its own, so it never lands inside a sync's transaction.
  */
 export class AbandonMonitor {
@@ -30,15 +31,14 @@ export class AbandonMonitor {
     try {
       const reader = await conn.runAndReadAll(`
         INSERT OR REPLACE INTO abandon_snapshots
-        SELECT c.id, c.account_id, $to::TIMESTAMP,
-          count(k.id) FILTER (WHERE k.is_answered),
-          count(k.id) FILTER (WHERE k.is_answered AND k.status = 'abandoned'),
-          c.abandon_limit_pct,
-          count(k.id) FILTER (WHERE k.is_answered AND k.status = 'abandoned') * 100 > c.abandon_limit_pct * count(k.id) FILTER (WHERE k.is_answered)
-        FROM campaigns c
-        LEFT JOIN calls k ON k.campaign_id = c.id AND k.is_dial AND k.started_at >= $from::TIMESTAMP AND k.started_at < $to::TIMESTAMP
-        WHERE c.status = 'active' AND c.deleted_at IS NULL
-        GROUP BY c.id, c.account_id, c.abandon_limit_pct
+        SELECT c.id, c.account_id, $to::TIMESTAMP, k.answered, k.abandoned, c.abandon_limit_pct, k.abandoned * 100 > c.abandon_limit_pct * k.answered
+        FROM (
+          SELECT campaign_id, count(*) FILTER (WHERE is_answered) AS answered, count(*) FILTER (WHERE is_answered AND status = 'abandoned') AS abandoned
+          FROM calls
+          WHERE is_dial AND campaign_id IS NOT NULL AND started_at >= $from::TIMESTAMP AND started_at < $to::TIMESTAMP
+          GROUP BY campaign_id
+        ) k
+        JOIN campaigns c ON c.id = k.campaign_id
         RETURNING breached`, { from, to });
       const rows = reader.getRowObjectsJS();
       return { campaigns: rows.length, breaches: rows.filter((r) => r.breached === true).length };

@@ -89,24 +89,33 @@ t.test('a source down for three runs, then back: the last good data stays served
 t.test('the abandon-rate monitor records snapshots; breaches reach the report', async (t) => {
   const from = FIXTURE_NOW.getTime() - 43_200 * 60_000;
   const calls = sourceRows(ctx.sourceFile, 'calls');
-  const answeredOf = (id: number) => calls.filter((c) => c.campaign_id === id && c.direction === 'outbound' && c.status !== 'blocked'
-    && c.answered_at !== null && Date.parse(c.started_at) >= from && Date.parse(c.started_at) < FIXTURE_NOW.getTime());
-  const active = sourceRows(ctx.sourceFile, 'campaigns').filter((c) => c.status === 'active' && c.deleted_at === null);
-  // The active campaign with the most abandoned calls in the window, under a limit it cannot meet.
-  const campaign = active.map((c) => ({ c, n: answeredOf(c.id).filter((x) => x.status === 'abandoned').length })).sort((a, b) => b.n - a.n)[0].c;
-  await ctx.store.exec(`UPDATE campaigns SET abandon_limit_pct = 0 WHERE id = $id`, { id: campaign.id });
-  const monitor = new AbandonMonitor(ctx.store, ctx.meta, 43_200, () => FIXTURE_NOW);
-  const r = await monitor.run();
-  t.equal(r.campaigns, active.length, 'a snapshot per active campaign');
+  const dialsOf = (id: number) => calls.filter((c) => c.campaign_id === id && c.direction === 'outbound' && c.status !== 'blocked'
+    && Date.parse(c.started_at) >= from && Date.parse(c.started_at) < FIXTURE_NOW.getTime());
+  const answeredOf = (id: number) => dialsOf(id).filter((c) => c.answered_at !== null);
+  const campaigns = sourceRows(ctx.sourceFile, 'campaigns');
+  const dialled = campaigns.filter((c) => dialsOf(c.id).length > 0);
+  // The campaign with the most abandoned calls in the window, paused (as a campaign that
+  // breached usually is) and under a limit it cannot meet.
+  const campaign = dialled.map((c) => ({ c, n: answeredOf(c.id).filter((x) => x.status === 'abandoned').length })).sort((a, b) => b.n - a.n)[0].c;
+  await ctx.store.exec(`UPDATE campaigns SET abandon_limit_pct = 0, status = 'paused' WHERE id = $id`, { id: campaign.id });
+  t.ok(dialled.some((c) => c.status !== 'active'), 'campaigns of other statuses have dials too');
   const answered = answeredOf(campaign.id);
   const abandoned = answered.filter((c) => c.status === 'abandoned').length;
   t.ok(abandoned > 0, 'the campaign has abandoned calls');
-  const report = (await ctx.get(`/api/telesales/reports/abandon-rate?campaign_id=${campaign.id}`, 'admin@test')).body.data;
-  t.equal(report.breaches.length, 1);
-  t.strictSame(report.breaches[0], {
+  const breach = {
     snapshot_at: FIXTURE_NOW.toISOString().replace('T', ' ').slice(0, 19), attempts_total: answered.length, attempts_abandoned: abandoned,
     abandon_rate_pct: Math.round((abandoned / answered.length) * 10_000) / 100, limit_pct: 0,
-  });
+  };
+  const before = (await ctx.get(`/api/telesales/reports/abandon-rate?campaign_id=${campaign.id}`, 'admin@test')).body.data;
+  t.equal(before.current.breached, true);
+  t.strictSame(before.breaches, [breach], 'breached before any snapshot: the current breach is listed');
+
+  const monitor = new AbandonMonitor(ctx.store, ctx.meta, 43_200, () => FIXTURE_NOW);
+  const r = await monitor.run();
+  t.equal(r.campaigns, dialled.length, 'a snapshot per campaign with dials in the window, whatever its status');
+  const report = (await ctx.get(`/api/telesales/reports/abandon-rate?campaign_id=${campaign.id}`, 'admin@test')).body.data;
+  t.equal(report.current.campaign_status, 'paused');
+  t.strictSame(report.breaches, [breach], "the paused campaign's breach is recorded, once");
   const runs = await ctx.meta.selectFrom('job_runs').selectAll().where('job', '=', 'monitor').execute();
   t.equal(runs.length, 1);
   t.equal(runs[0].status, 'ok');

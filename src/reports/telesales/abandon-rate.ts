@@ -27,6 +27,15 @@ export const abandonRate: ReportDeclaration = {
       abandon_rate_pct: ratioNumber(Number(b.attempts_abandoned), Number(b.attempts_total), 100, 2),
       limit_pct: Number(b.limit_pct),
     }));
-    return { current: columns({ ...row, window_minutes: ctx.params.windowMinutes }), breaches };
+    const current = columns({ ...row, window_minutes: ctx.params.windowMinutes });
+    // A campaign over its limit now lists that breach first even before the monitor's next
+    // snapshot records it: `breached` is never shown without its entry in `breaches`.
+    if (current.breached === true && breaches[0]?.snapshot_at !== current.window_to) {
+      breaches.unshift({
+        snapshot_at: current.window_to, attempts_total: Number(current.attempts_total), attempts_abandoned: Number(current.attempts_abandoned),
+        abandon_rate_pct: Number(current.abandon_rate_pct), limit_pct: Number(current.limit_pct),
+      });
+    }
+    return { current, breaches: breaches.slice(0, 100) };
   },
 };
