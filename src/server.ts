@@ -58,6 +58,11 @@ async function ensureDemoUsers(meta: MetaDb, config: Config, say: (s: string) =>
   ].join('\n'));
 }
 
+/** Where the monthly billing files are written. */
+export function billingDir(config: Config): string {
+  return path.join(config.exportsDir, 'billing');
+}
+
 /** Starts the service: store, metadata, first sync, schedule, HTTP. */
 export async function serve(config: Config, say: (s: string) => void = (s) => console.log(s)): Promise<{ close: () => Promise<void> }> {
   const p = paths(config);
@@ -79,7 +84,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const app = await buildApp({
     store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel, exports: { templates },
     readyMaxFailingSec: config.readyMaxFailingSec,
-    control: { token: controlToken, sync: () => sync.run() },
+    control: { token: controlToken, sync: () => sync.run(), billing: (month) => billing.run(month) },
   });
   if (source.demo) await ensureDemoUsers(meta, config, say);
   await app.listen({ host: config.host, port: config.port });
@@ -90,7 +95,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const first = sync.run()
     .then((r) => say(`Initial sync: ${r.read.toLocaleString('en')} rows read, ${r.upserted.toLocaleString('en')} upserted, ${r.rejected} rejected in ${r.ms} ms`))
     .catch((err) => app.log.error({ err }, 'initial sync failed'));
-  const billing = new BillingJob(app.engine, meta, path.join(config.exportsDir, 'billing'), config.billingZone);
+  const billing = new BillingJob(app.engine, meta, billingDir(config), config.billingZone);
   const monitor = new AbandonMonitor(store, meta, config.abandonWindowMinutes);
   const retention = new RetentionJob(store, meta, config.jobRetentionDays);
   const cdr = new CdrImportJob(store, meta, config.cdrDir);

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import t from 'tap';
@@ -11,7 +11,7 @@ const cli = (args: string[], env: Record<string, string> = {}) =>
 t.test('--help lists every command and variable', async (t) => {
   const r = cli(['--help']);
   t.equal(r.status, 0);
-  for (const word of ['serve', 'sync', 'seed', 'users add', 'keys add --partner-id N', 'keys revoke', 'jobs', '--role admin|partner|account', 'CALLBOARD_SOURCE', 'CALLBOARD_SYNC_CRON', 'CALLBOARD_JWT_SECRET', 'CALLBOARD_DATA_DIR', 'PORT']) {
+  for (const word of ['serve', 'sync', 'seed', 'billing --month YYYY-MM', 'users add', 'keys add --partner-id N', 'keys revoke', 'jobs', '--role admin|partner|account', 'CALLBOARD_SOURCE', 'CALLBOARD_SYNC_CRON', 'CALLBOARD_JWT_SECRET', 'CALLBOARD_DATA_DIR', 'PORT']) {
     t.match(r.stdout, word);
   }
 });
@@ -61,6 +61,44 @@ t.test('seed, users add and an offline sync from the command line', async (t) =>
   const jobs = cli(['jobs'], env);
   t.equal(jobs.status, 0, jobs.stderr);
   t.match(jobs.stdout, /#1\s+sync\s+ok\s+.*read=\d+ upserted=\d+ rejected=0/, 'the run with its counts');
+
+  // A month's billing files, written by the CLI itself with no server running …
+  const files = ['billing_reconciliation_2026-05.csv', 'billing_reconciliation_2026-05.xlsx'];
+  const billingDir = path.join(dir, 'exports', 'billing');
+  const billing = cli(['billing', '--month', '2026-05'], env);
+  t.equal(billing.status, 0, billing.stderr);
+  t.match(billing.stdout, /billing 2026-05: \d+ accounts/);
+  t.strictSame(fs.readdirSync(billingDir).sort(), files);
+  fs.rmSync(billingDir, { recursive: true });
+  for (const bad of [['billing'], ['billing', '--month', '2026-13'], ['billing', '--month', '9999-01']]) {
+    const r = cli(bad, env);
+    t.equal(r.status, 2, bad.join(' '));
+    t.match(r.stderr, /month/);
+  }
+  t.equal(cli(['jobs', '--job', 'nope'], env).status, 2, 'an unknown job name');
+
+  // … and through the running server, which owns the store.
+  const server = spawn(process.execPath, [path.resolve('bin/callboard.js'), 'serve'], {
+    env: { ...process.env, ...env, PORT: '0', CALLBOARD_SYNC_CRON: '0 0 1 1 *', CALLBOARD_MONITOR_CRON: '0 0 1 1 *', CALLBOARD_CDR_CRON: '0 0 1 1 *', CALLBOARD_LOG_LEVEL: 'warn' },
+    stdio: 'ignore',
+  });
+  try {
+    for (const end = Date.now() + 60_000; !fs.existsSync(path.join(dir, 'server.json')); await new Promise((r) => setTimeout(r, 100))) {
+      if (Date.now() > end) throw new Error('the server did not start');
+    }
+    const remote = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.resolve('bin/callboard.js'), 'billing', '--month', '2026-05'], { env: { ...process.env, ...env } });
+      let out = '';
+      child.stdout.on('data', (d) => (out += d));
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    t.equal(remote.code, 0, remote.out);
+    t.match(remote.out, /asking it to run billing/);
+    t.strictSame(fs.readdirSync(billingDir).sort(), files, 'the server wrote them');
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((r) => server.once('exit', r));
+  }
 });
 
 t.test('keys add prints Partner API credentials once; keys list never shows a token; keys revoke', async (t) => {

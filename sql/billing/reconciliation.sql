@@ -66,6 +66,8 @@ SELECT
   coalesce(l.adjustments, 0)::DECIMAL(18,4)::VARCHAR AS ledger_adjustments,
   coalesce(l.closing, 0)::DECIMAL(18,4)::VARCHAR AS ledger_closing_balance,
   CASE WHEN coalesce(o.n, 0) + coalesce(nu.n, 0) + coalesce(d.n, 0) > 0 THEN 'mismatch' ELSE 'ok' END AS status,
+  -- Whether the month has ended in the account's timezone: until then its figures are partial.
+  a.m_to <= $now::TIMESTAMP AS complete,
   coalesce(o.n, 0) AS usage_without_record_count, coalesce(o.credits, 0)::DECIMAL(18,4)::VARCHAR AS usage_without_record_credits,
   coalesce(nu.n, 0) AS record_without_usage_count, coalesce(nu.credits, 0)::DECIMAL(18,4)::VARCHAR AS record_without_usage_credits,
   coalesce(d.n, 0) AS credits_differ_count, coalesce(d.difference, 0)::DECIMAL(18,4)::VARCHAR AS credits_differ_difference

@@ -229,3 +229,12 @@ CREATE OR REPLACE MACRO billing_accounts(p_accounts, p_month) AS TABLE
 CREATE OR REPLACE MACRO billing_month_issues(p_accounts, p_month) AS TABLE
   SELECT i.* FROM billing_issues i
   JOIN billing_accounts(p_accounts, p_month) a ON i.account_id = a.account_id AND i."at" >= a.m_from AND i."at" < a.m_to;
+
+-- The mismatched rows of each account's month, as the mismatch reports show them.
+CREATE OR REPLACE MACRO billing_mismatch_rows(p_accounts, p_month) AS TABLE
+  SELECT account_id, problem, ref_type, ref_id, ledger_id,
+    strftime("at", '%Y-%m-%dT%H:%M:%S.%gZ') AS occurred_at,
+    record_credits::DECIMAL(18,4)::VARCHAR AS record_credits,
+    charged::DECIMAL(18,4)::VARCHAR AS charged_credits,
+    (coalesce(record_credits, 0) - charged)::DECIMAL(18,4)::VARCHAR AS difference
+  FROM billing_month_issues(p_accounts, p_month);

@@ -7,7 +7,11 @@ import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
 import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
 import { openMeta } from '../meta/db.ts';
 import { listRuns, runFilterErrors } from '../meta/job-runs.ts';
-import { serve } from '../server.ts';
+import { billingDir, serve } from '../server.ts';
+import { BillingJob } from '../../jobs/billing.ts';
+import type { BillingFiles } from '../reports/billing/files.ts';
+import { ReportEngine } from '../reports/engine.ts';
+import { monthProblem } from '../reports/params.ts';
 import { Store, StoreLockedError } from '../store/duckdb.ts';
 
 const HELP = `callboard: telephony reporting service
@@ -25,6 +29,8 @@ Commands:
             [--account-id N | --partner-id N] [--first-name F] [--last-name L]
                                 create a user who can log in to the API
   jobs [--job NAME] [--limit N]  the last job runs (sync, monitor, billing, cdr, retention): status, times, counts, errors
+  billing --month YYYY-MM       write (or rewrite) a month's reconciliation files, as the
+                                monthly job does (through the running server if there is one)
   keys add --partner-id N       create Partner API credentials (X-Auth-ID / X-Auth-Token);
                                 the token is printed once and stored only as a hash
   keys revoke --auth-id ID      revoke Partner API credentials
@@ -43,34 +49,53 @@ function intOption(value: string | undefined, name: string, fallback?: number): 
   return Number(value);
 }
 
+/**
+ * Asks the running server of this data directory to do `what` (DuckDB allows one writing
+ * process, and the server owns the store): its result, or undefined when no server runs.
+ */
+async function throughServer(config: Config, what: 'sync' | 'billing', body: Record<string, unknown> = {}): Promise<unknown> {
+  const p = paths(config);
+  if (!fs.existsSync(p.server)) return undefined;
+  const server = JSON.parse(fs.readFileSync(p.server, 'utf8')) as { pid: number; host: string; port: number; controlToken: string };
+  try {
+    process.kill(server.pid, 0);
+  } catch {
+    return undefined;
+  }
+  const host = server.host === '0.0.0.0' ? '127.0.0.1' : server.host;
+  console.log(`The server (pid ${server.pid}) owns the store; asking it to run ${what} …`);
+  const res = await fetch(`http://${host}:${server.port}/internal/${what}`, {
+    method: 'POST', headers: { 'x-callboard-control': server.controlToken, 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const answer = (await res.json()) as { result?: unknown; message?: string };
+  if (!res.ok) throw new Error(`the server refused ${what}: ${answer.message ?? res.status}`);
+  return answer.result;
+}
+
+/** The store opened by this process (no server runs), or a clear refusal. */
+async function openStore(config: Config): Promise<Store> {
+  try {
+    return await Store.open(paths(config).store, { readers: 1 });
+  } catch (err) {
+    if (err instanceof StoreLockedError) throw new UsageError(`${err.message}\nIs a server running from another data directory? Stop it or run the command through it.`);
+    throw err;
+  }
+}
+
 async function cmdSync(config: Config): Promise<void> {
   const p = paths(config);
-  if (fs.existsSync(p.server)) {
-    const server = JSON.parse(fs.readFileSync(p.server, 'utf8')) as { pid: number; host: string; port: number; controlToken: string };
-    let alive = true;
-    try {
-      process.kill(server.pid, 0);
-    } catch {
-      alive = false;
-    }
-    if (alive) {
-      const host = server.host === '0.0.0.0' ? '127.0.0.1' : server.host;
-      console.log(`The server (pid ${server.pid}) owns the store; asking it to sync …`);
-      const res = await fetch(`http://${host}:${server.port}/internal/sync`, { method: 'POST', headers: { 'x-callboard-control': server.controlToken } });
-      const body = (await res.json()) as { result?: unknown; message?: string };
-      if (!res.ok) throw new Error(`the server refused the sync: ${body.message ?? res.status}`);
-      console.log(JSON.stringify(body.result, null, 2));
-      return;
-    }
+  const remote = await throughServer(config, 'sync');
+  if (remote !== undefined) {
+    console.log(JSON.stringify(remote, null, 2));
+    return;
   }
   if (!config.source && !fs.existsSync(p.demoSource)) throw new UsageError('no CALLBOARD_SOURCE is set and no demo source exists yet: run `callboard seed` or `npm start` first');
   const meta = await openMeta(p.meta);
   let store: Store;
   try {
-    store = await Store.open(p.store, { readers: 1 });
+    store = await openStore(config);
   } catch (err) {
     await meta.destroy();
-    if (err instanceof StoreLockedError) throw new UsageError(`${err.message}\nIs a server running from another data directory? Stop it or run the sync through it.`);
     throw err;
   }
   try {
@@ -80,6 +105,33 @@ async function cmdSync(config: Config): Promise<void> {
     });
     const r = await job.run();
     console.log(`sync done: ${r.read} rows read, ${r.upserted} upserted, ${r.rejected} rejected in ${r.ms} ms`);
+  } finally {
+    await store.close();
+    await meta.destroy();
+  }
+}
+
+async function cmdBilling(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { month: { type: 'string' } } });
+  if (!values.month) throw new UsageError('usage: callboard billing --month YYYY-MM');
+  const problem = monthProblem(values.month, new Date());
+  if (problem) throw new UsageError(problem);
+  const show = (r: BillingFiles) => {
+    console.log(`billing ${r.month}: ${r.accounts} accounts, ${r.mismatched} with mismatches${r.complete ? '' : ' (the month has not ended in every account\'s timezone: the figures are partial)'}`);
+    for (const f of r.files) console.log(`  ${f}`);
+  };
+  const remote = await throughServer(config, 'billing', { month: values.month });
+  if (remote !== undefined) return show(remote as BillingFiles);
+  const meta = await openMeta(paths(config).meta);
+  let store: Store;
+  try {
+    store = await openStore(config);
+  } catch (err) {
+    await meta.destroy();
+    throw err;
+  }
+  try {
+    show(await new BillingJob(new ReportEngine(store), meta, billingDir(config), config.billingZone).run(values.month));
   } finally {
     await store.close();
     await meta.destroy();
@@ -209,6 +261,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'users': await cmdUsers(config, args); return 0;
       case 'keys': await cmdKeys(config, args); return 0;
       case 'jobs': await cmdJobs(config, args); return 0;
+      case 'billing': await cmdBilling(config, args); return 0;
       default:
         console.error(`unknown command "${command}"\n`);
         process.stdout.write(HELP);

@@ -22,6 +22,7 @@ import { openApiDocument } from './openapi.ts';
 import { readiness } from './readiness.ts';
 import { adminRoutes } from './routes/admin.ts';
 import type { ExportSettings } from './export-response.ts';
+import type { ControlOptions } from './routes/control.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -52,7 +53,7 @@ export interface AppOptions {
   /** Export settings (tests inject a small XLSX sheet limit). */
   exports?: ExportSettings;
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
-  control?: { token: string; sync: () => Promise<unknown> };
+  control?: ControlOptions;
 }
 
 /**

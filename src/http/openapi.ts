@@ -1,7 +1,8 @@
 import { jsonSchemaOf, type ReportDeclaration } from '../reports/declaration.ts';
 import { formatsOf } from '../reports/engine.ts';
 import { MAX_DAY_RANGE, type Format, type ParamName } from '../reports/params.ts';
-import { billingReconciliation } from '../reports/billing/reconciliation.ts';
+import { billingMismatchPage, billingReconciliation } from '../reports/billing/reconciliation.ts';
+import { JOB_NAMES } from '../meta/job-runs.ts';
 import { callDetail } from '../reports/calls/call-detail.ts';
 import { campaignDownload, campaignSummary } from '../reports/campaigns/campaigns.ts';
 import { companyDashboard } from '../reports/company/dashboard.ts';
@@ -125,6 +126,12 @@ export function openApiDocument(telesales: readonly ReportDeclaration[]): Schema
   paths['/api/system/campaigns/report/download/'] = { get: operation(campaignDownload, { tag: 'campaigns', formats: ['xlsx', 'csv'] }) };
   const billing = operation(billingReconciliation, { tag: 'billing' });
   paths['/api/billing/reconciliation'] = { get: { ...billing, description: 'CSV is the summary; XLSX has a Summary and a Mismatches sheet.' } };
+  paths['/api/billing/mismatches'] = {
+    get: {
+      ...operation(billingMismatchPage, { tag: 'billing', formats: ['json', 'csv', 'xlsx'] }),
+      description: 'The rows behind the month\'s mismatches: JSON a page at a time (page, page_size); CSV and XLSX every row (page and page_size are not accepted there).',
+    },
+  };
 
   const envelope = (data: Schema) => obj({ status: int(), success: bool, message: { type: ['string', 'null'] }, errors: arr(str()), data });
   paths['/api/accounts/login/'] = {
@@ -162,7 +169,7 @@ export function openApiDocument(telesales: readonly ReportDeclaration[]): Schema
     get: {
       tags: ['admin'], summary: 'The last job runs (admins only)', operationId: 'admin_jobs', security: [{ bearer: [] }],
       parameters: [
-        { name: 'job', in: 'query', required: false, schema: str(), description: 'one job (sync, billing)' },
+        { name: 'job', in: 'query', required: false, schema: str({ enum: [...JOB_NAMES] }), description: 'one job' },
         { name: 'limit', in: 'query', required: false, schema: int({ minimum: 1, maximum: 1000, default: 50 }), description: 'runs' },
       ],
       responses: {

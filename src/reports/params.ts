@@ -169,6 +169,17 @@ export function isValidZone(zone: string): boolean {
 }
 
 /**
+ * What is wrong with a billing month, or null: `YYYY-MM`, within the years 1970–2100,
+ * and begun somewhere: its first instant on the earliest clock (UTC+14) is not ahead of `now`.
+ */
+export function monthProblem(m: string, now: Date): string | null {
+  if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(m)) return 'The month must be a month as YYYY-MM (e.g. 2026-06).';
+  if (!inYears(m)) return `The month must be between ${MIN_YEAR}-01 and ${MAX_YEAR}-12.`;
+  if (DateTime.fromISO(`${m}-01`, { zone: 'Etc/GMT-14' }).toMillis() > now.getTime()) return `The month ${m} has not begun yet.`;
+  return null;
+}
+
+/**
  * Validates a query against the parameters a report takes. Every problem is collected
  * so the client sees all of them at once; a parameter the report does not take is an
  * error too, never a silently ignored filter.
@@ -291,8 +302,8 @@ export function parseParams(query: Query, accepted: readonly ParamName[], requir
   let month: string | null = null;
   const m = single(c, query, 'month');
   if (m !== undefined && m !== '') {
-    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(m)) c.add('month', 'The month must be a month as YYYY-MM (e.g. 2026-06).');
-    else if (!inYears(m)) c.add('month', `The month must be between ${MIN_YEAR}-01 and ${MAX_YEAR}-12.`);
+    const problem = monthProblem(m, opts.now ?? new Date());
+    if (problem) c.add('month', problem);
     else month = m;
   }
 

@@ -5,7 +5,7 @@ import { parseString } from 'fast-csv';
 import { DateTime } from 'luxon';
 import t from 'tap';
 import { BillingJob } from '../../jobs/billing.ts';
-import { makeApp, sourceRows, tmpDir } from '../helpers/fixture.ts';
+import { FIXTURE_NOW, makeApp, sourceRows, tmpDir } from '../helpers/fixture.ts';
 import { fixed, units } from '../helpers/decimal.ts';
 
 // Deliberate ledger faults in November 2026 for account 1 (America/New_York, whose
@@ -78,7 +78,7 @@ function expected(month: string, ids: number[]) {
     }
     for (const l of orphans) mismatches.push({ account_id: a.id, problem: 'usage_without_record', ref_type: l.ref_type, ref_id: l.ref_id, ledger_id: l.id });
     return {
-      account_id: a.id, auth_id: a.auth_id, name: a.name, timezone: a.timezone,
+      account_id: a.id, auth_id: a.auth_id, name: a.name, timezone: a.timezone, complete: hi <= FIXTURE_NOW.getTime(),
       calls: {
         count: billed.length,
         billable_minutes: billed.filter((c) => c.answered_at !== null).reduce((s, c) => s + Math.ceil(c.talk_sec / 60), 0),
@@ -100,7 +100,7 @@ function expected(month: string, ids: number[]) {
       },
     };
   });
-  return { body: { month, data }, mismatches };
+  return { body: { month, complete: data.every((d) => d.complete), data }, mismatches };
 }
 
 async function get(url: string, email = 'admin@test') {
@@ -131,7 +131,7 @@ t.test('CSV is the summary; XLSX adds every mismatched row', async (t) => {
   t.equal(table.length, 7);
   const flat = (a: (typeof want.body.data)[number]) => [
     a.account_id, a.auth_id, a.name, a.timezone, a.calls.count, a.calls.billable_minutes, a.calls.cost, a.calls.credits,
-    a.sms.count, a.sms.segments, a.sms.cost, a.sms.credits, ...Object.values(a.ledger), a.reconciliation.status,
+    a.sms.count, a.sms.segments, a.sms.cost, a.sms.credits, ...Object.values(a.ledger), a.reconciliation.status, a.complete,
     a.reconciliation.usage_without_record.count, a.reconciliation.usage_without_record.credits,
     a.reconciliation.record_without_usage.count, a.reconciliation.record_without_usage.credits,
     a.reconciliation.credits_differ.count, a.reconciliation.credits_differ.difference,
@@ -182,4 +182,63 @@ t.test('billing validation', async (t) => {
     t.ok(res.json().errors[field], `${q} names ${field}`);
   }
   t.equal((await get('/api/billing/reconciliation?month=2026-11&account_id=2', 'acct1@test')).statusCode, 404);
+});
+
+t.test('a month that has not ended says so in JSON, CSV and XLSX; one not begun is a 422', async (t) => {
+  // "Now" is 2027-01-10 12:00Z: January has begun everywhere and ended nowhere.
+  const want = expected('2027-01', [1, 2, 3, 4, 5, 6]);
+  const res = await get('/api/billing/reconciliation?month=2027-01');
+  t.equal(res.statusCode, 200);
+  t.strictSame(res.json(), want.body);
+  t.equal(res.json().complete, false);
+  t.ok(res.json().data.every((a: { complete: boolean }) => a.complete === false), 'every account: its month has not ended');
+  t.equal((await get('/api/billing/reconciliation?month=2026-12')).json().complete, true, 'December has ended in every zone');
+  const csv = (await get('/api/billing/reconciliation?month=2027-01&format=csv')).body.split('\r\n');
+  const header = csv[0].split(',');
+  const at = header.indexOf('Month complete');
+  t.ok(at > 0, 'a CSV column');
+  t.equal(csv[1].split(',')[at], 'false');
+  const wb = new ExcelJS.Workbook();
+  await wb.xlsx.load((await get('/api/billing/reconciliation?month=2027-01&format=xlsx')).rawPayload as unknown as ExcelJS.Buffer);
+  const summary = wb.getWorksheet('Summary')!;
+  const col = (summary.getRow(1).values as unknown[]).indexOf('Month complete');
+  t.ok(col > 0, 'a column of the Summary sheet');
+  t.equal(summary.getRow(2).getCell(col).value, false);
+  const ahead = await get('/api/billing/reconciliation?month=2027-02');
+  t.equal(ahead.statusCode, 422);
+  t.same(ahead.json().errors, { month: ['The month 2027-02 has not begun yet.'] });
+});
+
+t.test('the mismatched rows as JSON pages and as CSV', async (t) => {
+  const want = expected('2026-11', [1, 2, 3, 4, 5, 6]).mismatches;
+  const key = (m: { account_id: unknown; problem: unknown; ref_type: unknown; ref_id: unknown; ledger_id: unknown }) =>
+    JSON.stringify([m.account_id, m.problem, m.ref_type, m.ref_id, m.ledger_id]);
+  const seen: string[] = [];
+  let pages = 0;
+  for (let page = 1; ; page++) {
+    const res = await get(`/api/billing/mismatches?month=2026-11&page=${page}&page_size=3`);
+    t.equal(res.statusCode, 200);
+    const body = res.json();
+    t.equal(body.month, '2026-11');
+    t.equal(body.pagination.total_items, want.length);
+    t.equal(body.pagination.page_number, page);
+    seen.push(...body.data.map(key));
+    pages++;
+    if (!body.pagination.has_next) break;
+  }
+  t.equal(pages, Math.ceil(want.length / 3));
+  t.strictSame(seen.slice().sort(), want.map(key).sort(), 'every mismatched row once, over the pages');
+  const past = (await get(`/api/billing/mismatches?month=2026-11&page=${pages + 1}&page_size=3`)).json();
+  t.strictSame(past.data, [], 'a page past the last is empty');
+  const csv = await get('/api/billing/mismatches?month=2026-11&format=csv');
+  t.equal(csv.statusCode, 200);
+  t.equal(csv.headers['content-disposition'], 'attachment; filename="billing_mismatches_2026-11.csv"');
+  const rows = csv.body.trim().split('\r\n').slice(1).map((l: string) => l.split(','));
+  const cell = (v: string) => (v === '' ? null : /^\d+$/.test(v) ? Number(v) : v);
+  t.strictSame(rows.map((r: string[]) => key({ account_id: Number(r[0]), problem: r[1], ref_type: cell(r[2]), ref_id: cell(r[3]), ledger_id: cell(r[4]) })), seen, 'the CSV holds the same rows in the same order');
+  const own = (await get('/api/billing/mismatches?month=2026-11', 'acct2@test')).json();
+  t.ok(own.data.every((m: { account_id: number }) => m.account_id === 2), "an account user sees its own rows only");
+  const bad = await get('/api/billing/mismatches?month=2026-11&format=csv&page=2');
+  t.equal(bad.statusCode, 422, 'an export has no pages');
+  t.ok(bad.json().errors.page);
 });

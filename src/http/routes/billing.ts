@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { billingMismatches, billingReconciliation } from '../../reports/billing/reconciliation.ts';
+import { billingMismatchPage, billingMismatches, billingReconciliation } from '../../reports/billing/reconciliation.ts';
 import type { ReportEngine } from '../../reports/engine.ts';
 import type { Query } from '../../reports/params.ts';
 import { sendExport, type ExportSettings } from '../export-response.ts';
@@ -16,5 +16,15 @@ export async function billingRoutes(app: FastifyInstance, opts: { engine: Report
     if (r.ctx.params.format === 'csv') return sendExport(req, reply, opts.engine, r, opts.exports);
     const mismatches = await opts.engine.prepare(billingMismatches, query, req.principal!);
     return sendExport(req, reply, opts.engine, r, opts.exports, { sheets: [{ name: 'Mismatches', report: mismatches }] });
+  });
+
+  // The rows behind the mismatches: JSON pages (page, page_size), or every row as CSV or XLSX.
+  app.get('/api/billing/mismatches', { onRequest: app.authenticate }, async (req, reply) => {
+    const query = req.query as Query;
+    const format = Object.hasOwn(query, 'format') ? query.format : undefined;
+    if (format === 'csv' || format === 'xlsx') {
+      return sendExport(req, reply, opts.engine, await opts.engine.prepare(billingMismatches, query, req.principal!), opts.exports);
+    }
+    return opts.engine.json(await opts.engine.prepare(billingMismatchPage, query, req.principal!, ['json', 'csv', 'xlsx']));
   });
 }

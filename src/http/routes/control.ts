@@ -1,18 +1,33 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { ValidationError, monthProblem } from '../../reports/params.ts';
+
+export interface ControlOptions {
+  token: string;
+  sync: () => Promise<unknown>;
+  /** Writes (or rewrites) a month's billing files, as the monthly job does. */
+  billing: (month: string) => Promise<unknown>;
+}
 
 /**
- * Local control for the CLI: DuckDB allows one writing process, so `callboard sync`
- * asks the running server to sync instead of opening the store itself. The token lives
- * in the data directory (server.json), readable only by whoever can read the store.
+ * Local control for the CLI: DuckDB allows one writing process, so `callboard sync` and
+ * `callboard billing` ask the running server instead of opening the store themselves.
+ * The token lives in the data directory (server.json), readable only by whoever can
+ * read the store.
  */
-export async function controlRoutes(app: FastifyInstance, opts: { token: string; sync: () => Promise<unknown> }): Promise<void> {
+export async function controlRoutes(app: FastifyInstance, opts: ControlOptions): Promise<void> {
   const expected = Buffer.from(opts.token);
-  app.post('/internal/sync', async (req, reply) => {
+  app.addHook('onRequest', async (req, reply) => {
     const given = Buffer.from(String(req.headers['x-callboard-control'] ?? ''));
     if (given.length !== expected.length || !crypto.timingSafeEqual(given, expected)) {
       return reply.code(401).send({ message: 'Bad control token.' });
     }
-    return { result: await opts.sync() };
+  });
+  app.post('/internal/sync', async () => ({ result: await opts.sync() }));
+  app.post('/internal/billing', async (req) => {
+    const month = (req.body as { month?: unknown } | null)?.month;
+    const problem = typeof month === 'string' ? monthProblem(month, new Date()) : 'The month field is required (YYYY-MM).';
+    if (problem) throw new ValidationError({ month: [problem] });
+    return { result: await opts.billing(month as string) };
   });
 }

@@ -17,6 +17,8 @@ export interface BillingFiles {
   files: string[];
   accounts: number;
   mismatched: number;
+  /** Whether the month has ended in every account's timezone (the files say so per account). */
+  complete: boolean;
 }
 
 /** Writes `file` through a temporary name and renames it: a reader never sees half a file. */
@@ -72,5 +74,6 @@ export async function writeBillingFiles(engine: ReportEngine, month: string, dir
   return {
     month, files: [`${base}.csv`, `${base}.xlsx`],
     accounts: accounts.length, mismatched: accounts.filter((a) => a.status === 'mismatch').length,
+    complete: accounts.every((a) => a.complete === true),
   };
 }
