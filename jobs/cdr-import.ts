@@ -22,6 +22,6 @@ export class CdrImportJob {
     // An empty inbox every ten seconds is not worth a job run row.
     const probe = await importCdrFiles(this.store, this.dir, { settleMs: this.settleMs, dryRun: true });
     if (probe.files.length === 0) return probe;
-    return recordRun(this.meta, 'cdr', () => importCdrFiles(this.store, this.dir, { settleMs: this.settleMs }));
+    return recordRun(this.meta, 'cdr', (run) => importCdrFiles(this.store, this.dir, { settleMs: this.settleMs, run }));
   }
 }

@@ -1,13 +1,16 @@
 import type { MetaDb } from '../src/meta/db.ts';
 
-/** Runs `fn` as a recorded job run: a job_runs row from start to end, with stats or the error. */
-export async function recordRun<T>(meta: MetaDb, job: string, fn: () => Promise<T>): Promise<T> {
+/**
+ * Runs `fn` as a recorded job run: a job_runs row from start to end, with stats or the
+ * error. `fn` gets the run's name (`sync run #12`), which marks what the run loads.
+ */
+export async function recordRun<T>(meta: MetaDb, job: string, fn: (run: string) => Promise<T>): Promise<T> {
   const run = await meta.insertInto('job_runs')
     .values({ job, started_at: new Date().toISOString(), status: 'running', pid: process.pid, stats: null, error: null, ended_at: null })
     .executeTakeFirstOrThrow();
   const id = Number(run.insertId);
   try {
-    const result = await fn();
+    const result = await fn(`${job} run #${id}`);
     await meta.updateTable('job_runs').set({ status: 'ok', ended_at: new Date().toISOString(), stats: JSON.stringify(result) }).where('id', '=', id).execute();
     return result;
   } catch (err) {

@@ -26,12 +26,12 @@ export class SyncJob {
   }
 
   private async execute(): Promise<SyncResult> {
-    return recordRun(this.meta, 'sync', async () => {
-      // A platform that exposes only its HTTP API (seed 004) instead of its database.
-      if (this.sourceUrl.startsWith('platform+')) return syncPlatform(this.store, parsePlatformUrl(this.sourceUrl));
+    return recordRun(this.meta, 'sync', async (run) => {
+      // A platform that exposes only its HTTP API instead of its database.
+      if (this.sourceUrl.startsWith('platform+')) return syncPlatform(this.store, parsePlatformUrl(this.sourceUrl), { loadedBy: run });
       const source = connectSource(this.sourceUrl);
       try {
-        return await syncOnce(this.store, source, this.opts);
+        return await syncOnce(this.store, source, { ...this.opts, loadedBy: run });
       } finally {
         await source.close();
       }

@@ -144,12 +144,12 @@ function record(t: SourceTable, row: Record<string, unknown>): SourceRecord {
   return { json: JSON.stringify(values) };
 }
 
-async function load(store: Store, table: SourceTable, rows: SourceRecord[]): Promise<{ upserted: number; rejected: number }> {
+async function load(store: Store, table: SourceTable, rows: SourceRecord[], loadedBy?: string): Promise<{ upserted: number; rejected: number }> {
   if (rows.length === 0) return { upserted: 0, rejected: 0 };
   const conn = store.writeConnection;
   await createStage(conn, table);
   await fillStage(conn, table, rows);
-  const s = loadStatements(table);
+  const s = loadStatements(table, { loadedFrom: 'platform', loadedBy });
   const counts = await checkStage(conn, table, s);
   await runLoad(conn, s, counts, 'true', []);
   return { upserted: counts.upserted, rejected: counts.rejected };
@@ -161,7 +161,7 @@ async function load(store: Store, table: SourceTable, rows: SourceRecord[]): Pro
  * was loaded (each table's batch is one transaction) and the fingerprints of the rest
  * unchanged, so the next run picks them up.
  */
-export async function syncPlatform(store: Store, src: PlatformSource, opts: ClientOptions & { now?: () => Date } = {}): Promise<SyncResult & { api: PlatformClient['stats'] }> {
+export async function syncPlatform(store: Store, src: PlatformSource, opts: ClientOptions & { now?: () => Date; loadedBy?: string } = {}): Promise<SyncResult & { api: PlatformClient['stats'] }> {
   const started = Date.now();
   const now = (opts.now ?? (() => new Date()))().toISOString();
   const client = new PlatformClient(src, opts);
@@ -220,7 +220,7 @@ export async function syncPlatform(store: Store, src: PlatformSource, opts: Clie
 
   const result: SyncResult & { api: PlatformClient['stats'] } = { tables: {}, read: 0, upserted: 0, rejected: 0, batches: 0, ms: 0, api: client.stats };
   for (const [name, rows] of [['accounts', accounts], ['campaigns', campaignRows], ['leads', leadRows], ['calls', callRows]] as const) {
-    const r = await load(store, sourceTable(name), [...rows]);
+    const r = await load(store, sourceTable(name), [...rows], opts.loadedBy);
     result.tables[name] = { read: rows.length, ...r };
     result.read += rows.length;
     result.upserted += r.upserted;

@@ -77,7 +77,7 @@ async function textColumns(conn: DuckDBConnection, reader: string): Promise<stri
   });
 }
 
-async function importFile(store: Store, file: string): Promise<CdrFileResult> {
+async function importFile(store: Store, file: string, run?: string): Promise<CdrFileResult> {
   const name = path.basename(file);
   const sum = await sha256(file);
   const seen = await store.all(`SELECT 1 FROM cdr_imports WHERE name = $name AND sha256 = $sum`, { name, sum });
@@ -95,7 +95,7 @@ async function importFile(store: Store, file: string): Promise<CdrFileResult> {
     } catch (err) {
       throw err instanceof FileError ? err : new FileError((err as Error).message.split('\n')[0]);
     }
-    const s = loadStatements(CALLS);
+    const s = loadStatements(CALLS, { loadedFrom: 'cdr', loadedBy: `CDR file ${name}${run ? ` (${run})` : ''}` });
     const counts = await checkStage(conn, CALLS, s);
     const { upserted, rejected } = counts;
     await runLoad(conn, s, counts, 'true', [`INSERT INTO cdr_imports VALUES (${literal(name)}, ${literal(sum)}, ${upserted}, ${rejected}, now()::TIMESTAMP)`]);
@@ -106,7 +106,7 @@ async function importFile(store: Store, file: string): Promise<CdrFileResult> {
 }
 
 /** Loads every settled file of the inbox, oldest first. */
-export async function importCdrFiles(store: Store, dir: string, opts: { settleMs?: number; now?: () => number; dryRun?: boolean } = {}): Promise<CdrImportResult> {
+export async function importCdrFiles(store: Store, dir: string, opts: { settleMs?: number; now?: () => number; dryRun?: boolean; run?: string } = {}): Promise<CdrImportResult> {
   const dirs = cdrDirs(dir);
   fs.mkdirSync(dirs.inbox, { recursive: true });
   const now = opts.now ?? Date.now;
@@ -123,7 +123,7 @@ export async function importCdrFiles(store: Store, dir: string, opts: { settleMs
   }
   for (const { file } of candidates) {
     try {
-      const r = await importFile(store, file);
+      const r = await importFile(store, file, opts.run);
       moveInto(file, dirs.loaded);
       result.files.push(r);
       result.upserted += r.upserted ?? 0;

@@ -37,11 +37,28 @@ function castExpr(c: SourceColumn): string {
   }
 }
 
+/**
+ * The things a row names that must belong to its own account: [column, parent table,
+ * alias]. A call of account 1 naming account 2's campaign would show account 2's name in
+ * account 1's reports. A name of nothing stored (yet) is not checked.
+ */
+const REFERENCES: Record<string, [string, string, string][]> = {
+  agents: [['team_id', 'teams', '_rt']],
+  leads: [['campaign_id', 'campaigns', '_rc']],
+  // The lead is looked up by the lead-source join (DEFERRED), and after a first load by
+  // quarantineForeignLeads: joining every first-load batch with the leads cost it 11%.
+  calls: [['campaign_id', 'campaigns', '_rc'], ['agent_id', 'agents', '_ra'], ['caller_id_id', 'caller_ids', '_ri']],
+  sms_messages: [['campaign_id', 'campaigns', '_rc']],
+};
+
 /** Lookups a table's rules need, as LEFT JOINs onto the cast row `r`. */
 const JOINS: Record<string, string[]> = {
   calls: [`LEFT JOIN dispositions _d ON _d.account_id = ${rv('account_id')} AND _d.code = ${rq('disposition_code')}`],
   accounts: [`LEFT JOIN partners _p ON _p.id = ${rv('partner_id')}`],
 };
+for (const [table, refs] of Object.entries(REFERENCES)) {
+  for (const [col, parent, alias] of refs) (JOINS[table] ??= []).push(`LEFT JOIN ${parent} ${alias} ON ${alias}.id = ${rv(col)}`);
+}
 
 /** Rules beyond the column kinds, per table: [condition that breaks it, reason]. */
 const EXTRA_RULES: Record<string, [string, string][]> = {
@@ -57,7 +74,7 @@ const EXTRA_RULES: Record<string, [string, string][]> = {
   sms_messages: [[`${rv('segments')} < 0`, `'negative segments'`]],
 };
 
-function reasonExpr(t: SourceTable): string {
+function reasonExpr(t: SourceTable, opts: LoadOptions, ranked: boolean): string {
   const whens: string[] = [];
   for (const c of t.columns) {
     const ref = rq(c.name);
@@ -73,6 +90,20 @@ function reasonExpr(t: SourceTable): string {
   }
   if (t.accountScoped) whens.push(`WHEN _a.id IS NULL THEN 'missing account'`);
   for (const [cond, reason] of EXTRA_RULES[t.name] ?? []) whens.push(`WHEN ${cond} THEN ${reason}`);
+  for (const [col, parent, alias] of REFERENCES[t.name] ?? []) {
+    const noun = parent.replace(/s$/, '').replace('_', ' ');
+    whens.push(`WHEN ${alias}.account_id <> ${rv('account_id')} THEN ${lit(`${noun} of another account: ${col} `)} || ${rq(col)}`);
+  }
+  if (t.name === 'calls' && !opts.deferRollups) whens.push(`WHEN _l.account_id <> ${rv('account_id')} THEN ${FOREIGN_LEAD('r."lead_id"')}`);
+  if (t.name === 'calls' && opts.loadedFrom === 'cdr') {
+    // A CDR row replaces only a call a CDR file loaded, of the same account: the id of a
+    // call the sync loaded, or of another account's call, is another call.
+    whens.push(`WHEN _x.id IS NOT NULL AND (_x.loaded_from IS DISTINCT FROM 'cdr' OR _x.account_id <> ${rv('account_id')})
+      THEN 'id of an existing call ' || CASE WHEN _x.account_id <> ${rv('account_id')} THEN 'of another account' ELSE 'loaded from ' || coalesce(_x.loaded_from, 'an unknown origin') END`);
+  }
+  // Repeated ids in one batch (a CDR file may hold a call three times): the row with the
+  // latest updated_at is kept, the last read on a tie, and the others are quarantined.
+  if (ranked) whens.push(`WHEN r._rank > 1 THEN 'repeated id in the batch: a later row of id ' || ${rq('id')} || ' was kept'`);
   return `CASE ${whens.join('\n    ')} END`;
 }
 
@@ -93,8 +124,32 @@ const DERIVED: Record<string, [string, string][]> = {
  * lead arrives; the lead's batch then sets it (updateLeadSources).
  */
 const DEFERRED: Record<string, { joins: string[]; columns: [string, string][] }> = {
-  calls: { joins: [`LEFT JOIN leads _l ON _l.id = ${rv('lead_id')}`], columns: [['lead_source', '_l.source']] },
+  calls: { joins: [`LEFT JOIN (SELECT id, account_id, source FROM leads) _l ON _l.id = ${rv('lead_id')}`], columns: [['lead_source', '_l.source']] },
 };
+
+/** The reason of a call that names another account's lead, from the SQL of its lead id text. */
+const FOREIGN_LEAD = (leadId: string) => `'lead of another account: lead_id ' || ${leadId}`;
+
+/**
+ * After a first load, before its roll-ups are built: every call naming another account's
+ * lead goes to `rejects` (its stored values as the raw row) and leaves the store, as an
+ * incremental batch's check quarantines it. Idempotent, so a rebuild after a crash repeats it.
+ */
+export function quarantineForeignLeads(calls: SourceTable, loadedBy: string | null): string[] {
+  const text = (c: SourceColumn) => c.kind === 'time' ? `strftime(c.${q(c.name)}, '%Y-%m-%dT%H:%M:%S.%gZ')`
+    : c.kind === 'bool' ? `CASE WHEN c.${q(c.name)} THEN '1' ELSE '0' END` : `c.${q(c.name)}::VARCHAR`;
+  const raw = `to_json(struct_pack(${calls.columns.map((c) => `${q(c.name)} := ${text(c)}`).join(', ')}))`;
+  return [
+    `CREATE OR REPLACE TEMP TABLE foreign_lead_calls AS
+      SELECT c.id, ${FOREIGN_LEAD('c.lead_id::VARCHAR')} AS reason, ${raw} AS raw
+      FROM calls c JOIN (SELECT id, account_id FROM leads) l ON l.id = c.lead_id WHERE l.account_id <> c.account_id`,
+    `INSERT INTO rejects (table_name, source_id, reason, raw, raw_hash, first_seen, last_seen, seen_count, loaded_by)
+      SELECT 'calls', id::VARCHAR, reason, raw, hash(raw::VARCHAR), now()::TIMESTAMP, now()::TIMESTAMP, 1, ${loadedBy === null ? 'NULL' : lit(loadedBy)}
+      FROM foreign_lead_calls
+      ON CONFLICT (table_name, raw_hash) DO UPDATE SET last_seen = excluded.last_seen, seen_count = rejects.seen_count + 1`,
+    `DELETE FROM calls WHERE id IN (SELECT id FROM foreign_lead_calls)`,
+  ];
+}
 
 const DEFAULTS: Record<string, Record<string, string>> = {
   accounts: { timezone: `'UTC'` },
@@ -143,6 +198,11 @@ export const ID_RANGE = '/*id-range*/ true';
 export interface LoadStatements {
   /** Materialises the checked stage (`checked_<table>`) with a `_reason` column. */
   check: string;
+  /**
+   * The same, ranking the rows of a repeated id: only a batch that holds one pays for it
+   * (ranking every batch cost a first load 6%).
+   */
+  checkRepeats: string;
   reject: string;
   /** Run before the upsert, while the store still holds the rows it replaces. */
   before: string[];
@@ -234,6 +294,10 @@ function dependents(t: SourceTable, checked: string, deferRollups: boolean): { b
 
 export interface LoadOptions {
   deferRollups?: boolean;
+  /** The path that loads the batch, stored on each call (`loaded_from`). */
+  loadedFrom?: 'source' | 'platform' | 'cdr';
+  /** The sync run or CDR file, stored with each reject (`loaded_by`). */
+  loadedBy?: string;
   /**
    * An incremental run's watermark: rows at or before it (by their time read as UTC, then
    * id) were loaded by an earlier run, and the check drops them. A run re-reads the
@@ -249,6 +313,7 @@ export function loadStatements(t: SourceTable, opts: LoadOptions = {}): LoadStat
   const joins = [
     ...(t.accountScoped ? [`LEFT JOIN accounts _a ON _a.id = ${rv('account_id')}`] : []), ...(JOINS[t.name] ?? []),
     ...(deferred && !opts.deferRollups ? deferred.joins : []),
+    ...(t.name === 'calls' && opts.loadedFrom === 'cdr' ? [`LEFT JOIN (SELECT id, account_id, loaded_from FROM calls) _x ON _x.id = ${rv('id')}`] : []),
   ];
   // The checked stage keeps only what the upsert writes (final values, derived columns)
   // plus, for the rare reject, the row's text: materialising both forms of every column
@@ -260,23 +325,35 @@ export function loadStatements(t: SourceTable, opts: LoadOptions = {}): LoadStat
   });
   const derived = [
     ...(DERIVED[t.name] ?? []),
+    ...(t.name === 'calls' ? [['loaded_from', lit(opts.loadedFrom ?? 'source')] as [string, string]] : []),
     ...(deferred?.columns ?? []).map(([n, e]): [string, string] => [n, opts.deferRollups ? 'NULL::VARCHAR' : e]),
   ];
   const names = [...t.columns.map((c) => q(c.name)), ...derived.map(([n]) => q(n))];
   const raw = `to_json(struct_pack(${t.columns.map((c, i) => `${q(c.name)} := l[${i + 1}]`).join(', ')}))`;
   const idAt = t.columns.findIndex((c) => c.name === 'id') + 1;
+  const cast = `(SELECT s.*, ${casts.join(', ')} FROM ${stageColumns(t)} s)`;
+  // The rank of a row among the batch's rows of its id, newest first (see reasonExpr).
+  const newest = [...(t.columns.some((c) => c.name === 'updated_at') ? [`${v('updated_at')} DESC NULLS LAST`] : []), '_seq DESC'].join(', ');
+  const ranked = `(SELECT *, CASE WHEN ${v('id')} IS NULL THEN 1 ELSE row_number() OVER (PARTITION BY ${v('id')} ORDER BY ${newest}) END AS _rank FROM ${cast})`;
+  const check = (rank: boolean) => `CREATE OR REPLACE TEMP TABLE ${checked} AS
+      SELECT * EXCLUDE (_line), CASE WHEN _reason IS NOT NULL THEN _line END AS _line FROM (
+        SELECT ${[...values, ...derived.map(([n, e]) => `${e} AS ${q(n)}`), 'r._line', `${reasonExpr(t, opts, rank)} AS _reason`].join(', ')}
+        FROM ${rank ? ranked : cast} r
+        ${joins.join('\n        ')}
+        ${stale(t, opts.since)})`;
   return {
     // The row's text is kept for rejects only: writing it for every row cost a fifth of the check.
-    check: `CREATE OR REPLACE TEMP TABLE ${checked} AS
-      SELECT * EXCLUDE (_line), CASE WHEN _reason IS NOT NULL THEN _line END AS _line FROM (
-        SELECT ${[...values, ...derived.map(([n, e]) => `${e} AS ${q(n)}`), 'r._line', `${reasonExpr(t)} AS _reason`].join(', ')}
-        FROM (SELECT s.*, ${casts.join(', ')} FROM ${stageColumns(t)} s) r
-        ${joins.join('\n        ')}
-        ${stale(t, opts.since)})`,
-    reject: `INSERT INTO rejects (table_name, source_id, reason, raw, raw_hash, first_seen, last_seen, seen_count)
-      SELECT ${lit(t.name)}, l[${idAt}], _reason, ${raw}, hash(${raw}::VARCHAR), now()::TIMESTAMP, now()::TIMESTAMP, 1
+    check: check(false),
+    checkRepeats: check(true),
+    // A row seen again (the same text) is one reject seen more often: the batch's copies are
+    // grouped first, since one INSERT cannot update a row twice.
+    reject: `INSERT INTO rejects (table_name, source_id, reason, raw, raw_hash, first_seen, last_seen, seen_count, loaded_by)
+      SELECT ${lit(t.name)}, any_value(l[${idAt}]), any_value(_reason), any_value(${raw}), hash(${raw}::VARCHAR), now()::TIMESTAMP, now()::TIMESTAMP, count(*),
+        ${opts.loadedBy === undefined ? 'NULL' : lit(opts.loadedBy)}
       FROM (SELECT _reason, from_json(_line, '["VARCHAR"]') AS l FROM ${checked} WHERE _reason IS NOT NULL)
-      ON CONFLICT (table_name, raw_hash) DO UPDATE SET last_seen = excluded.last_seen, seen_count = rejects.seen_count + 1, reason = excluded.reason`,
+      GROUP BY hash(${raw}::VARCHAR)
+      ON CONFLICT (table_name, raw_hash) DO UPDATE SET last_seen = excluded.last_seen, seen_count = rejects.seen_count + excluded.seen_count,
+        reason = excluded.reason, loaded_by = excluded.loaded_by`,
     upsert: FACT_TABLES.has(t.name)
       ? [
         `DELETE FROM ${t.name} WHERE ${ID_RANGE} AND id IN (SELECT id FROM ${checked} WHERE _reason IS NULL)`,

@@ -55,8 +55,17 @@ async function appendRuns(conn: DuckDBConnection, t: SourceTable, runs: string[]
   }
 }
 
-/** The stage as one text column per contract column, under the contract's names, and the row's text as `_line`. */
+/**
+ * The stage as one text column per contract column, under the contract's names, the
+ * row's text as `_line` and its place in the batch as `_seq` (increasing in the order the
+ * rows were read: a later row of a repeated id wins a tie).
+ */
 export function stageColumns(t: SourceTable): string {
   const cols = t.columns.map((c, i) => `l[${i + 1}] AS "${c.name}"`).join(', ');
-  return `(SELECT _line, ${cols} FROM (SELECT _line, from_json(_line, '["VARCHAR"]') AS l FROM (SELECT unnest(string_split(j, chr(10))) AS _line FROM ${stageName(t)})))`;
+  return `(SELECT _line, _seq, ${cols} FROM (SELECT _line, _seq, from_json(_line, '["VARCHAR"]') AS l FROM (
+    SELECT unnest(parts) AS _line, rowid * ${SEQ_RUN} + generate_subscripts(parts, 1) AS _seq
+    FROM (SELECT rowid, string_split(j, chr(10)) AS parts FROM ${stageName(t)}))))`;
 }
+
+/** More than the rows of any staged string (about RUN): `_seq` is run × SEQ_RUN + the row's place in it. */
+const SEQ_RUN = 100_000_000;

@@ -1,9 +1,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { SOURCE_TABLES, type SourceTable } from '../source/contract.ts';
+import { SOURCE_TABLES, sourceTable, type SourceTable } from '../source/contract.ts';
 import type { SourceConnection } from '../source/connect.ts';
 import { hasNewRows, lowerBoundFor, readBlock, type Keyset, type SourceBlock } from '../source/reader.ts';
 import type { Store } from '../store/duckdb.ts';
-import { checkedName, ID_RANGE, loadStatements, watermarkSql, type LoadStatements } from './load-sql.ts';
+import { checkedName, ID_RANGE, loadStatements, quarantineForeignLeads, watermarkSql, type LoadStatements } from './load-sql.ts';
 import { ROLLUPS_VERSION, rebuildRollups } from './rollups.ts';
 import { createStage, fillStageText, stageName } from './stage.ts';
 
@@ -24,6 +24,8 @@ export interface SyncResult {
 
 export interface SyncOptions {
   batchSize?: number;
+  /** The sync run, stored with each row it quarantines (`rejects.loaded_by`). */
+  loadedBy?: string;
   /** Called after each committed batch; the CLI prints progress, tests kill here. */
   onBatch?: (table: string, stats: TableStats) => void;
 }
@@ -38,7 +40,7 @@ export async function syncOnce(store: Store, source: SourceConnection, opts: Syn
   const started = Date.now();
   const result: SyncResult = { tables: {}, read: 0, upserted: 0, rejected: 0, batches: 0, ms: 0 };
   const conn = store.writeConnection;
-  await ensureRollups(store, conn);
+  await ensureRollups(store, conn, opts.loadedBy ?? null);
   // A first load rebuilds the roll-ups once at the end instead of batch by batch; until
   // then they are marked pending, so a crash in between rebuilds them on the next run.
   const [{ n: storedCalls }] = await store.writeAll(`SELECT count(*)::INTEGER AS n FROM (SELECT 1 FROM calls LIMIT 1)`);
@@ -51,7 +53,14 @@ export async function syncOnce(store: Store, source: SourceConnection, opts: Syn
     result.rejected += stats.rejected;
   }
   if (deferRollups) {
-    await ensureRollups(store, conn);
+    const quarantined = await ensureRollups(store, conn, opts.loadedBy ?? null);
+    const calls = result.tables.calls;
+    if (calls && quarantined > 0) {
+      calls.upserted -= quarantined;
+      calls.rejected += quarantined;
+      result.upserted -= quarantined;
+      result.rejected += quarantined;
+    }
     // A first load leaves the roll-ups it built in the WAL; folded into the file now, the
     // automatic checkpoint does not land on a later minute's sync (12 s on 10M calls).
     await conn.run('CHECKPOINT');
@@ -66,17 +75,23 @@ export async function markDataAsOf(store: Store, started: number): Promise<void>
   await store.exec(`INSERT OR REPLACE INTO store_meta VALUES ('data_as_of', $at)`, { at: new Date(started).toISOString() });
 }
 
-/** Builds the roll-ups from the stored calls when they predate the current definition. */
-async function ensureRollups(store: Store, conn: DuckDBConnection): Promise<void> {
+/**
+ * Builds the roll-ups from the stored calls when they predate the current definition (or a
+ * first load left them pending), after quarantining the calls that name another account's
+ * lead (quarantineForeignLeads); returns how many calls that quarantined.
+ */
+async function ensureRollups(store: Store, conn: DuckDBConnection, loadedBy: string | null): Promise<number> {
   const [row] = await store.writeAll(`SELECT value FROM store_meta WHERE key = 'rollups_version'`, {});
-  if (row?.value === ROLLUPS_VERSION) return;
-  const script = ['BEGIN TRANSACTION', ...rebuildRollups(), BUMP_VERSION, 'COMMIT'].join(';\n');
+  if (row?.value === ROLLUPS_VERSION) return 0;
+  const [{ n }] = await store.writeAll(`SELECT count(*)::INTEGER AS n FROM calls c JOIN (SELECT id, account_id FROM leads) l ON l.id = c.lead_id WHERE l.account_id <> c.account_id`);
+  const script = ['BEGIN TRANSACTION', ...quarantineForeignLeads(sourceTable('calls'), loadedBy), ...rebuildRollups(), BUMP_VERSION, 'COMMIT'].join(';\n');
   try {
     await conn.run(script);
   } catch (err) {
     await conn.run('ROLLBACK').catch(() => undefined);
     throw err;
   }
+  return Number(n);
 }
 
 const BUMP_VERSION = `UPDATE store_meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'`;
@@ -96,7 +111,7 @@ async function syncTable(
   const since = state && state.cursor_ms !== null ? { ms: Number(state.cursor_ms), id: Number(state.cursor_id) } : null;
   let afterId = state ? Number(state.cursor_id) : 0;
   await createStage(conn, table);
-  const statements = loadStatements(table, { deferRollups: opts.deferRollups, since });
+  const statements = loadStatements(table, { deferRollups: opts.deferRollups, since, loadedFrom: 'source', loadedBy: opts.loadedBy });
 
   const readOpts = (after: Keyset | null) => ({ after, afterId, lowerBound: since === null ? null : lowerBoundFor(source.dialect, since.ms), limit });
   const read = (after: Keyset | null) => readBlock(source, table, readOpts(after));
@@ -159,13 +174,23 @@ export interface LoadCounts {
  * nothing new can then skip the write (and the roll-up refresh) altogether.
  */
 export async function checkStage(conn: DuckDBConnection, table: SourceTable, s: LoadStatements): Promise<LoadCounts> {
+  const count = async () => {
+    const reader = await conn.runAndReadAll(
+      `SELECT count(*)::INTEGER, count(*) FILTER (WHERE _reason IS NULL)::INTEGER, count(*) FILTER (WHERE _reason IS NOT NULL)::INTEGER,
+         (count(id) - count(DISTINCT id))::INTEGER
+       FROM ${checkedName(table)}`,
+    );
+    const [read, upserted, rejected, repeats] = reader.getRows()[0] as [number, number, number, number];
+    return { read, upserted, rejected, repeats };
+  };
   await conn.run(s.check);
-  const reader = await conn.runAndReadAll(
-    `SELECT count(*)::INTEGER, count(*) FILTER (WHERE _reason IS NULL)::INTEGER, count(*) FILTER (WHERE _reason IS NOT NULL)::INTEGER
-     FROM ${checkedName(table)}`,
-  );
-  const [read, upserted, rejected] = reader.getRows()[0] as [number, number, number];
-  return { read, upserted, rejected };
+  let counts = await count();
+  // A batch that holds an id more than once is checked again, ranking its rows (see checkRepeats).
+  if (counts.repeats > 0) {
+    await conn.run(s.checkRepeats);
+    counts = await count();
+  }
+  return { read: counts.read, upserted: counts.upserted, rejected: counts.rejected };
 }
 
 /**

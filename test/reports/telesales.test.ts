@@ -166,7 +166,9 @@ t.test('abandon-rate', async (t) => {
     campaign_status: c.status, limit_pct: Number(c.abandon_limit_pct), breached: abandoned * 100 > Number(c.abandon_limit_pct) * answered.length,
   });
   t.ok(answered.length > 0);
-  t.same(body.data.breaches, []);
+  const { breached, window_to, attempts_total, attempts_abandoned, abandon_rate_pct, limit_pct } = body.data.current;
+  t.ok(breached, 'the campaign is over its limit now');
+  t.same(body.data.breaches, [{ snapshot_at: window_to, attempts_total, attempts_abandoned, abandon_rate_pct, limit_pct }], 'so its breach is listed before any snapshot');
   const other = await ctx.get(`/api/telesales/reports/abandon-rate?campaign_id=${c.id}`, 'acct2@test');
   t.equal(other.status, 404, "another account's campaign is a 404");
 });

@@ -321,7 +321,8 @@ t.test('the roll-ups equal the calls and leads they summarise after every kind o
   // a third blocked after the fact.
   source.prepare(`UPDATE calls SET started_at = strftime('%Y-%m-%dT%H:%M:%fZ', (SELECT created_at FROM leads WHERE id = calls.lead_id), '-1 day'),
     updated_at = ? WHERE id = ?`).run(changedAt, a.id);
-  source.prepare(`UPDATE calls SET agent_id = ?, updated_at = ? WHERE id = ?`).run(c.agent_id === b.agent_id ? null : c.agent_id, changedAt, b.id);
+  const otherAgent = source.prepare(`SELECT id FROM agents WHERE account_id = (SELECT account_id FROM calls WHERE id = ?) AND id <> ? ORDER BY id LIMIT 1`).get(b.id, b.agent_id) as { id: number };
+  source.prepare(`UPDATE calls SET agent_id = ?, updated_at = ? WHERE id = ?`).run(otherAgent.id, changedAt, b.id);
   source.prepare(`UPDATE calls SET status = 'blocked', answered_at = NULL, updated_at = ? WHERE id = ?`).run(changedAt, c.id);
   // A disposition that stops converting changes the conversions of every call that used it.
   source.prepare(`UPDATE dispositions SET is_conversion = 1 - is_conversion, updated_at = ? WHERE id = (SELECT min(id) FROM dispositions WHERE code IN (SELECT disposition_code FROM calls))`).run(changedAt);
