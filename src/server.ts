@@ -15,6 +15,7 @@ import { buildApp } from './http/app.ts';
 import { openMeta, type MetaDb } from './meta/db.ts';
 import { reportRegistry } from './reports/registry.ts';
 import { Store } from './store/duckdb.ts';
+import { listRejects } from './store/rejects.ts';
 
 const DEMO_PASSWORD = 'callboard-demo';
 const DEMO_USERS = [
@@ -84,7 +85,10 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const app = await buildApp({
     store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel, exports: { templates },
     readyMaxFailingSec: config.readyMaxFailingSec,
-    control: { token: controlToken, sync: () => sync.run(), billing: (month) => billing.run(month) },
+    control: {
+      token: controlToken, sync: () => sync.run(), billing: (month) => billing.run(month),
+      rejects: (table, limit) => listRejects(store, { table, limit }),
+    },
   });
   if (source.demo) await ensureDemoUsers(meta, config, say);
   await app.listen({ host: config.host, port: config.port });

@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import t from 'tap';
 import { loadConfig, ConfigError } from '../src/config/config.ts';
 import { tmpDir } from './helpers/fixture.ts';
@@ -11,7 +12,7 @@ const cli = (args: string[], env: Record<string, string> = {}) =>
 t.test('--help lists every command and variable', async (t) => {
   const r = cli(['--help']);
   t.equal(r.status, 0);
-  for (const word of ['serve', 'sync', 'seed', 'billing --month YYYY-MM', 'users add', 'keys add --partner-id N', 'keys revoke', 'jobs', '--role admin|partner|account', 'CALLBOARD_SOURCE', 'CALLBOARD_SYNC_CRON', 'CALLBOARD_JWT_SECRET', 'CALLBOARD_DATA_DIR', 'PORT']) {
+  for (const word of ['serve', 'sync', 'seed', 'billing --month YYYY-MM', 'rejects [--table T] [--limit N]', 'users add', 'keys add --partner-id N', 'keys revoke', 'jobs', '--role admin|partner|account', 'CALLBOARD_SOURCE', 'CALLBOARD_SYNC_CRON', 'CALLBOARD_JWT_SECRET', 'CALLBOARD_DATA_DIR', 'PORT']) {
     t.match(r.stdout, word);
   }
 });
@@ -76,6 +77,17 @@ t.test('seed, users add and an offline sync from the command line', async (t) =>
     t.match(r.stderr, /month/);
   }
   t.equal(cli(['jobs', '--job', 'nope'], env).status, 2, 'an unknown job name');
+
+  // A bad row of the source, then the quarantined rows from the command line.
+  const src = new Database(path.join(dir, 'demo-source.db'));
+  src.prepare(`UPDATE calls SET status = 'lost', updated_at = '2030-01-01T00:00:00.000Z' WHERE id = 7`).run();
+  src.close();
+  t.equal(cli(['sync'], env).status, 0);
+  const rejects = cli(['rejects', '--table', 'calls'], env);
+  t.equal(rejects.status, 0, rejects.stderr);
+  t.match(rejects.stdout, /calls 7\s+unknown status: lost\s+from sync run #\d+/);
+  t.match(rejects.stdout, /"status":"lost"/, 'the row as read');
+  t.equal(cli(['rejects', '--table', 'nope'], env).status, 2);
 
   // … and through the running server, which owns the store.
   const server = spawn(process.execPath, [path.resolve('bin/callboard.js'), 'serve'], {

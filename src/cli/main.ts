@@ -12,6 +12,7 @@ import { BillingJob } from '../../jobs/billing.ts';
 import type { BillingFiles } from '../reports/billing/files.ts';
 import { ReportEngine } from '../reports/engine.ts';
 import { monthProblem } from '../reports/params.ts';
+import { listRejects, rejectFilterErrors, type RejectRow } from '../store/rejects.ts';
 import { Store, StoreLockedError } from '../store/duckdb.ts';
 
 const HELP = `callboard: telephony reporting service
@@ -29,6 +30,9 @@ Commands:
             [--account-id N | --partner-id N] [--first-name F] [--last-name L]
                                 create a user who can log in to the API
   jobs [--job NAME] [--limit N]  the last job runs (sync, monitor, billing, cdr, retention): status, times, counts, errors
+  rejects [--table T] [--limit N]
+                                the quarantined source rows, latest first: table, id, reason,
+                                the row as read, and the sync run or CDR file it came from
   billing --month YYYY-MM       write (or rewrite) a month's reconciliation files, as the
                                 monthly job does (through the running server if there is one)
   keys add --partner-id N       create Partner API credentials (X-Auth-ID / X-Auth-Token);
@@ -53,7 +57,7 @@ function intOption(value: string | undefined, name: string, fallback?: number): 
  * Asks the running server of this data directory to do `what` (DuckDB allows one writing
  * process, and the server owns the store): its result, or undefined when no server runs.
  */
-async function throughServer(config: Config, what: 'sync' | 'billing', body: Record<string, unknown> = {}): Promise<unknown> {
+async function throughServer(config: Config, what: 'sync' | 'billing' | 'rejects', body: Record<string, unknown> = {}): Promise<unknown> {
   const p = paths(config);
   if (!fs.existsSync(p.server)) return undefined;
   const server = JSON.parse(fs.readFileSync(p.server, 'utf8')) as { pid: number; host: string; port: number; controlToken: string };
@@ -135,6 +139,33 @@ async function cmdBilling(config: Config, args: string[]): Promise<void> {
   } finally {
     await store.close();
     await meta.destroy();
+  }
+}
+
+async function cmdRejects(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { table: { type: 'string' }, limit: { type: 'string' } } });
+  const problems = rejectFilterErrors(values.table);
+  if (values.limit !== undefined && !(/^\d{1,4}$/.test(values.limit) && Number(values.limit) >= 1 && Number(values.limit) <= 1000)) {
+    problems.set('limit', ['--limit must be an integer from 1 to 1000.']);
+  }
+  if (problems.size) throw new UsageError([...problems.values()].flat().join(' '));
+  const table = values.table ?? null;
+  const limit = values.limit === undefined ? 20 : Number(values.limit);
+  const show = (r: { total: number; rows: RejectRow[] }) => {
+    if (r.total === 0) console.log(table ? `no quarantined ${table} rows` : 'no quarantined rows');
+    for (const x of r.rows) {
+      console.log(`${x.last_seen}  ${x.table} ${x.source_id ?? '?'}  ${x.reason}${x.seen_count > 1 ? ` (seen ${x.seen_count} times)` : ''}  from ${x.loaded_by ?? 'an earlier sync'}`);
+      console.log(`  ${JSON.stringify(x.raw)}`);
+    }
+    if (r.total > r.rows.length) console.log(`… ${r.total - r.rows.length} more (--limit)`);
+  };
+  const remote = await throughServer(config, 'rejects', { table, limit });
+  if (remote !== undefined) return show(remote as { total: number; rows: RejectRow[] });
+  const store = await openStore(config);
+  try {
+    show(await listRejects(store, { table, limit }));
+  } finally {
+    await store.close();
   }
 }
 
@@ -262,6 +293,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'keys': await cmdKeys(config, args); return 0;
       case 'jobs': await cmdJobs(config, args); return 0;
       case 'billing': await cmdBilling(config, args); return 0;
+      case 'rejects': await cmdRejects(config, args); return 0;
       default:
         console.error(`unknown command "${command}"\n`);
         process.stdout.write(HELP);

@@ -128,7 +128,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await app.register(partnerRoutes, { engine, meta: opts.meta });
   await app.register(campaignRoutes, { engine, exports: opts.exports });
   await app.register(billingRoutes, { engine, exports: opts.exports });
-  await app.register(adminRoutes, { meta: opts.meta });
+  await app.register(adminRoutes, { meta: opts.meta, store: opts.store });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

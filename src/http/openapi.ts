@@ -3,6 +3,7 @@ import { formatsOf } from '../reports/engine.ts';
 import { MAX_DAY_RANGE, type Format, type ParamName } from '../reports/params.ts';
 import { billingMismatchPage, billingReconciliation } from '../reports/billing/reconciliation.ts';
 import { JOB_NAMES } from '../meta/job-runs.ts';
+import { REJECT_TABLES } from '../store/rejects.ts';
 import { callDetail } from '../reports/calls/call-detail.ts';
 import { campaignDownload, campaignSummary } from '../reports/campaigns/campaigns.ts';
 import { companyDashboard } from '../reports/company/dashboard.ts';
@@ -174,6 +175,35 @@ export function openApiDocument(telesales: readonly ReportDeclaration[]): Schema
       ],
       responses: {
         200: { description: 'runs, newest first', content: { 'application/json': { schema: obj({ data: arr(obj({ id: int(), job: str(), status: str(), started_at: str(), ended_at: { type: ['string', 'null'] }, ms: { type: ['integer', 'null'] }, stats: {}, error: { type: ['string', 'null'] } })) }) } } },
+        401: { description: 'missing or bad credentials', content: { 'application/json': { schema: ERROR } } },
+        403: { description: 'not an admin', content: { 'application/json': { schema: ERROR } } },
+        422: { description: 'invalid parameters', content: { 'application/json': { schema: VALIDATION } } },
+      },
+    },
+  };
+  paths['/api/admin/rejects'] = {
+    get: {
+      tags: ['admin'], summary: 'Quarantined source rows, latest first (admins only)', operationId: 'admin_rejects', security: [{ bearer: [] }],
+      parameters: [
+        { name: 'table', in: 'query', required: false, schema: str({ enum: [...REJECT_TABLES] }), description: 'one source table' },
+        { name: 'page', in: 'query', required: false, schema: int({ minimum: 1, default: 1 }), description: 'page number' },
+        { name: 'page_size', in: 'query', required: false, schema: int({ minimum: 1, maximum: 100, default: 25 }), description: 'rows per page' },
+      ],
+      responses: {
+        200: {
+          description: 'a page of quarantined rows',
+          content: {
+            'application/json': {
+              schema: obj({
+                pagination: obj({ total_items: int(), total_pages: int(), page_number: int(), has_next: bool, has_previous: bool }),
+                data: arr(obj({
+                  table: str(), source_id: { type: ['string', 'null'] }, reason: str(), raw: { type: 'object', description: 'the row as read' },
+                  first_seen: str(), last_seen: str(), seen_count: int(), loaded_by: { type: ['string', 'null'], description: 'the sync run or CDR file' },
+                })),
+              }),
+            },
+          },
+        },
         401: { description: 'missing or bad credentials', content: { 'application/json': { schema: ERROR } } },
         403: { description: 'not an admin', content: { 'application/json': { schema: ERROR } } },
         422: { description: 'invalid parameters', content: { 'application/json': { schema: VALIDATION } } },

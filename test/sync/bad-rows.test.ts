@@ -145,3 +145,34 @@ t.test('the platform API sync keeps one row of a number listed twice', async (t)
   const reasons = await store.all(`SELECT DISTINCT reason, loaded_by FROM rejects`);
   t.ok(reasons.every((x) => /^repeated id in the batch/.test(String(x.reason)) && x.loaded_by === 'sync run #7'));
 });
+
+t.test('GET /api/admin/rejects shows every quarantined row to admins, a page at a time', async (t) => {
+  const get = async (q: string, user = 'admin@test') => {
+    const res = await ctx.app.inject({ url: `/api/admin/rejects?${q}`, headers: { authorization: `Bearer ${await ctx.token(user)}` } });
+    return { status: res.statusCode, body: res.json() };
+  };
+  const all = await get('page_size=100');
+  t.equal(all.status, 200);
+  const n = Number((await ctx.store.all(`SELECT count(*)::INTEGER AS n FROM rejects`))[0].n);
+  t.equal(all.body.pagination.total_items, n);
+  t.ok(n >= planted.length + 5);
+  for (const p of planted) {
+    const row = all.body.data.find((r: { table: string; source_id: string }) => r.table === p.table && r.source_id === String(p.id));
+    t.ok(row, `${p.table} ${p.id} is listed`);
+    t.match(row?.reason, p.reason);
+    t.equal(String(row?.raw.id), String(p.id), 'with the row as read');
+    t.match(row?.last_seen, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+  }
+  const cdrRow = all.body.data.find((r: { reason: string }) => /repeated id/.test(r.reason));
+  t.equal(cdrRow.loaded_by, 'CDR file repeats.csv (cdr run #1)', 'the file it came from');
+  const pages: string[] = [];
+  for (let page = 1; page <= Math.ceil(n / 3); page++) {
+    const { body } = await get(`page=${page}&page_size=3`);
+    pages.push(...body.data.map((r: { table: string; source_id: string; reason: string }) => `${r.table}|${r.source_id}|${r.reason}`));
+  }
+  t.strictSame(pages, all.body.data.map((r: { table: string; source_id: string; reason: string }) => `${r.table}|${r.source_id}|${r.reason}`), 'the pages tile the list');
+  const agents = await get('table=agents');
+  t.ok(agents.body.data.length >= 1 && agents.body.data.every((r: { table: string }) => r.table === 'agents'));
+  t.equal((await get('', 'acct1@test')).status, 403, 'admins only');
+  for (const q of ['table=nope', 'page=0', 'page_size=101', 'page_size=x', 'colour=red', 'constructor=1']) t.equal((await get(q)).status, 422, q);
+});

@@ -7,6 +7,8 @@ export interface ControlOptions {
   sync: () => Promise<unknown>;
   /** Writes (or rewrites) a month's billing files, as the monthly job does. */
   billing: (month: string) => Promise<unknown>;
+  /** The quarantined rows (the store belongs to the server). */
+  rejects: (table: string | null, limit: number) => Promise<unknown>;
 }
 
 /**
@@ -29,5 +31,9 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlOptions):
     const problem = typeof month === 'string' ? monthProblem(month, new Date()) : 'The month field is required (YYYY-MM).';
     if (problem) throw new ValidationError({ month: [problem] });
     return { result: await opts.billing(month as string) };
+  });
+  app.post('/internal/rejects', async (req) => {
+    const body = (req.body ?? {}) as { table?: string | null; limit?: number };
+    return { result: await opts.rejects(body.table ?? null, Number(body.limit ?? 20)) };
   });
 }
