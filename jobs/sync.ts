@@ -1,20 +1,41 @@
+import fs from 'node:fs';
 import type { MetaDb } from '../src/meta/db.ts';
+import { readSourceIdentity, sourceMismatch, SourceMismatchError } from '../src/source/identity.ts';
+import { emptyStore, recordSource, storedSource } from '../src/store/source-record.ts';
+import { SOURCE_TABLES } from '../src/source/contract.ts';
+import { estimateSourceRows } from '../src/source/reader.ts';
+
 import { recordRun } from './record.ts';
 import { SingleFlight } from './single-flight.ts';
 import { connectSource } from '../src/source/connect.ts';
 import { syncPlatform } from '../src/source/platform-api.ts';
 import { parsePlatformUrl } from '../src/source/platform-url.ts';
 import type { Store } from '../src/store/duckdb.ts';
-import { syncOnce, type SyncOptions, type SyncResult } from '../src/sync/sync.ts';
+import { syncOnce, type SyncOptions, type SyncProgress, type SyncResult } from '../src/sync/sync.ts';
 
 /**
  * The source sync as a recorded job: one run at a time per process, each run written
- * to job_runs (start, end, rows read/upserted/rejected per table, error).
+ * to job_runs (start, end, rows read/upserted/rejected per table, error). A run first
+ * checks that the configured source is the one the store was built from (or records it
+ * on a store that has none): a different one fails the run with SourceMismatchError
+ * instead of merging two databases. A file at `rebuildFlag` (left by `callboard seed
+ * --force`) or `reset()` empties the store first, so the run rebuilds it from scratch.
  */
 export class SyncJob {
   private readonly flight = new SingleFlight<SyncResult>();
+  private current: SyncProgress | null = null;
 
-  constructor(private readonly store: Store, private readonly meta: MetaDb, private readonly sourceUrl: string, private readonly opts: SyncOptions = {}) {}
+  /** The running sync's rows so far and the source's size; null between runs. */
+  get progress(): SyncProgress | null {
+    return this.current;
+  }
+
+  constructor(
+    private readonly store: Store,
+    private readonly meta: MetaDb,
+    private readonly sourceUrl: string,
+    private readonly opts: SyncOptions & { rebuildFlag?: string } = {},
+  ) {}
 
   get busy(): boolean {
     return this.flight.busy;
@@ -22,17 +43,43 @@ export class SyncJob {
 
   /** Runs one sync, or joins the one already running (never two at once). */
   run(): Promise<SyncResult> {
-    return this.flight.run(() => this.execute());
+    return this.flight.run(() => this.execute(false));
   }
 
-  private async execute(): Promise<SyncResult> {
+  /** Empties the store and rebuilds it from the configured source (after a running sync ends). */
+  async reset(): Promise<SyncResult> {
+    while (this.flight.busy) await this.run().catch(() => undefined);
+    return this.flight.run(() => this.execute(true));
+  }
+
+  private async execute(reset: boolean): Promise<SyncResult> {
     return recordRun(this.meta, 'sync', async (run) => {
+      const identity = await readSourceIdentity(this.sourceUrl);
+      const flag = this.opts.rebuildFlag;
+      if (reset || (flag && fs.existsSync(flag))) {
+        await emptyStore(this.store);
+        if (flag) fs.rmSync(flag, { force: true });
+      }
+      const problem = sourceMismatch(await storedSource(this.store), identity, this.store.file);
+      if (problem) throw new SourceMismatchError(problem);
+      // Recorded before the first row lands, so even a first load cut short knows its source.
+      await recordSource(this.store, identity);
       // A platform that exposes only its HTTP API instead of its database.
       if (this.sourceUrl.startsWith('platform+')) return syncPlatform(this.store, parsePlatformUrl(this.sourceUrl), { loadedBy: run });
       const source = connectSource(this.sourceUrl);
+      const read = new Map<string, number>();
       try {
-        return await syncOnce(this.store, source, { ...this.opts, loadedBy: run });
+        this.current = { rows: 0, total: await estimateSourceRows(source, SOURCE_TABLES).catch(() => null) };
+        return await syncOnce(this.store, source, {
+          ...this.opts, loadedBy: run,
+          onBatch: (table, stats) => {
+            read.set(table, stats.read);
+            this.current = { rows: [...read.values()].reduce((a, b) => a + b, 0), total: this.current?.total ?? null };
+            this.opts.onBatch?.(table, stats);
+          },
+        });
       } finally {
+        this.current = null;
         await source.close();
       }
     });

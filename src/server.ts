@@ -16,6 +16,9 @@ import { openMeta, type MetaDb } from './meta/db.ts';
 import { reportRegistry } from './reports/registry.ts';
 import { Store } from './store/duckdb.ts';
 import { listRejects } from './store/rejects.ts';
+import { storedSource } from './store/source-record.ts';
+import { readSourceIdentity, redactSourceUrl, sourceMismatch, SourceMismatchError } from './source/identity.ts';
+import { removeDemoUsers } from './auth/users.ts';
 
 const DEMO_PASSWORD = 'callboard-demo';
 const DEMO_USERS = [
@@ -30,6 +33,8 @@ async function ensureSource(config: Config, say: (s: string) => void): Promise<{
   const file = paths(config).demoSource;
   const url = `sqlite:${file}`;
   if (!fs.existsSync(file)) {
+    // A store built from an earlier demo source is rebuilt from the new one, never merged.
+    if (fs.existsSync(paths(config).store)) fs.writeFileSync(paths(config).rebuildFlag, 'the demo source was generated anew\n');
     say(`No CALLBOARD_SOURCE configured: generating a demo source of ${config.demoCalls.toLocaleString('en')} calls over the last 120 days at ${file} …`);
     let last = 0;
     await generateSource({
@@ -45,18 +50,67 @@ async function ensureSource(config: Config, say: (s: string) => void): Promise<{
   return { url, demo: true };
 }
 
-async function ensureDemoUsers(meta: MetaDb, config: Config, say: (s: string) => void): Promise<void> {
+/** Creates the demo users on a metadata store that has no user yet; true when it did. */
+async function ensureDemoUsers(meta: MetaDb): Promise<boolean> {
   const any = await meta.selectFrom('users').select('id').limit(1).executeTakeFirst();
-  if (any) return;
+  if (any) return false;
   for (const u of DEMO_USERS) await addUser(meta, { password: DEMO_PASSWORD, ...u });
-  const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${config.port}`;
-  say([
-    'Demo users created (password for each: ' + DEMO_PASSWORD + '):',
+  return true;
+}
+
+/** The demo logins and a ready-to-copy login and report request, shown once the data is there. */
+function demoLogins(config: Config, port: number): string {
+  const base = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
+  return [
+    'Demo users (password for each: ' + DEMO_PASSWORD + '):',
     ...DEMO_USERS.map((u) => `  ${u.email.padEnd(26)} ${u.role}${u.accountId ? ` of account ${u.accountId}` : ''}${u.partnerId ? ` ${u.partnerId}` : ''}`),
     'Log in and fetch a report:',
     `  TOKEN=$(curl -s -X POST ${base}/api/accounts/login/ -H 'Content-Type: application/json' -d '{"email":"acme@callboard.local","password":"${DEMO_PASSWORD}"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.token.access')`,
     `  curl -s -H "Authorization: Bearer $TOKEN" '${base}/api/telesales/reports/dashboard?date_from=${new Date(Date.now() - 29 * 86400_000).toISOString().slice(0, 10)}&date_to=${new Date().toISOString().slice(0, 10)}&timezone=America/New_York'`,
-  ].join('\n'));
+  ].join('\n');
+}
+
+/**
+ * Shows a running first sync's progress until `stop` is called: a bar redrawn in place
+ * on a terminal, a log line every tenth of the way otherwise.
+ */
+function showFirstSync(sync: SyncJob, say: (s: string) => void, out: NodeJS.WriteStream = process.stdout): () => void {
+  let shown = -1;
+  const timer = setInterval(() => {
+    const p = sync.progress;
+    if (!p) return;
+    const pct = p.total ? Math.min(99, Math.floor((p.rows * 100) / p.total)) : null;
+    const rows = `${p.rows.toLocaleString('en')}${p.total ? ` of about ${p.total.toLocaleString('en')}` : ''} rows`;
+    if (out.isTTY) {
+      const filled = Math.round((pct ?? 0) / 5);
+      out.write(`\rFirst sync [${'#'.repeat(filled)}${'.'.repeat(20 - filled)}] ${pct ?? '?'}% ${rows}   `);
+    } else if (pct === null ? p.rows > shown : Math.floor(pct / 10) > shown) {
+      shown = pct === null ? p.rows : Math.floor(pct / 10);
+      say(`First sync: ${rows}${pct === null ? '' : ` (${pct}%)`} …`);
+    }
+  }, 500);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    if (out.isTTY) out.write('\n');
+  };
+}
+
+/**
+ * Stops start-up when the store was built from another source than `url` (see
+ * sourceMismatch), unless a rebuild is pending, which the first sync carries out.
+ */
+export async function checkStoreSource(store: Store, url: string, rebuildFlag: string): Promise<void> {
+  if (fs.existsSync(rebuildFlag)) return;
+  let configured;
+  try {
+    configured = await readSourceIdentity(url);
+  } catch {
+    // A source that is down does not stop the service: every sync checks again before it loads.
+    return;
+  }
+  const problem = sourceMismatch(await storedSource(store), configured, store.file);
+  if (problem) throw new SourceMismatchError(problem);
 }
 
 /** Where the monthly billing files are written. */
@@ -80,25 +134,48 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   await markInterruptedRuns(meta);
   const source = await ensureSource(config, say);
   const store = await Store.open(p.store);
-  const sync = new SyncJob(store, meta, source.url, { batchSize: config.syncBatchSize });
+  try {
+    await checkStoreSource(store, source.url, p.rebuildFlag);
+  } catch (err) {
+    await store.close();
+    await meta.destroy();
+    throw err;
+  }
+  // The demo users log in only while the source is the demo source: over real data they
+  // would be well-known passwords.
+  if (!source.demo) await removeDemoUsers(meta, DEMO_USERS.map((u) => u.email));
+  const sync = new SyncJob(store, meta, source.url, { batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag });
   const controlToken = crypto.randomBytes(24).toString('base64url');
   const app = await buildApp({
     store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel, exports: { templates },
     readyMaxFailingSec: config.readyMaxFailingSec,
+    syncProgress: () => sync.progress,
     control: {
-      token: controlToken, sync: () => sync.run(), billing: (month) => billing.run(month),
+      token: controlToken, sync: () => sync.run(), reset: () => sync.reset(), billing: (month) => billing.run(month),
+      source: () => storedSource(store),
       rejects: (table, limit) => listRejects(store, { table, limit }),
     },
   });
-  if (source.demo) await ensureDemoUsers(meta, config, say);
+  if (source.demo && (await ensureDemoUsers(meta))) say('Demo users created.');
   await app.listen({ host: config.host, port: config.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   fs.writeFileSync(p.server, JSON.stringify({ pid: process.pid, host: config.host, port, controlToken }) + '\n', { mode: 0o600 });
-  say(`Callboard listening on http://${config.host}:${port} (store ${p.store}, source ${source.url}, sync "${config.syncCron}")`);
+  say(`Callboard listening on http://${config.host}:${port} (store ${p.store}, source ${redactSourceUrl(source.url)}, sync "${config.syncCron}")`);
+  // Reports answer 503 until a first sync has finished: the login line comes with the data.
+  const [loaded] = await store.all(`SELECT 1 FROM store_meta WHERE key = 'data_as_of'`);
+  const stopShowing = loaded ? () => undefined : showFirstSync(sync, say);
+  if (loaded && source.demo) say(demoLogins(config, port));
   const first = sync.run()
-    .then((r) => say(`Initial sync: ${r.read.toLocaleString('en')} rows read, ${r.upserted.toLocaleString('en')} upserted, ${r.rejected} rejected in ${r.ms} ms`))
-    .catch((err) => app.log.error({ err }, 'initial sync failed'));
+    .then((r) => {
+      stopShowing();
+      say(`${loaded ? 'Sync' : 'First sync done'}: ${r.read.toLocaleString('en')} rows read, ${r.upserted.toLocaleString('en')} upserted, ${r.rejected} rejected in ${r.ms} ms`);
+      if (!loaded && source.demo) say(demoLogins(config, port));
+    })
+    .catch((err) => {
+      stopShowing();
+      app.log.error({ err }, 'initial sync failed');
+    });
   const billing = new BillingJob(app.engine, meta, billingDir(config), config.billingZone);
   const monitor = new AbandonMonitor(store, meta, config.abandonWindowMinutes);
   const retention = new RetentionJob(store, meta, config.jobRetentionDays);

@@ -41,6 +41,16 @@ export async function checkPassword(meta: MetaDb, email: string, password: strin
   return ok && user ? user : null;
 }
 
+/** Removes the users with these emails and their refresh tokens (the demo users over a real source). */
+export async function removeDemoUsers(meta: MetaDb, emails: readonly string[]): Promise<number> {
+  const users = await meta.selectFrom('users').select('id').where('email', 'in', [...emails]).execute();
+  if (users.length === 0) return 0;
+  const ids = users.map((u) => u.id);
+  await meta.deleteFrom('refresh_tokens').where('user_id', 'in', ids).execute();
+  await meta.deleteFrom('users').where('id', 'in', ids).execute();
+  return ids.length;
+}
+
 export async function principalOf(meta: MetaDb, userId: number): Promise<Principal | null> {
   const u = await meta.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
   if (!u) return null;

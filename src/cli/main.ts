@@ -13,6 +13,10 @@ import type { BillingFiles } from '../reports/billing/files.ts';
 import { ReportEngine } from '../reports/engine.ts';
 import { monthProblem } from '../reports/params.ts';
 import { listRejects, rejectFilterErrors, type RejectRow } from '../store/rejects.ts';
+import { redactSourceUrl, SourceMismatchError, type SourceIdentity } from '../source/identity.ts';
+import { storedSource } from '../store/source-record.ts';
+import type { SyncResult } from '../sync/sync.ts';
+import readline from 'node:readline/promises';
 import { Store, StoreLockedError } from '../store/duckdb.ts';
 
 const HELP = `callboard: telephony reporting service
@@ -23,9 +27,13 @@ Commands:
   serve                         run the HTTP API and the scheduled jobs (npm start)
   sync                          run one source sync now; asks the running server to do it
                                 when one is running (DuckDB allows one writing process)
-  seed [--out URL] [--calls N] [--days D] [--now ISO] [--seed S]
+  seed [--out URL] [--calls N] [--days D] [--now ISO] [--seed S] [--force]
                                 write the deterministic demo source (default: the demo
-                                source under the data directory, 200000 calls, 120 days)
+                                source under the data directory, 200000 calls, 120 days);
+                                refuses to overwrite the source the store was built from
+                                unless --force (the next sync then rebuilds the store)
+  reset [--yes]                 empty the store and rebuild it from the configured source
+                                (asks for confirmation unless --yes)
   users add --email E --password P --role admin|partner|account
             [--account-id N | --partner-id N] [--first-name F] [--last-name L]
                                 create a user who can log in to the API
@@ -57,7 +65,7 @@ function intOption(value: string | undefined, name: string, fallback?: number): 
  * Asks the running server of this data directory to do `what` (DuckDB allows one writing
  * process, and the server owns the store): its result, or undefined when no server runs.
  */
-async function throughServer(config: Config, what: 'sync' | 'billing' | 'rejects', body: Record<string, unknown> = {}): Promise<unknown> {
+async function throughServer(config: Config, what: 'sync' | 'billing' | 'rejects' | 'reset' | 'source', body: Record<string, unknown> = {}): Promise<unknown> {
   const p = paths(config);
   if (!fs.existsSync(p.server)) return undefined;
   const server = JSON.parse(fs.readFileSync(p.server, 'utf8')) as { pid: number; host: string; port: number; controlToken: string };
@@ -72,6 +80,7 @@ async function throughServer(config: Config, what: 'sync' | 'billing' | 'rejects
     method: 'POST', headers: { 'x-callboard-control': server.controlToken, 'content-type': 'application/json' }, body: JSON.stringify(body),
   });
   const answer = (await res.json()) as { result?: unknown; message?: string };
+  if (res.status === 409) throw new SourceMismatchError(answer.message ?? 'the store was built from another source');
   if (!res.ok) throw new Error(`the server refused ${what}: ${answer.message ?? res.status}`);
   return answer.result;
 }
@@ -104,7 +113,7 @@ async function cmdSync(config: Config): Promise<void> {
   }
   try {
     const job = new SyncJob(store, meta, config.source ?? `sqlite:${p.demoSource}`, {
-      batchSize: config.syncBatchSize,
+      batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag,
       onBatch: (table, s) => console.log(`batch ${table}: ${s.read} read, ${s.upserted} upserted, ${s.rejected} rejected`),
     });
     const r = await job.run();
@@ -169,9 +178,62 @@ async function cmdRejects(config: Config, args: string[]): Promise<void> {
   }
 }
 
+/** The source this data directory's store was built from, or null (no store, or none recorded). */
+async function storeSource(config: Config): Promise<SourceIdentity | null> {
+  const remote = await throughServer(config, 'source');
+  if (remote !== undefined) return remote as SourceIdentity | null;
+  if (!fs.existsSync(paths(config).store)) return null;
+  const store = await openStore(config);
+  try {
+    return await storedSource(store);
+  } finally {
+    await store.close();
+  }
+}
+
+async function cmdReset(config: Config, args: string[]): Promise<void> {
+  const { values } = parseArgs({ args, options: { yes: { type: 'boolean' } } });
+  const p = paths(config);
+  const url = config.source ?? `sqlite:${p.demoSource}`;
+  if (!values.yes) {
+    const prompt = `This empties the store ${p.store} and rebuilds it from ${redactSourceUrl(url)}. Type "yes" to go on: `;
+    if (!process.stdin.isTTY) throw new UsageError(`refusing to empty the store without confirmation: run \`callboard reset --yes\``);
+    const rl = readline.createInterface({ input: process.stdin, output: process.stdout });
+    const answer = await rl.question(prompt);
+    rl.close();
+    if (answer.trim().toLowerCase() !== 'yes') throw new UsageError('not confirmed: the store is unchanged');
+  }
+  const show = (r: SyncResult) => console.log(`store rebuilt from ${redactSourceUrl(url)}: ${r.read} rows read, ${r.upserted} upserted, ${r.rejected} rejected in ${r.ms} ms`);
+  const remote = await throughServer(config, 'reset');
+  if (remote !== undefined) return show(remote as SyncResult);
+  if (!config.source && !fs.existsSync(p.demoSource)) throw new UsageError('no CALLBOARD_SOURCE is set and no demo source exists yet: run `callboard seed` or `npm start` first');
+  const meta = await openMeta(p.meta);
+  let store: Store;
+  try {
+    store = await openStore(config);
+  } catch (err) {
+    await meta.destroy();
+    throw err;
+  }
+  try {
+    show(await new SyncJob(store, meta, url, { batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag }).reset());
+  } finally {
+    await store.close();
+    await meta.destroy();
+  }
+}
+
 async function cmdSeed(config: Config, args: string[]): Promise<void> {
-  const { values } = parseArgs({ args, options: { out: { type: 'string' }, calls: { type: 'string' }, days: { type: 'string' }, now: { type: 'string' }, seed: { type: 'string' } } });
+  const { values } = parseArgs({
+    args, options: { out: { type: 'string' }, calls: { type: 'string' }, days: { type: 'string' }, now: { type: 'string' }, seed: { type: 'string' }, force: { type: 'boolean' } },
+  });
   const url = values.out ?? `sqlite:${paths(config).demoSource}`;
+  // Regenerating the source a store was built from would merge two databases in it.
+  const built = await storeSource(config);
+  const overwrites = built !== null && built.url === redactSourceUrl(url);
+  if (overwrites && !values.force) {
+    throw new UsageError(`${redactSourceUrl(url)} is the source the store ${paths(config).store} was built from: regenerating it would merge two databases in the store.\nRun with --force to overwrite it; the next sync then rebuilds the store from scratch.`);
+  }
   const now = values.now ? new Date(values.now) : new Date();
   if (Number.isNaN(now.getTime())) throw new UsageError(`--now "${values.now}" is not an ISO-8601 instant`);
   const calls = intOption(values.calls, 'calls', 200_000)!;
@@ -189,6 +251,10 @@ async function cmdSeed(config: Config, args: string[]): Promise<void> {
   process.stderr.write('\n');
   console.log(`wrote ${url} in ${Date.now() - started} ms (now = ${summary.now}):`);
   for (const [t, n] of Object.entries(summary.counts)) console.log(`  ${t.padEnd(20)} ${n}`);
+  if (overwrites) {
+    fs.writeFileSync(paths(config).rebuildFlag, `callboard seed --force over ${redactSourceUrl(url)}\n`);
+    console.log(`the store ${paths(config).store} will be rebuilt from scratch by the next sync`);
+  }
 }
 
 async function cmdUsers(config: Config, args: string[]): Promise<void> {
@@ -294,6 +360,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'jobs': await cmdJobs(config, args); return 0;
       case 'billing': await cmdBilling(config, args); return 0;
       case 'rejects': await cmdRejects(config, args); return 0;
+      case 'reset': await cmdReset(config, args); return 0;
       default:
         console.error(`unknown command "${command}"\n`);
         process.stdout.write(HELP);
@@ -303,8 +370,9 @@ export async function main(argv: string[]): Promise<number> {
     if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
     else if (err instanceof UsageError) console.error(`callboard ${command}: ${err.message}`);
     else if (err instanceof StoreLockedError) console.error(`callboard ${command}: ${err.message}`);
+    else if (err instanceof SourceMismatchError) console.error(`callboard ${command}: ${err.message}`);
     else console.error(err);
-    return err instanceof ConfigError || err instanceof UsageError ? 2 : 1;
+    return err instanceof ConfigError || err instanceof UsageError || err instanceof SourceMismatchError ? 2 : 1;
   }
 }
 

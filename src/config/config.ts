@@ -167,4 +167,6 @@ export const paths = (config: Config) => ({
   meta: path.join(config.dataDir, 'meta.db'),
   demoSource: path.join(config.dataDir, 'demo-source.db'),
   server: path.join(config.dataDir, 'server.json'),
+  /** Left by `callboard seed --force` over the store's own source: the next sync empties the store first. */
+  rebuildFlag: path.join(config.dataDir, 'rebuild-store'),
 });

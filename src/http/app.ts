@@ -23,6 +23,8 @@ import { readiness } from './readiness.ts';
 import { adminRoutes } from './routes/admin.ts';
 import type { ExportSettings } from './export-response.ts';
 import type { ControlOptions } from './routes/control.ts';
+import type { SyncProgress } from '../sync/sync.ts';
+import { firstSyncMessage } from './readiness.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -52,6 +54,8 @@ export interface AppOptions {
   onRoute?: (route: RouteOptions) => void;
   /** Export settings (tests inject a small XLSX sheet limit). */
   exports?: ExportSettings;
+  /** The running sync's progress: while no sync has finished, reports answer 503 with it. */
+  syncProgress?: () => SyncProgress | null;
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
   control?: ControlOptions;
 }
@@ -78,10 +82,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // Every report answer says how fresh its data is: the start of the last sync that
   // finished, read before the report runs so the header never claims more than the data.
   const reportRoute = (url: string | undefined) => url !== undefined && url.startsWith('/api/') && !url.startsWith('/api/accounts/');
-  app.addHook('preHandler', async (req) => {
-    if (!reportRoute(req.routeOptions.url)) return;
+  app.addHook('preHandler', async (req, reply) => {
+    const url = req.routeOptions.url;
+    if (!reportRoute(url)) return;
     const [row] = await opts.store.all(`SELECT value FROM store_meta WHERE key = 'data_as_of'`);
     req.dataAsOf = row ? String(row.value) : null;
+    // Before the first sync has finished a report would be zeros that look like figures.
+    if (!row && !url!.startsWith('/api/admin/')) {
+      return reply.code(503).header('retry-after', '10').send({ message: firstSyncMessage(opts.syncProgress?.() ?? null) });
+    }
   });
   app.addHook('onSend', async (req, reply) => {
     if (req.dataAsOf) reply.header('x-data-as-of', req.dataAsOf);
@@ -113,7 +122,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (req, reply) => {
     // Job runs are stamped by the wall clock, whatever "now" the reports are given.
-    const r = await readiness(opts.store, opts.meta, new Date(), opts.readyMaxFailingSec ?? 600);
+    const r = await readiness(opts.store, opts.meta, new Date(), opts.readyMaxFailingSec ?? 600, opts.syncProgress?.() ?? null);
+    if (!r.ready) reply.header('retry-after', '10');
     return reply.code(r.ready ? 200 : 503).send(r);
   });
   const document = openApiDocument(opts.reports);

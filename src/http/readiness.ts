@@ -1,3 +1,4 @@
+import type { SyncProgress } from '../sync/sync.ts';
 import type { MetaDb } from '../meta/db.ts';
 import type { Store } from '../store/duckdb.ts';
 
@@ -9,6 +10,8 @@ export interface Readiness {
   last_sync: { status: string; started_at: string; ended_at: string | null; error: string | null } | null;
   /** Seconds the sync has been failing (since the first failure after the last success). */
   failing_for_sec: number;
+  /** While no sync has finished: the running one's rows so far and the source's size. */
+  first_sync: SyncProgress | null;
   message: string;
 }
 
@@ -17,7 +20,14 @@ export interface Readiness {
  * for longer than `maxFailingSec`. A source that is down for a moment leaves the service
  * ready on its last good data; one down for longer takes it out of rotation.
  */
-export async function readiness(store: Store, meta: MetaDb, now: Date, maxFailingSec: number): Promise<Readiness> {
+/** What a report answers (503) while no sync has finished. */
+export function firstSyncMessage(p: SyncProgress | null): string {
+  if (!p) return 'No sync has finished yet: the data is not there. Retry later, or see /readyz for the sync\'s state.';
+  const rows = p.rows.toLocaleString('en');
+  return `The first sync is in progress (${p.total ? `${rows} of about ${p.total.toLocaleString('en')}` : `${rows} so far`} rows).`;
+}
+
+export async function readiness(store: Store, meta: MetaDb, now: Date, maxFailingSec: number, progress: SyncProgress | null = null): Promise<Readiness> {
   let dataAsOf: string | null = null;
   let storeOk = true;
   try {
@@ -35,9 +45,11 @@ export async function readiness(store: Store, meta: MetaDb, now: Date, maxFailin
     failingSince = r.started_at;
   }
   const failingFor = failingSince ? Math.max(0, Math.round((now.getTime() - Date.parse(failingSince)) / 1000)) : 0;
-  const ready = storeOk && failingFor <= maxFailingSec;
+  const loaded = dataAsOf !== null;
+  const ready = storeOk && loaded && failingFor <= maxFailingSec;
   const message = !storeOk ? 'the store does not answer'
+    : !loaded ? firstSyncMessage(progress)
     : failingFor > maxFailingSec ? `the sync has been failing for ${failingFor} s (limit ${maxFailingSec} s): ${last?.error ?? ''}`
       : failingFor > 0 ? `the sync is failing (${failingFor} s); serving the last good data` : 'ready';
-  return { ready, store: storeOk ? 'ok' : 'error', data_as_of: dataAsOf, last_sync: last, failing_for_sec: failingFor, message };
+  return { ready, store: storeOk ? 'ok' : 'error', data_as_of: dataAsOf, last_sync: last, failing_for_sec: failingFor, first_sync: loaded ? null : progress, message };
 }

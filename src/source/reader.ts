@@ -121,3 +121,23 @@ export function lowerBoundFor(dialect: SourceConnection['dialect'], cursorMs: nu
   const second = new Date(Math.floor(cursorMs / 1000) * 1000);
   return dialect === 'sqlite' ? second.toISOString().slice(0, 19) : second;
 }
+
+/**
+ * About how many rows the contract's tables hold, for a first load's progress: exact
+ * counts on SQLite, the planner's estimates on PostgreSQL (a count of a large table there
+ * reads it all).
+ */
+export async function estimateSourceRows(source: SourceConnection, tables: readonly SourceTable[]): Promise<number> {
+  if (source.dialect === 'postgres') {
+    const names = tables.map((t) => t.name);
+    const r = await sql<{ n: string | number | null }>`SELECT sum(greatest(reltuples, 0))::bigint AS n FROM pg_class
+      WHERE relkind IN ('r', 'p', 'v', 'm') AND relname IN (${sql.join(names)}) AND pg_table_is_visible(oid)`.execute(source.db);
+    return Number(r.rows[0]?.n ?? 0);
+  }
+  let total = 0;
+  for (const t of tables) {
+    const r = await sql<{ n: number }>`SELECT count(*) AS n FROM ${sql.table(t.name)}`.execute(source.db);
+    total += Number(r.rows[0]?.n ?? 0);
+  }
+  return total;
+}

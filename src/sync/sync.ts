@@ -22,6 +22,12 @@ export interface SyncResult {
   ms: number;
 }
 
+/** A running sync's progress: rows read so far, and about how many the source holds (null when unknown). */
+export interface SyncProgress {
+  rows: number;
+  total: number | null;
+}
+
 export interface SyncOptions {
   batchSize?: number;
   /** The sync run, stored with each row it quarantines (`rejects.loaded_by`). */

@@ -1,10 +1,15 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ValidationError, monthProblem } from '../../reports/params.ts';
+import { SourceMismatchError } from '../../source/identity.ts';
 
 export interface ControlOptions {
   token: string;
   sync: () => Promise<unknown>;
+  /** Empties the store and rebuilds it from the configured source. */
+  reset: () => Promise<unknown>;
+  /** The source the store was built from. */
+  source: () => Promise<unknown>;
   /** Writes (or rewrites) a month's billing files, as the monthly job does. */
   billing: (month: string) => Promise<unknown>;
   /** The quarantined rows (the store belongs to the server). */
@@ -25,7 +30,14 @@ export async function controlRoutes(app: FastifyInstance, opts: ControlOptions):
       return reply.code(401).send({ message: 'Bad control token.' });
     }
   });
-  app.post('/internal/sync', async () => ({ result: await opts.sync() }));
+  // A source that is not the store's is a conflict the CLI reports with exit 2.
+  const conflict = (err: unknown) => {
+    if (err instanceof SourceMismatchError) throw Object.assign(new Error(err.message), { statusCode: 409 });
+    throw err;
+  };
+  app.post('/internal/sync', async () => ({ result: await opts.sync().catch(conflict) }));
+  app.post('/internal/reset', async () => ({ result: await opts.reset().catch(conflict) }));
+  app.post('/internal/source', async () => ({ result: await opts.source() }));
   app.post('/internal/billing', async (req) => {
     const month = (req.body as { month?: unknown } | null)?.month;
     const problem = typeof month === 'string' ? monthProblem(month, new Date()) : 'The month field is required (YYYY-MM).';
