@@ -6,6 +6,9 @@ import { connectSource } from '../../src/source/connect.ts';
 import { SOURCE_TABLES } from '../../src/source/contract.ts';
 import { Store } from '../../src/store/duckdb.ts';
 import { syncOnce } from '../../src/sync/sync.ts';
+import { readSourceIdentity } from '../../src/source/identity.ts';
+import { estimateSourceRows } from '../../src/source/reader.ts';
+import { sql } from 'kysely';
 import { FIXTURE_NOW, tmpDir } from '../helpers/fixture.ts';
 
 // A real PostgreSQL server: .ci/postgres starts one (CI always does); elsewhere these
@@ -86,6 +89,22 @@ async function run(): Promise<void> {
       t.same(x, y, `${table}: same rows`);
     }
     t.equal((await syncFrom(pgUrl, fromPg)).upserted, 0, 'a second run changes nothing');
+  });
+
+  t.test('PostgreSQL and SQLite copies of one source have one identity; its size is estimated', async (t) => {
+    const [x, y] = [await readSourceIdentity(pgUrl), await readSourceIdentity(`sqlite:${sqliteFile}`)];
+    t.match(x.fingerprint, /^[0-9a-f]{16}$/);
+    t.equal(x.fingerprint, y.fingerprint, 'the same first account in both');
+    t.notMatch(x.url, /callboard:callboard@/, 'no credentials in the URL');
+    const source = connectSource(pgUrl);
+    try {
+      await sql`ANALYZE`.execute(source.db);
+      const estimate = await estimateSourceRows(source, SOURCE_TABLES);
+      const exact = (await fromSqlite.all(`SELECT (SELECT count(*) FROM calls) + (SELECT count(*) FROM leads) AS n`))[0].n as number;
+      t.ok(estimate >= exact, `the planner's estimate (${estimate}) covers at least the calls and leads (${exact})`);
+    } finally {
+      await source.close();
+    }
   });
 
   t.test('a late change in PostgreSQL arrives with the next sync; a bad row is quarantined', async (t) => {
