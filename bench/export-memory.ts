@@ -14,7 +14,8 @@
 import path from 'node:path';
 import { copiedCsv, layoutOf } from '../src/http/export-response.ts';
 import { callDetail } from '../src/reports/calls/call-detail.ts';
-import { ReportEngine, type Principal } from '../src/reports/engine.ts';
+import type { Principal } from '../src/auth/principal.ts';
+import { ReportEngine } from '../src/reports/engine.ts';
 import { Store } from '../src/store/duckdb.ts';
 import { exportWindows } from './export.ts';
 import { drainSlices, peakMb, resetPeak } from './proc-memory.ts';

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import type { MetaDb } from '../meta/db.ts';
-import type { Principal } from '../reports/engine.ts';
+import type { Principal } from './principal.ts';
 
 /**
  * Partner API credentials (X-Auth-ID / X-Auth-Token). The token is 32 random bytes: a

@@ -1,6 +1,6 @@
 import bcrypt from 'bcryptjs';
 import type { MetaDb } from '../meta/db.ts';
-import type { Principal, Role } from '../reports/engine.ts';
+import type { Principal, Role } from './principal.ts';
 
 const ROUNDS = 10;
 

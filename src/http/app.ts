@@ -1,7 +1,8 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import type { MetaDb } from '../meta/db.ts';
-import { ReportEngine, type Principal } from '../reports/engine.ts';
-import { NotFoundError, ValidationError } from '../reports/params.ts';
+import type { Principal } from '../auth/principal.ts';
+import { BadRequestError, ValidationError } from '../errors.ts';
+import { ReportEngine } from '../reports/engine.ts';
 import type { ReportDeclaration } from '../reports/declaration.ts';
 import type { Store } from '../store/duckdb.ts';
 import { Tokens } from '../auth/tokens.ts';
@@ -107,13 +108,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     req.principal = principal;
   });
 
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, req, reply) => {
-    if (err instanceof ValidationError) return reply.code(422).send({ message: err.message, errors: err.errors });
-    if (err instanceof NotFoundError) return reply.code(404).send({ message: err.message });
+  // One place shapes every error answer (src/errors.ts): 4xx with its message (and its
+  // fields for a 422 or 400), 5xx logged with the request and answered with its id only.
+  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+    if (err instanceof ValidationError || err instanceof BadRequestError) return reply.code(err.statusCode).send({ message: err.message, errors: err.errors });
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ message: err.message });
     }
-    req.log.error({ err, reqId: req.id }, 'request failed');
+    req.log.error({ err }, 'request failed');
     return reply.code(500).send({ message: 'Internal Server Error', request_id: req.id });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ message: `No route ${req.method} ${req.url.split('?')[0]}.` }));

@@ -3,7 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { csvCellSql, writeCopiedCsv, writeCsv } from '../export/csv.ts';
 import { genericLayout, templateLayout, type ExportColumn } from '../export/layout.ts';
 import type { TemplateStore } from '../export/templates.ts';
-import { ValidationError } from '../reports/params.ts';
+import { ValidationError } from '../errors.ts';
 import { Book, writeWorkbook, type SheetPart, type XlsxStats } from '../export/xlsx.ts';
 import { writeCopiedXlsx, xlsxRowsSql } from '../export/xlsx-copied.ts';
 import type { CsvSlices, PreparedReport, ReportEngine, ReportStream } from '../reports/engine.ts';

@@ -5,63 +5,12 @@ import { DateTime } from 'luxon';
 import { readSql } from '../store/sql-files.ts';
 import type { Params, ResultRow, Store } from '../store/duckdb.ts';
 import { shapeRow, utcSql, type ReportContext, type ReportDeclaration } from './declaration.ts';
-import { MAX_YEAR, MIN_YEAR, NotFoundError, ValidationError, parseParams, type Format, type Query, type ReportParams } from './params.ts';
+import { ValidationError } from '../errors.ts';
+import type { Principal } from '../auth/principal.ts';
+import { parseParams, type Format, type Query } from './params.ts';
+import { checkFilters, resolveScope } from './scope.ts';
+import { decodeCursor, encodeCursor } from './cursor.ts';
 import { cutWindow, timeSlices } from './time-slices.ts';
-
-export type Role = 'admin' | 'partner' | 'account';
-
-/** Who is asking: decides which accounts every query may see. */
-export interface Principal {
-  userId: number;
-  email: string;
-  role: Role;
-  accountId: number | null;
-  partnerId: number | null;
-}
-
-/**
- * The accounts a principal may see, narrowed by `account_id` when given. An account
- * outside the principal's reach is a 404, the same as one that does not exist.
- */
-export async function resolveScope(store: Store, who: Principal, accountId: number | null, noun = 'account'): Promise<number[]> {
-  let ids: number[];
-  if (who.role === 'admin') ids = (await store.all(`SELECT id FROM accounts ORDER BY id`)).map((r) => Number(r.id));
-  else if (who.role === 'partner') {
-    ids = (await store.all(`SELECT id FROM accounts WHERE partner_id = $p ORDER BY id`, { p: who.partnerId ?? -1 })).map((r) => Number(r.id));
-  } else ids = who.accountId === null ? [] : [who.accountId];
-  if (accountId === null) return ids;
-  // Admin ids come from the accounts table, so membership is existence for every role.
-  if (!ids.includes(accountId)) {
-    throw new NotFoundError(`No ${noun} ${accountId} in your scope.`);
-  }
-  return [accountId];
-}
-
-/** The ids among `ids` that exist in `table` within the accounts (and are not soft-deleted). */
-async function found(store: Store, table: string, ids: number[], accounts: number[], checkDeleted: boolean): Promise<Set<number>> {
-  const deleted = checkDeleted ? 'AND deleted_at IS NULL' : '';
-  const rows = await store.all(
-    `SELECT id FROM ${table} WHERE list_contains($ids, id) AND account_id IN (SELECT unnest($accounts)) ${deleted}`,
-    { ids, accounts },
-  );
-  return new Set(rows.map((r) => Number(r.id)));
-}
-
-/** Checks every id filter against the scope: soft-deleted things are not filters either. */
-async function checkFilters(store: Store, p: ReportParams, accounts: number[]): Promise<void> {
-  if (p.campaignId !== null && !(await found(store, 'campaigns', [p.campaignId], accounts, true)).has(p.campaignId)) {
-    throw new NotFoundError(`No campaign ${p.campaignId} in your scope.`);
-  }
-  if (p.teamId !== null && !(await found(store, 'teams', [p.teamId], accounts, false)).has(p.teamId)) {
-    throw new NotFoundError(`No team ${p.teamId} in your scope.`);
-  }
-  if (p.agentIds && p.agentIds.length > 0) {
-    // One query for the whole list rather than one per agent.
-    const agents = await found(store, 'agents', p.agentIds, accounts, true);
-    const missing = p.agentIds.find((id) => !agents.has(id));
-    if (missing !== undefined) throw new NotFoundError(`No agent ${missing} in your scope.`);
-  }
-}
 
 /** A validated, scoped request of a report, ready to run. */
 export interface PreparedReport {
@@ -412,30 +361,3 @@ export interface CsvSlices {
   close(): void;
 }
 
-/** An opaque keyset cursor: the last row's sort key, base64url JSON. */
-export function encodeCursor(key: [string, number]): string {
-  return Buffer.from(JSON.stringify(key)).toString('base64url');
-}
-
-/** The keyset time as the call detail's SQL writes it (`_key_started`): UTC, microseconds. */
-const CURSOR_TIME = /^(\d{4})-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
-
-/**
- * The keyset of a cursor, accepted only in the exact form encodeCursor writes: a time the
- * SQL could have written and a positive id, encoded back to the very same text.
- */
-function decodeCursor(cursor: string | null): [string, number] | null {
-  if (cursor === null) return null;
-  try {
-    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(key) && key.length === 2 && typeof key[0] === 'string' && Number.isSafeInteger(key[1]) && key[1] > 0) {
-      const m = CURSOR_TIME.exec(key[0]);
-      const year = m ? Number(m[1]) : NaN;
-      const valid = m && year >= MIN_YEAR && year <= MAX_YEAR && new Date(key[0].slice(0, 23) + 'Z').toISOString().slice(0, 23) === key[0].slice(0, 23);
-      if (valid && encodeCursor([key[0], key[1]]) === cursor) return [key[0], key[1]];
-    }
-  } catch {
-    // fall through to the validation error
-  }
-  throw new ValidationError({ cursor: ['The cursor is not one this endpoint returned.'] });
-}

@@ -1,14 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
+import { ValidationError } from '../errors.ts';
 
-/** A request that breaks a parameter rule: HTTP 422 with one key per bad field. */
-export class ValidationError extends Error {
-  constructor(readonly errors: Record<string, string[]>) {
-    super('The given data was invalid.');
-  }
-}
-
-/** An id filter that names nothing in the caller's scope: HTTP 404, the same either way. */
-export class NotFoundError extends Error {}
 
 export type GroupBy = 'day' | 'week' | 'hour';
 

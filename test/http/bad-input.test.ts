@@ -1,6 +1,6 @@
 import t from 'tap';
 import { makeApp } from '../helpers/fixture.ts';
-import { encodeCursor } from '../../src/reports/engine.ts';
+import { encodeCursor } from '../../src/reports/cursor.ts';
 
 // Odd and empty parameters on every report endpoint: a 422 naming each bad field, never
 // a 500 and never a silently ignored filter.

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { ForbiddenError, ValidationError } from '../../errors.ts';
 import type { MetaDb } from '../../meta/db.ts';
 import { listRuns, runFilterErrors } from '../../meta/job-runs.ts';
 import type { Store } from '../../store/duckdb.ts';
@@ -11,19 +12,19 @@ const PAGE = /^\d{1,9}$/;
  * quarantined source rows, a page at a time.
  */
 export async function adminRoutes(app: FastifyInstance, opts: { meta: MetaDb; store: Store }): Promise<void> {
-  app.get('/api/admin/jobs', { onRequest: app.authenticate }, async (req, reply) => {
-    if (req.principal?.role !== 'admin') return reply.code(403).send({ message: 'Admins only.' });
+  app.get('/api/admin/jobs', { onRequest: app.authenticate }, async (req) => {
+    if (req.principal?.role !== 'admin') throw new ForbiddenError('Admins only.');
     const q = req.query as Record<string, unknown>;
     const job = Object.hasOwn(q, 'job') ? q.job : undefined;
     const limit = Object.hasOwn(q, 'limit') ? q.limit : undefined;
     const errors = runFilterErrors(job, limit);
     for (const key of Object.keys(q)) if (key !== 'job' && key !== 'limit') errors.set(key, [`The ${key} parameter is not accepted here.`]);
-    if (errors.size) return reply.code(422).send({ message: 'The given data was invalid.', errors: Object.fromEntries(errors) });
+    if (errors.size) throw new ValidationError(Object.fromEntries(errors));
     return { data: await listRuns(opts.meta, { job: (job as string | undefined) ?? null, limit: limit === undefined ? 50 : Number(limit) }) };
   });
 
-  app.get('/api/admin/rejects', { onRequest: app.authenticate }, async (req, reply) => {
-    if (req.principal?.role !== 'admin') return reply.code(403).send({ message: 'Admins only.' });
+  app.get('/api/admin/rejects', { onRequest: app.authenticate }, async (req) => {
+    if (req.principal?.role !== 'admin') throw new ForbiddenError('Admins only.');
     const q = req.query as Record<string, unknown>;
     const take = (k: string) => (Object.hasOwn(q, k) ? q[k] : undefined);
     const errors = rejectFilterErrors(take('table'));
@@ -32,7 +33,7 @@ export async function adminRoutes(app: FastifyInstance, opts: { meta: MetaDb; st
     if (typeof page !== 'string' || !PAGE.test(page) || Number(page) < 1) errors.set('page', ['The page must be a positive integer.']);
     if (typeof size !== 'string' || !PAGE.test(size) || Number(size) < 1 || Number(size) > 100) errors.set('page_size', ['The page_size must be an integer from 1 to 100.']);
     for (const key of Object.keys(q)) if (!['table', 'page', 'page_size'].includes(key)) errors.set(key, [`The ${key} parameter is not accepted here.`]);
-    if (errors.size) return reply.code(422).send({ message: 'The given data was invalid.', errors: Object.fromEntries(errors) });
+    if (errors.size) throw new ValidationError(Object.fromEntries(errors));
     const n = Number(page), pageSize = Number(size);
     const { total, rows } = await listRejects(opts.store, { table: (take('table') as string | undefined) ?? null, limit: pageSize, offset: (n - 1) * pageSize });
     const pages = Math.ceil(total / pageSize);

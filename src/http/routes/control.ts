@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { ValidationError, monthProblem } from '../../reports/params.ts';
+import { ValidationError } from '../../errors.ts';
+import { monthProblem } from '../../reports/params.ts';
 import { SourceMismatchError } from '../../source/identity.ts';
 
 export interface ControlOptions {

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { ReportDeclaration } from '../../reports/declaration.ts';
 import { formatsOf, type ReportEngine } from '../../reports/engine.ts';
 import type { Query } from '../../reports/params.ts';
@@ -12,12 +13,15 @@ export async function reportRoutes(app: FastifyInstance, opts: { engine: ReportE
   const families = [...new Set(opts.reports.map((r) => r.family))];
   for (const family of families) {
     const byName = new Map(opts.reports.filter((r) => r.family === family).map((r) => [r.name, r]));
-    const unknown = (name: string) => ({ message: `Unknown report "${name}". Valid reports: ${[...byName.keys()].join(', ')}.` });
+    const declared = (name: string) => {
+      const decl = byName.get(name);
+      if (!decl) throw new NotFoundError(`Unknown report "${name}". Valid reports: ${[...byName.keys()].join(', ')}.`);
+      return decl;
+    };
 
     app.get(`/api/${family}/reports/:report`, { onRequest: app.authenticate }, async (req, reply) => {
       const { report } = req.params as { report: string };
-      const decl = byName.get(report);
-      if (!decl) return reply.code(404).send(unknown(report));
+      const decl = declared(report);
       const prepared = await opts.engine.prepare(decl, req.query as Query, req.principal!);
       if (prepared.ctx.params.format !== 'json') return sendExport(req, reply, opts.engine, prepared, opts.exports);
       return { data: await opts.engine.json(prepared) };
@@ -25,13 +29,12 @@ export async function reportRoutes(app: FastifyInstance, opts: { engine: ReportE
 
     app.get(`/api/${family}/reports/:report/export`, { onRequest: app.authenticate }, async (req, reply) => {
       const { report } = req.params as { report: string };
-      const decl = byName.get(report);
-      if (!decl) return reply.code(404).send(unknown(report));
+      const decl = declared(report);
       const formats = formatsOf(decl).filter((f) => f !== 'json');
-      if (formats.length === 0) return reply.code(404).send({ message: `The ${report} report has no export; it is served as JSON only.` });
+      if (formats.length === 0) throw new NotFoundError(`The ${report} report has no export; it is served as JSON only.`);
       const query = req.query as Query;
       if (query.format === undefined || query.format === '') {
-        return reply.code(422).send({ message: 'The given data was invalid.', errors: { format: [`The format field is required (${formats.join(' or ')}).`] } });
+        throw new ValidationError({ format: [`The format field is required (${formats.join(' or ')}).`] });
       }
       const prepared = await opts.engine.prepare(decl, query, req.principal!, formats);
       return sendExport(req, reply, opts.engine, prepared, opts.exports);

@@ -7,7 +7,8 @@ import { genericLayout } from '../../export/layout.ts';
 import { writeWorkbook } from '../../export/xlsx.ts';
 import { stampZipEntries } from '../../export/zip-dates.ts';
 import type { ResultRow } from '../../store/duckdb.ts';
-import type { Principal, ReportEngine } from '../engine.ts';
+import type { Principal } from '../../auth/principal.ts';
+import type { ReportEngine } from '../engine.ts';
 import { billingMismatches, billingReconciliation } from './reconciliation.ts';
 
 const SYSTEM: Principal = { userId: 0, email: 'billing-job', role: 'admin', accountId: null, partnerId: null };

@@ -1,0 +1,48 @@
+import type { Principal } from '../auth/principal.ts';
+import { NotFoundError } from '../errors.ts';
+import type { Store } from '../store/duckdb.ts';
+import type { ReportParams } from './params.ts';
+
+/**
+ * The accounts a principal may see, narrowed by `account_id` when given. An account
+ * outside the principal's reach is a 404, the same as one that does not exist.
+ */
+export async function resolveScope(store: Store, who: Principal, accountId: number | null, noun = 'account'): Promise<number[]> {
+  let ids: number[];
+  if (who.role === 'admin') ids = (await store.all(`SELECT id FROM accounts ORDER BY id`)).map((r) => Number(r.id));
+  else if (who.role === 'partner') {
+    ids = (await store.all(`SELECT id FROM accounts WHERE partner_id = $p ORDER BY id`, { p: who.partnerId ?? -1 })).map((r) => Number(r.id));
+  } else ids = who.accountId === null ? [] : [who.accountId];
+  if (accountId === null) return ids;
+  // Admin ids come from the accounts table, so membership is existence for every role.
+  if (!ids.includes(accountId)) {
+    throw new NotFoundError(`No ${noun} ${accountId} in your scope.`);
+  }
+  return [accountId];
+}
+
+/** The ids among `ids` that exist in `table` within the accounts (and are not soft-deleted). */
+async function found(store: Store, table: string, ids: number[], accounts: number[], checkDeleted: boolean): Promise<Set<number>> {
+  const deleted = checkDeleted ? 'AND deleted_at IS NULL' : '';
+  const rows = await store.all(
+    `SELECT id FROM ${table} WHERE list_contains($ids, id) AND account_id IN (SELECT unnest($accounts)) ${deleted}`,
+    { ids, accounts },
+  );
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
+/** Checks every id filter against the scope: soft-deleted things are not filters either. */
+export async function checkFilters(store: Store, p: ReportParams, accounts: number[]): Promise<void> {
+  if (p.campaignId !== null && !(await found(store, 'campaigns', [p.campaignId], accounts, true)).has(p.campaignId)) {
+    throw new NotFoundError(`No campaign ${p.campaignId} in your scope.`);
+  }
+  if (p.teamId !== null && !(await found(store, 'teams', [p.teamId], accounts, false)).has(p.teamId)) {
+    throw new NotFoundError(`No team ${p.teamId} in your scope.`);
+  }
+  if (p.agentIds && p.agentIds.length > 0) {
+    // One query for the whole list rather than one per agent.
+    const agents = await found(store, 'agents', p.agentIds, accounts, true);
+    const missing = p.agentIds.find((id) => !agents.has(id));
+    if (missing !== undefined) throw new NotFoundError(`No agent ${missing} in your scope.`);
+  }
+}
