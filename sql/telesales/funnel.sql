@@ -1,6 +1,6 @@
 -- The lead set L: non-deleted leads in scope (and campaign) created in the window.
 -- Each stage counts the leads of L whose calls in the window reached it; agent and team
--- filters narrow the calls, never L (lead_stages in sql/schema/900_macros.sql).
+-- filters narrow the calls, never L (lead_stages in sql/macros/1-scope.sql).
 WITH t AS (
   SELECT
     count(*)                       AS total,

@@ -4,7 +4,7 @@ import {
   BIGINT, BOOLEAN, DOUBLE, DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue,
   type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
-import { rollupMacros } from '../sync/rollups.ts';
+import { rollupMacros } from './rollup-defs.ts';
 import { readSql, sqlDir } from './sql-files.ts';
 
 /** A value a query may bind: numbers bind as BIGINT when integral, lists as LIST(BIGINT). */
@@ -108,12 +108,6 @@ export class Store {
     const files = fs.readdirSync(path.join(sqlDir, 'schema')).filter((f) => f.endsWith('.sql')).sort();
     for (const f of files) {
       const text = readSql(`schema/${f}`);
-      // Macros are code, not data: they are replaced on every start so edits take effect.
-      if (f.includes('macros')) {
-        await this.writer.run(rollupMacros());
-        await this.writer.run(text);
-        continue;
-      }
       if (done.has(f)) continue;
       await this.writer.run('BEGIN');
       try {
@@ -124,6 +118,12 @@ export class Store {
         await this.writer.run('ROLLBACK');
         throw new Error(`migration ${f} failed: ${(err as Error).message}`);
       }
+    }
+    // Macros are code, not data: every start replaces them (sql/macros, in file order,
+    // after the ones built from the roll-ups' definitions), so edits take effect.
+    await this.writer.run(rollupMacros());
+    for (const f of fs.readdirSync(path.join(sqlDir, 'macros')).filter((x) => x.endsWith('.sql')).sort()) {
+      await this.writer.run(readSql(`macros/${f}`));
     }
   }
 

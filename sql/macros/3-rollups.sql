@@ -1,0 +1,86 @@
+-- Readers of the roll-ups (src/store/rollup-defs.ts): a window's whole slots from the
+-- roll-up, its partial end slots from the rows, grouped by the roll-up's own definition.
+-- Loaded on every start, in file order (a macro is bound when it is created, so one
+-- that uses another comes after it).
+
+-- The call_slots rows of [from, to) a report may see: window_calls' scope and filters.
+CREATE OR REPLACE MACRO window_slots(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
+  SELECT * FROM (
+    SELECT * FROM call_slots WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+    UNION ALL SELECT * FROM call_slots_of(p_accounts, p_from, head_slot_end(p_from, p_to))
+    UNION ALL SELECT * FROM call_slots_of(p_accounts, tail_slot_start(p_from, p_to), p_to)
+  )
+  WHERE (p_campaign IS NULL OR campaign_id = p_campaign)
+    AND (p_agents IS NULL OR list_contains(p_agents, agent_id))
+    AND (p_team IS NULL OR agent_id IN (SELECT id FROM agents WHERE team_id = p_team));
+
+-- The caller_slots rows of [from, to) in scope, whole slots and partial ends alike.
+CREATE OR REPLACE MACRO window_caller_slots(p_accounts, p_from, p_to) AS TABLE
+  SELECT * FROM caller_slots WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+  UNION ALL SELECT * FROM caller_slots_of(p_accounts, p_from, head_slot_end(p_from, p_to))
+  UNION ALL SELECT * FROM caller_slots_of(p_accounts, tail_slot_start(p_from, p_to), p_to);
+
+-- The disposition_slots rows of [from, to) in scope, whole slots and partial ends alike.
+CREATE OR REPLACE MACRO window_disposition_slots(p_accounts, p_from, p_to) AS TABLE
+  SELECT * FROM disposition_slots WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+  UNION ALL SELECT * FROM disposition_slots_of(p_accounts, p_from, head_slot_end(p_from, p_to))
+  UNION ALL SELECT * FROM disposition_slots_of(p_accounts, tail_slot_start(p_from, p_to), p_to);
+
+-- The caller-ID health figures per caller ID over [from, to): from caller_slots, or from
+-- the calls when an agent or team filter needs them.
+-- The branch not taken folds to an empty one, its condition being known at bind time.
+CREATE OR REPLACE MACRO caller_figures(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
+  SELECT caller_id_id,
+    sum(dials)::BIGINT AS total_calls, sum(answered)::BIGINT AS answered_calls,
+    sum(answered_talk_sec)::BIGINT AS answered_talk_sec, sum(short_calls)::BIGINT AS short_calls,
+    sum(rejected_calls)::BIGINT AS rejected_calls
+  FROM window_caller_slots(p_accounts, p_from, p_to)
+  WHERE p_agents IS NULL AND p_team IS NULL
+    AND (p_campaign IS NULL OR campaign_id = p_campaign)
+  GROUP BY caller_id_id
+  UNION ALL
+  SELECT caller_id_id,
+    count(*), count(*) FILTER (WHERE is_answered),
+    coalesce(sum(talk_sec) FILTER (WHERE is_answered), 0),
+    count(*) FILTER (WHERE is_answered AND talk_sec < 10),
+    count(*) FILTER (WHERE status IN ('rejected', 'busy'))
+  FROM window_calls(p_accounts, p_from, p_to, p_campaign, p_agents, p_team)
+  WHERE (p_agents IS NOT NULL OR p_team IS NOT NULL) AND is_dial AND caller_id_id IS NOT NULL
+  GROUP BY caller_id_id;
+
+-- call_groups of the caller's accounts over [from, to): whole slots from the roll-up, and
+-- the partial slots at either end (a window ending "now" rarely falls on a slot boundary)
+-- grouped from the calls by call_groups_of, the roll-up's own definition. The bounds are
+-- written out, not shared through a CTE, so they stay constants DuckDB prunes row groups with.
+CREATE OR REPLACE MACRO window_call_groups(p_accounts, p_from, p_to) AS TABLE
+  SELECT * FROM call_groups WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+  UNION ALL SELECT * FROM call_groups_of(p_accounts, p_from, head_slot_end(p_from, p_to))
+  UNION ALL SELECT * FROM call_groups_of(p_accounts, tail_slot_start(p_from, p_to), p_to);
+
+-- The ledger of the caller's accounts over [from, to) as (account_id, slot15, kind,
+-- credits): whole slots from ledger_slots, the partial end slots from the ledger's rows.
+CREATE OR REPLACE MACRO window_ledger(p_accounts, p_from, p_to) AS TABLE
+  SELECT account_id, slot15, kind, credits FROM ledger_slots
+  WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+  UNION ALL
+  SELECT account_id, floor(epoch(created_at) / 900)::INTEGER, kind, credits FROM credit_transactions
+  WHERE in_scope(account_id, p_accounts) AND created_at >= p_from AND created_at < head_slot_end(p_from, p_to)
+  UNION ALL
+  SELECT account_id, floor(epoch(created_at) / 900)::INTEGER, kind, credits FROM credit_transactions
+  WHERE in_scope(account_id, p_accounts) AND created_at >= tail_slot_start(p_from, p_to) AND created_at < p_to;
+
+-- The partner roll-up's calls (blocked excluded) by account, UTC day, direction and
+-- product: everything the partner dashboard and analytics sum, a few rows per day, from
+-- call_groups (a slot never straddles a UTC day).
+CREATE OR REPLACE MACRO partner_call_groups(p_accounts, p_from, p_to) AS TABLE
+  SELECT account_id, strftime(day, '%Y-%m-%d') AS day, direction, product, total_calls, answered_calls, talk_sec, cost
+  FROM (
+    SELECT account_id, make_timestamp(slot15::BIGINT * 900000000)::DATE AS day, direction, product,
+      sum(calls)::BIGINT AS total_calls,
+      sum(answered)::BIGINT AS answered_calls,
+      sum(talk_sec)::BIGINT AS talk_sec,
+      sum(cost) AS cost
+    FROM window_call_groups(p_accounts, p_from, p_to)
+    WHERE status <> 'blocked'
+    GROUP BY ALL
+  );
