@@ -40,113 +40,126 @@ export interface Config {
   callerIdThresholds: CallerIdThresholds;
 }
 
-/** Every variable the service reads, with its default and meaning (README and --help print this). */
-export const CONFIG_VARS: readonly { name: string; default: string; meaning: string }[] = [
-  { name: 'CALLBOARD_SOURCE', default: '(demo: sqlite:DATA_DIR/demo-source.db)', meaning: 'source URL: sqlite:PATH, postgres://user:pass@host:5432/db, or a platform API: platform+https://EMAIL:PASSWORD@host/?account_id=N' },
-  { name: 'CALLBOARD_DATA_DIR', default: './data', meaning: 'DuckDB store, metadata, secrets and the demo source' },
-  { name: 'CALLBOARD_TEMPLATES_DIR', default: 'DATA_DIR/templates', meaning: 'customer export layouts, one file per account and report: <dir>/<account_id>/<report>.json|yaml' },
-  { name: 'HOST', default: '127.0.0.1', meaning: 'address the HTTP server listens on' },
-  { name: 'PORT', default: '3000', meaning: 'HTTP port' },
-  { name: 'CALLBOARD_SYNC_CRON', default: '* * * * *', meaning: 'node-cron schedule of the source sync (seconds field allowed)' },
-  { name: 'CALLBOARD_EXPORTS_DIR', default: 'DATA_DIR/exports', meaning: 'files the service writes: monthly billing reconciliation under billing/' },
-  { name: 'CALLBOARD_BILLING_CRON', default: '0 2 1 * *', meaning: "node-cron schedule of the monthly billing files (last month's reconciliation)" },
-  { name: 'CALLBOARD_BILLING_TZ', default: 'Etc/GMT+12', meaning: 'zone of the billing schedule; the default fires when the month has ended in every timezone' },
-  { name: 'CALLBOARD_READY_MAX_FAILING_SEC', default: '600', meaning: '/readyz answers 503 once the sync has been failing for longer than this' },
-  { name: 'CALLBOARD_SYNC_RETRIES', default: '4', meaning: 'retries of a failed sync (and billing) run, with exponential backoff and jitter from 2 s up to 30 s' },
-  { name: 'CALLBOARD_MONITOR_CRON', default: '* * * * *', meaning: 'node-cron schedule of the abandon-rate monitor (a snapshot per active campaign)' },
-  { name: 'CALLBOARD_ABANDON_WINDOW_MINUTES', default: '43200', meaning: "the monitor's abandon-rate window (the report's default: 30 days)" },
-  { name: 'CALLBOARD_RETENTION_CRON', default: '30 3 * * *', meaning: 'node-cron schedule of the retention job' },
-  { name: 'CALLBOARD_JOB_RETENTION_DAYS', default: '30', meaning: 'job runs and monitor snapshots older than this are deleted (the newest 100 breaches per campaign stay)' },
-  { name: 'CALLBOARD_CDR_DIR', default: 'DATA_DIR/cdr', meaning: 'CDR drop directory: CSV or Parquet call records put in inbox/ load once, then move to loaded/ or failed/' },
-  { name: 'CALLBOARD_CDR_CRON', default: '*/10 * * * * *', meaning: 'node-cron schedule of the CDR import (every 10 s)' },
-  { name: 'CALLBOARD_SYNC_BATCH', default: '250000', meaning: 'rows per sync batch (one DuckDB transaction each)' },
-  { name: 'CALLBOARD_JWT_SECRET', default: '(generated into DATA_DIR/jwt-secret)', meaning: 'HS256 secret for access and refresh tokens, at least 32 characters' },
-  { name: 'CALLBOARD_DEMO_CALLS', default: '200000', meaning: 'calls in the demo source generated on first start' },
-  { name: 'CALLBOARD_LOG_LEVEL', default: 'info', meaning: 'fatal, error, warn, info, debug, trace or silent' },
-  { name: 'CALLBOARD_CID_BLOCK_MIN_CALLS', default: '30', meaning: 'caller-ID health: dials before suspected_block can apply' },
-  { name: 'CALLBOARD_CID_BLOCK_ASR_PCT', default: '10', meaning: 'caller-ID health: ASR below this (%) is suspected_block' },
-  { name: 'CALLBOARD_CID_BLOCK_REJECTED_PCT', default: '30', meaning: 'caller-ID health: rejected share at or above this (%) is suspected_block' },
-  { name: 'CALLBOARD_CID_WARN_ASR_PCT', default: '30', meaning: 'caller-ID health: ASR below this (%) is warning' },
-  { name: 'CALLBOARD_CID_WARN_SHORT_PCT', default: '40', meaning: 'caller-ID health: short-call share above this (%) is warning' },
+/** What a variable's reader gets: its raw value, its name, and the settings read before it. */
+type Reader<T> = (raw: string | undefined, name: string, read: Partial<Settings>) => T;
+
+/** One configuration variable: its name, its default as shown, its meaning, and its reader. */
+export interface ConfigVar {
+  readonly name: string;
+  readonly default: string;
+  readonly meaning: string;
+  readonly key: keyof Settings;
+  readonly read: Reader<unknown>;
+}
+
+/** The flat settings the variables give, in the order they are read. */
+interface Settings {
+  source: string | null; dataDir: string; templatesDir: string; host: string; port: number; syncCron: string;
+  exportsDir: string; billingCron: string; billingZone: string; readyMaxFailingSec: number; syncRetries: number;
+  monitorCron: string; abandonWindowMinutes: number; retentionCron: string; jobRetentionDays: number; cdrDir: string;
+  cdrCron: string; syncBatchSize: number; jwtSecret: string | null; demoCalls: number; logLevel: string;
+  cidBlockMinCalls: number; cidBlockAsrPct: number; cidBlockRejectedPct: number; cidWarnAsrPct: number; cidWarnShortPct: number;
+}
+
+const given = (raw: string | undefined) => (raw === undefined || raw === '' ? undefined : raw);
+
+const integer = (fallback: number, min: number, max: number): Reader<number> => (raw, name) => {
+  const v = given(raw);
+  if (v === undefined) return fallback;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new ConfigError(`${name}="${v}" must be an integer from ${min} to ${max}`);
+  return Number(v);
+};
+
+const percent = (fallback: number): Reader<number> => (raw, name) => {
+  const v = given(raw);
+  if (v === undefined) return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0 || n > 100) throw new ConfigError(`${name}="${v}" must be a number from 0 to 100`);
+  return n;
+};
+
+const cron = (fallback: string): Reader<string> => (raw, name) => {
+  const v = given(raw) ?? fallback;
+  if (!validCron(v)) throw new ConfigError(`${name}="${v}" is not a valid cron expression`);
+  return v;
+};
+
+/** A directory, absolute; by default `sub` under the data directory. */
+const dataSubdir = (sub: string): Reader<string> => (raw, _name, read) => path.resolve(given(raw) ?? path.join(read.dataDir!, sub));
+
+const sourceUrl: Reader<string | null> = (raw, name) => {
+  const v = given(raw) ?? null;
+  if (v === null) return null;
+  try {
+    if (v.startsWith('platform+')) parsePlatformUrl(v);
+    else parseSourceUrl(v);
+  } catch (err) {
+    throw new ConfigError(`${name}: ${(err as Error).message}`);
+  }
+  return v;
+};
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const d = DEFAULT_CID_THRESHOLDS;
+const cfg = (key: keyof Settings, name: string, shown: string, meaning: string, read: Reader<unknown>): ConfigVar => ({ key, name, default: shown, meaning, read });
+
+/** Every variable the service reads, with its default, meaning and reader: loadConfig and --help read this table. */
+export const CONFIG_VARS: readonly ConfigVar[] = [
+  cfg('source', 'CALLBOARD_SOURCE', '(demo: sqlite:DATA_DIR/demo-source.db)', 'source URL: sqlite:PATH, postgres://user:pass@host:5432/db, or a platform API: platform+https://EMAIL:PASSWORD@host/?account_id=N', sourceUrl),
+  cfg('dataDir', 'CALLBOARD_DATA_DIR', './data', 'DuckDB store, metadata, secrets and the demo source', (raw) => path.resolve(given(raw) ?? './data')),
+  cfg('templatesDir', 'CALLBOARD_TEMPLATES_DIR', 'DATA_DIR/templates', 'customer export layouts, one file per account and report: <dir>/<account_id>/<report>.json|yaml', dataSubdir('templates')),
+  cfg('host', 'HOST', '127.0.0.1', 'address the HTTP server listens on', (raw) => given(raw) ?? '127.0.0.1'),
+  cfg('port', 'PORT', '3000', 'HTTP port', integer(3000, 0, 65535)),
+  cfg('syncCron', 'CALLBOARD_SYNC_CRON', '* * * * *', 'node-cron schedule of the source sync (seconds field allowed)', cron('* * * * *')),
+  cfg('exportsDir', 'CALLBOARD_EXPORTS_DIR', 'DATA_DIR/exports', 'files the service writes: monthly billing reconciliation under billing/', dataSubdir('exports')),
+  cfg('billingCron', 'CALLBOARD_BILLING_CRON', '0 2 1 * *', "node-cron schedule of the monthly billing files (last month's reconciliation)", cron('0 2 1 * *')),
+  cfg('billingZone', 'CALLBOARD_BILLING_TZ', 'Etc/GMT+12', 'zone of the billing schedule; the default fires when the month has ended in every timezone', (raw, name) => {
+    const v = given(raw) ?? 'Etc/GMT+12';
+    if (!IANAZone.isValidZone(v)) throw new ConfigError(`${name}="${v}" is not an IANA timezone`);
+    return v;
+  }),
+  cfg('readyMaxFailingSec', 'CALLBOARD_READY_MAX_FAILING_SEC', '600', '/readyz answers 503 once the sync has been failing for longer than this', integer(600, 1, 31_536_000)),
+  cfg('syncRetries', 'CALLBOARD_SYNC_RETRIES', '4', 'retries of a failed sync (and billing) run, with exponential backoff and jitter from 2 s up to 30 s', integer(4, 0, 100)),
+  cfg('monitorCron', 'CALLBOARD_MONITOR_CRON', '* * * * *', 'node-cron schedule of the abandon-rate monitor (a snapshot per campaign with dials)', cron('* * * * *')),
+  cfg('abandonWindowMinutes', 'CALLBOARD_ABANDON_WINDOW_MINUTES', '43200', "the monitor's abandon-rate window (the report's default: 30 days)", integer(43_200, 1, 525_600)),
+  cfg('retentionCron', 'CALLBOARD_RETENTION_CRON', '30 3 * * *', 'node-cron schedule of the retention job', cron('30 3 * * *')),
+  cfg('jobRetentionDays', 'CALLBOARD_JOB_RETENTION_DAYS', '30', 'job runs and monitor snapshots older than this are deleted (the newest 100 breaches per campaign stay)', integer(30, 1, 3650)),
+  cfg('cdrDir', 'CALLBOARD_CDR_DIR', 'DATA_DIR/cdr', 'CDR drop directory: CSV or Parquet call records put in inbox/ load once, then move to loaded/ or failed/', dataSubdir('cdr')),
+  cfg('cdrCron', 'CALLBOARD_CDR_CRON', '*/10 * * * * *', 'node-cron schedule of the CDR import (every 10 s)', cron('*/10 * * * * *')),
+  cfg('syncBatchSize', 'CALLBOARD_SYNC_BATCH', '250000', 'rows per sync batch (one DuckDB transaction each)', integer(250_000, 100, 1_000_000)),
+  cfg('jwtSecret', 'CALLBOARD_JWT_SECRET', '(generated into DATA_DIR/jwt-secret)', 'HS256 secret for access and refresh tokens, at least 32 characters', (raw, name) => {
+    const v = given(raw) ?? null;
+    if (v !== null && v.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
+    return v;
+  }),
+  cfg('demoCalls', 'CALLBOARD_DEMO_CALLS', '200000', 'calls in the demo source generated on first start', integer(200_000, 0, 10_000_000)),
+  cfg('logLevel', 'CALLBOARD_LOG_LEVEL', 'info', 'fatal, error, warn, info, debug, trace or silent', (raw, name) => {
+    const v = given(raw) ?? 'info';
+    if (!LOG_LEVELS.includes(v)) throw new ConfigError(`${name}="${v}" must be one of ${LOG_LEVELS.join(', ')}`);
+    return v;
+  }),
+  cfg('cidBlockMinCalls', 'CALLBOARD_CID_BLOCK_MIN_CALLS', String(d.blockMinCalls), 'caller-ID health: dials before suspected_block can apply', integer(d.blockMinCalls, 0, 1_000_000_000)),
+  cfg('cidBlockAsrPct', 'CALLBOARD_CID_BLOCK_ASR_PCT', String(d.blockAsrPct), 'caller-ID health: ASR below this (%) is suspected_block', percent(d.blockAsrPct)),
+  cfg('cidBlockRejectedPct', 'CALLBOARD_CID_BLOCK_REJECTED_PCT', String(d.blockRejectedPct), 'caller-ID health: rejected share at or above this (%) is suspected_block', percent(d.blockRejectedPct)),
+  cfg('cidWarnAsrPct', 'CALLBOARD_CID_WARN_ASR_PCT', String(d.warnAsrPct), 'caller-ID health: ASR below this (%) is warning', percent(d.warnAsrPct)),
+  cfg('cidWarnShortPct', 'CALLBOARD_CID_WARN_SHORT_PCT', String(d.warnShortPct), 'caller-ID health: short-call share above this (%) is warning', percent(d.warnShortPct)),
 ];
 
-function int(env: NodeJS.ProcessEnv, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) throw new ConfigError(`${name}="${raw}" must be an integer from ${min} to ${max}`);
-  return Number(raw);
-}
-
-function pct(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0 || n > 100) throw new ConfigError(`${name}="${raw}" must be a number from 0 to 100`);
-  return n;
-}
-
-/** Reads and checks the environment; throws ConfigError naming the first bad variable. */
+/** Reads and checks the environment, variable by variable; throws ConfigError naming the first bad one. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const source = env.CALLBOARD_SOURCE || null;
-  if (source) {
-    try {
-      if (source.startsWith('platform+')) parsePlatformUrl(source);
-      else parseSourceUrl(source);
-    } catch (err) {
-      throw new ConfigError(`CALLBOARD_SOURCE: ${(err as Error).message}`);
-    }
-  }
-  const syncCron = env.CALLBOARD_SYNC_CRON || '* * * * *';
-  if (!validCron(syncCron)) throw new ConfigError(`CALLBOARD_SYNC_CRON="${syncCron}" is not a valid cron expression`);
-  const billingCron = env.CALLBOARD_BILLING_CRON || '0 2 1 * *';
-  if (!validCron(billingCron)) throw new ConfigError(`CALLBOARD_BILLING_CRON="${billingCron}" is not a valid cron expression`);
-  const billingZone = env.CALLBOARD_BILLING_TZ || 'Etc/GMT+12';
-  if (!IANAZone.isValidZone(billingZone)) throw new ConfigError(`CALLBOARD_BILLING_TZ="${billingZone}" is not an IANA timezone`);
-  const cronVar = (name: string, fallback: string) => {
-    const v = env[name] || fallback;
-    if (!validCron(v)) throw new ConfigError(`${name}="${v}" is not a valid cron expression`);
-    return v;
-  };
-  const monitorCron = cronVar('CALLBOARD_MONITOR_CRON', '* * * * *');
-  const retentionCron = cronVar('CALLBOARD_RETENTION_CRON', '30 3 * * *');
-  const cdrCron = cronVar('CALLBOARD_CDR_CRON', '*/10 * * * * *');
-  const jwtSecret = env.CALLBOARD_JWT_SECRET || null;
-  if (jwtSecret !== null && jwtSecret.length < 32) throw new ConfigError('CALLBOARD_JWT_SECRET must be at least 32 characters');
-  const logLevel = env.CALLBOARD_LOG_LEVEL || 'info';
-  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) {
-    throw new ConfigError(`CALLBOARD_LOG_LEVEL="${logLevel}" must be one of fatal, error, warn, info, debug, trace, silent`);
-  }
-  const host = env.HOST || '127.0.0.1';
-  const d = DEFAULT_CID_THRESHOLDS;
-  const dataDir = path.resolve(env.CALLBOARD_DATA_DIR || './data');
+  const read: Partial<Settings> = {};
+  for (const v of CONFIG_VARS) (read as Record<string, unknown>)[v.key] = v.read(env[v.name], v.name, read);
+  const s = read as Settings;
   return {
-    source,
-    dataDir,
-    templatesDir: path.resolve(env.CALLBOARD_TEMPLATES_DIR || path.join(dataDir, 'templates')),
-    host,
-    port: int(env, 'PORT', 3000, 0, 65535),
-    syncCron,
-    syncBatchSize: int(env, 'CALLBOARD_SYNC_BATCH', 250_000, 100, 1_000_000),
-    exportsDir: path.resolve(env.CALLBOARD_EXPORTS_DIR || path.join(dataDir, 'exports')),
-    billingCron,
-    billingZone,
-    readyMaxFailingSec: int(env, 'CALLBOARD_READY_MAX_FAILING_SEC', 600, 1, 31_536_000),
-    monitorCron,
-    abandonWindowMinutes: int(env, 'CALLBOARD_ABANDON_WINDOW_MINUTES', 43_200, 1, 525_600),
-    retentionCron,
-    jobRetentionDays: int(env, 'CALLBOARD_JOB_RETENTION_DAYS', 30, 1, 3650),
-    cdrDir: path.resolve(env.CALLBOARD_CDR_DIR || path.join(dataDir, 'cdr')),
-    cdrCron,
-    syncRetry: { retries: int(env, 'CALLBOARD_SYNC_RETRIES', 4, 0, 100), baseMs: 2_000, maxMs: 30_000 },
-    jwtSecret,
-    demoCalls: int(env, 'CALLBOARD_DEMO_CALLS', 200_000, 0, 10_000_000),
-    logLevel,
+    source: s.source, dataDir: s.dataDir, templatesDir: s.templatesDir, host: s.host, port: s.port, syncCron: s.syncCron,
+    syncBatchSize: s.syncBatchSize, exportsDir: s.exportsDir, billingCron: s.billingCron, billingZone: s.billingZone,
+    readyMaxFailingSec: s.readyMaxFailingSec, monitorCron: s.monitorCron, abandonWindowMinutes: s.abandonWindowMinutes,
+    retentionCron: s.retentionCron, jobRetentionDays: s.jobRetentionDays, cdrDir: s.cdrDir, cdrCron: s.cdrCron,
+    syncRetry: { retries: s.syncRetries, baseMs: 2_000, maxMs: 30_000 },
+    jwtSecret: s.jwtSecret, demoCalls: s.demoCalls, logLevel: s.logLevel,
     callerIdThresholds: {
-      blockMinCalls: int(env, 'CALLBOARD_CID_BLOCK_MIN_CALLS', d.blockMinCalls, 0, 1_000_000_000),
-      blockAsrPct: pct(env, 'CALLBOARD_CID_BLOCK_ASR_PCT', d.blockAsrPct),
-      blockRejectedPct: pct(env, 'CALLBOARD_CID_BLOCK_REJECTED_PCT', d.blockRejectedPct),
-      warnAsrPct: pct(env, 'CALLBOARD_CID_WARN_ASR_PCT', d.warnAsrPct),
-      warnShortPct: pct(env, 'CALLBOARD_CID_WARN_SHORT_PCT', d.warnShortPct),
+      blockMinCalls: s.cidBlockMinCalls, blockAsrPct: s.cidBlockAsrPct, blockRejectedPct: s.cidBlockRejectedPct,
+      warnAsrPct: s.cidWarnAsrPct, warnShortPct: s.cidWarnShortPct,
     },
   };
 }
