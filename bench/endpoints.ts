@@ -10,6 +10,7 @@ import { addKey } from '../src/auth/api-keys.ts';
 import type { MetaDb } from '../src/meta/db.ts';
 import { WIDGETS } from '../src/reports/widgets/widgets.ts';
 import { Store } from '../src/store/duckdb.ts';
+import { record } from './results.ts';
 import { latency, serveBench } from './serve.ts';
 
 
@@ -37,13 +38,15 @@ export async function timeOtherEndpoints(base: string, token: string, meta: Meta
     };
     const { p50, p95 } = await latency(get, requests);
     console.log(`${label.padEnd(40)} ${p50.toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)}`);
+    record(`endpoints.${label}.p50_ms`, p50);
+    record(`endpoints.${label}.p95_ms`, p95);
   }
   if (!only || only.test('campaign report download')) await timeCampaignDownload(base, bearer, store);
 }
 
 /**
- * The per-campaign download is a file of one row per lead, a stream like the exports of
- * issue 3: timed whole (p50/p95 of a few downloads) and as rows/s, for the account's
+ * The per-campaign download is a file of one row per lead, a stream like the call detail
+ * exports: timed whole (p50/p95 of a few downloads) and as rows/s, for the account's
  * largest campaign.
  */
 async function timeCampaignDownload(base: string, headers: Record<string, string>, store: Store): Promise<void> {
@@ -59,6 +62,7 @@ async function timeCampaignDownload(base: string, headers: Record<string, string
     const { p50, p95 } = await latency(get, 5);
     const label = `campaign report download (${format}, ${Number(top.n).toLocaleString('en')} leads)`;
     console.log(`${label.padEnd(40)} ${p50.toFixed(1).padStart(8)} ${p95.toFixed(1).padStart(8)}   ${Math.round(Number(top.n) / (p50 / 1000)).toLocaleString('en')} rows/s at p50`);
+    record(`exports.campaign_download.${format}.rows_per_s`, Number(top.n) / (p50 / 1000));
   }
 }
 

@@ -9,6 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import readline from 'node:readline';
 import type { Store } from '../src/store/duckdb.ts';
+import { record } from './results.ts';
 import { peakMb, resetPeak } from './proc-memory.ts';
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
@@ -106,6 +107,9 @@ export async function exportBench(storeFile: string, windows: { target: number; 
       const naiveCols = n ? `${fmt(naiveRate).padStart(13)} ${`${fmt(n.peakMb)} MB`.padStart(10)}` : `${'died: heap'.padStart(13)} ${'> 4 GB'.padStart(10)}`;
       const vsNaive = n ? `${(r.rate / naiveRate).toFixed(2).padStart(7)}×` : '      –';
       console.log(`${fmt(r.rows).padStart(10)} ${format.padEnd(6)} ${fmt(r.rate).padStart(10)} ${`${fmt(r.peak)} MB`.padStart(9)}   ${fmt(ceilingRate).padStart(15)} ${naiveCols}   ${(r.rate / ceilingRate).toFixed(2).padStart(10)}   ${vsNaive}`);
+      record(`exports.call_detail.${format}.${r.rows}.rows_per_s`, r.rate);
+      record(`exports.call_detail.${format}.${r.rows}.peak_rss_mb`, r.peak);
+      record(`exports.call_detail.${format}.${r.rows}.ceiling_rows_per_s`, ceilingRate);
     }
   }
 }

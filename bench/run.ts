@@ -15,6 +15,7 @@ import { connectSource } from '../src/source/connect.ts';
 import { Store } from '../src/store/duckdb.ts';
 import { syncOnce } from '../src/sync/sync.ts';
 import { exportBench, exportWindows } from './export.ts';
+import { record, writeResults } from './results.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000_000);
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 40);
@@ -43,6 +44,8 @@ const store = await Store.open(storeFile);
 const source = connectSource(`sqlite:${sourceFile}`);
 const first = await syncOnce(store, source);
 console.log(`first full sync: ${fmt(first.read)} rows in ${fmt(first.ms)} ms = ${fmt(first.read / (first.ms / 1000))} rows/s`);
+record('sync.first.rows', first.read);
+record('sync.first.rows_per_s', first.read / (first.ms / 1000));
 for (const [t, s] of Object.entries(first.tables)) if (s.read > 1000) console.log(`  ${t.padEnd(20)} ${fmt(s.read)} rows`);
 
 // Baseline: the same rows read as objects through Kysely and nothing else (the source side alone).
@@ -60,6 +63,7 @@ for (const [t, s] of Object.entries(first.tables)) if (s.read > 1000) console.lo
   }
   const ms = Date.now() - t0;
   console.log(`baseline: reading the same ${fmt(n)} fact rows as objects through Kysely alone: ${fmt(n / (ms / 1000))} rows/s`);
+  record('sync.baseline_kysely_read.rows_per_s', n / (ms / 1000));
 }
 
 // Incremental: 10,000 calls change in the source, as late dispositions would.
@@ -72,6 +76,7 @@ for (const [t, s] of Object.entries(first.tables)) if (s.read > 1000) console.lo
   db.close();
   const inc = await syncOnce(store, source);
   console.log(`incremental sync of ${fmt(inc.upserted)} changed rows: ${fmt(inc.ms)} ms (${fmt(inc.upserted / (inc.ms / 1000))} rows/s)`);
+  record('sync.incremental_10k.ms', inc.ms);
 }
 await source.close();
 // Fold the WAL into the file before timing reads, as DuckDB's automatic checkpoint would.
@@ -137,8 +142,11 @@ for (const decl of reportRegistry()) {
   const b = await time(() => store.all(naive[decl.name]));
   const baseline = `${pctl(b, 50).toFixed(1).padStart(9)} / ${pctl(b, 95).toFixed(1).padEnd(8)}   ${(pctl(b, 50) / pctl(ms, 50)).toFixed(1)}×`;
   console.log(`${decl.name.padEnd(26)} ${pctl(ms, 50).toFixed(1).padStart(8)} ${pctl(ms, 95).toFixed(1).padStart(8)}   ${baseline}`);
+  record(`telesales.${decl.name}.p50_ms`, pctl(ms, 50));
+  record(`telesales.${decl.name}.p95_ms`, pctl(ms, 95));
+  record(`telesales.${decl.name}.naive_p50_ms`, pctl(b, 50));
 }
-// ---- the other report families (issue 4): p95 goal 150 ms each ----------------------
+// ---- the other report families: p95 goal 150 ms each ---------------------------------
 await timeOtherEndpoints(base, token, meta, store, REQUESTS);
 
 console.log(`\npeak RSS of the bench process: ${peak} MB`);
@@ -147,3 +155,4 @@ const windows = await exportWindows(store, [1_000_000, 2_000_000]);
 await app.close();
 await store.close();
 if (process.env.BENCH_EXPORTS !== '0') await exportBench(storeFile, windows);
+console.log(`\nfigures written to ${writeResults()}`);

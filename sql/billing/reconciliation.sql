@@ -1,4 +1,4 @@
--- The monthly billing reconciliation (METRICS.md "Monthly billing reconciliation"), one
+-- The monthly billing reconciliation (docs/reports.md "Monthly billing reconciliation"), one
 -- row per account of the scope. Every sum stays DECIMAL(…, 4) and leaves as text.
 WITH a AS (SELECT * FROM billing_accounts($accounts, $month)),
 -- Calls and the ledger from their slot roll-ups; an account whose month does not fall on

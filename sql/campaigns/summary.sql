@@ -1,4 +1,4 @@
--- The campaign report summary (METRICS.md "Campaign reports"): one page of the
+-- The campaign report summary (docs/reports.md "Campaign reports"): one page of the
 -- non-deleted campaigns in scope, by id, each over its whole life. Only the page's
 -- campaigns meet the call roll-up, SMS and leads.
 WITH live AS (

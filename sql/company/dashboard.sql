@@ -1,4 +1,4 @@
--- The company dashboard (METRICS.md "Company dashboard"): the last `days` × 24 h ending
+-- The company dashboard (docs/reports.md "Company dashboard"): the last `days` × 24 h ending
 -- now, over the caller's accounts. Each table is read once, every figure of it taken in
 -- the same pass; lists come back as lists of structs and credits as exact decimal text
 -- (the declaration turns them into JSON numbers).

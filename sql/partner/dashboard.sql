@@ -1,4 +1,4 @@
--- The partner dashboard (METRICS.md "Partner dashboard and analytics"): the partner,
+-- The partner dashboard (docs/reports.md "Partner dashboard and analytics"): the partner,
 -- its customer accounts, their combined ledger balance, and today's calls (UTC) grouped
 -- for the roll-ups. Money stays exact decimal text.
 SELECT

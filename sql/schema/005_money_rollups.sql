@@ -1,4 +1,4 @@
--- Roll-ups for the company dashboard, campaign reports and billing (METRICS.md), kept
+-- Roll-ups for the company dashboard, campaign reports and billing (docs/reports.md), kept
 -- equal to the facts by the sync (src/sync/rollups.ts) in the transaction that changes
 -- them, like call_slots.
 

@@ -118,7 +118,7 @@ export function openApiDocument(telesales: readonly ReportDeclaration[]): Schema
   const types = WIDGETS.map((w) => w.name);
   paths['/api/widgets/data'] = {
     get: {
-      ...operation(WIDGETS[0], { tag: 'widgets', errors: [400, 404, 422], body: obj({ dataset: str({ enum: types }), datasources: arr(obj({ datasource: int(), data: { description: 'the value of the type: see METRICS.md "Widgets"' } })) }) }),
+      ...operation(WIDGETS[0], { tag: 'widgets', errors: [400, 404, 422], body: obj({ dataset: str({ enum: types }), datasources: arr(obj({ datasource: int(), data: { description: 'the value of the type: see docs/reports.md "Widgets"' } })) }) }),
       operationId: 'widgets_data', summary: 'Widget data',
       parameters: [{ name: 'type', in: 'query', required: true, schema: str({ enum: types }), description: 'widget type (400 when unknown)' }, ...parameters(WIDGETS[0], ['json'])],
     },
@@ -214,7 +214,7 @@ export function openApiDocument(telesales: readonly ReportDeclaration[]): Schema
 
   return {
     openapi: '3.1.0',
-    info: { title: 'Callboard', version: '1.0.0', description: 'Reports of a telephony platform: telesales, company dashboard, partner API, widgets, campaign reports, billing. Figures are defined in METRICS.md.' },
+    info: { title: 'Callboard', version: '1.0.0', description: 'Reports of a telephony platform: telesales, company dashboard, partner API, widgets, campaign reports, billing. Figures are defined in docs/reports.md.' },
     servers: [{ url: '/' }],
     components: {
       securitySchemes: {

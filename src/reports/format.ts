@@ -1,7 +1,7 @@
 /**
  * Exact figures for JSON: ratios are rounded half away from zero on the exact fraction
  * (integer arithmetic, never a float that is already off by an ulp), then written as the
- * string or number METRICS.md asks for.
+ * string or number docs/reports.md asks for.
  */
 
 /** n / d rounded half away from zero (d ≠ 0). */

@@ -8,7 +8,7 @@ import { createStage, fillStage } from '../sync/stage.ts';
 import { checkStage, markDataAsOf, runLoad, type SyncResult } from '../sync/sync.ts';
 
 /**
- * The connector for platforms that expose only an HTTP API (seed 004): log in with email
+ * The connector for platforms that expose only an HTTP API (the platform's HTTP API): log in with email
  * and password, refresh the access token ahead of its expiry and on a 401, wait out 429s
  * (Retry-After) and retry 5xx with backoff, page through the campaigns and each
  * campaign's number list, and map them onto the contract: a campaign, a lead per number,

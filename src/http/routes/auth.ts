@@ -3,7 +3,7 @@ import type { MetaDb } from '../../meta/db.ts';
 import type { Tokens } from '../../auth/tokens.ts';
 import { checkPassword } from '../../auth/users.ts';
 
-/** Login and refresh, answering in the platform's envelope (seed 004). */
+/** Login and refresh, answering in the platform's own envelope. */
 export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tokens: Tokens }): Promise<void> {
   const fail = (status: number, message: string, errors: string[]) => ({ status, success: false, message, errors, data: {} });
 

@@ -4,7 +4,7 @@ import type { ReportEngine } from '../../reports/engine.ts';
 import type { Query } from '../../reports/params.ts';
 import { sendExport, type ExportSettings } from '../export-response.ts';
 
-/** The campaign reports of seed 004: the paginated summary and the per-campaign file. */
+/** The campaign reports of the platform's HTTP API: the paginated summary and the per-campaign file. */
 export async function campaignRoutes(app: FastifyInstance, opts: { engine: ReportEngine; exports?: ExportSettings }): Promise<void> {
   const summary = async (req: FastifyRequest) => opts.engine.run(campaignSummary, req.query as Query, req.principal!);
   const download = async (req: FastifyRequest, reply: FastifyReply) => {

@@ -3,7 +3,7 @@ import type { ReportEngine } from '../../reports/engine.ts';
 import { companyDashboard } from '../../reports/company/dashboard.ts';
 import type { Query } from '../../reports/params.ts';
 
-/** The company dashboard of seed 000: the object itself is the body, as its clients expect. */
+/** The company dashboard: the object itself is the body, as its clients expect. */
 export async function companyRoutes(app: FastifyInstance, opts: { engine: ReportEngine }): Promise<void> {
   const handler = async (req: FastifyRequest) =>
     opts.engine.run(companyDashboard, req.query as Query, req.principal!);

@@ -11,7 +11,7 @@ const header = (req: FastifyRequest, name: string) => {
 };
 
 /**
- * The partner API of seed 001, authenticated by X-Auth-ID / X-Auth-Token. Every failure
+ * The partner API, authenticated by X-Auth-ID / X-Auth-Token. Every failure
  * (missing header, unknown id, revoked key, wrong token) is the same 401.
  */
 export async function partnerRoutes(app: FastifyInstance, opts: { engine: ReportEngine; meta: MetaDb }): Promise<void> {

@@ -4,7 +4,7 @@ import type { ReportEngine } from '../../reports/engine.ts';
 import type { Query } from '../../reports/params.ts';
 import { WIDGETS } from '../../reports/widgets/widgets.ts';
 
-/** `GET /api/widgets/data?type=…` in the envelope of seed 002. */
+/** `GET /api/widgets/data?type=…` in the widget API's envelope (`dataset`, `datasources`). */
 export async function widgetRoutes(app: FastifyInstance, opts: { engine: ReportEngine }): Promise<void> {
   const byType = new Map(WIDGETS.map((w) => [w.name, w]));
   const valid = [...byType.keys()].join(', ');

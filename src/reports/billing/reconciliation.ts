@@ -9,7 +9,7 @@ const text = (key: string, label: string): ColumnDecl => ({ key, label, type: { 
 const money = (key: string, label: string): ColumnDecl => ({ key, label, type: { kind: 'string' }, cell: 'number' });
 
 /**
- * The monthly billing reconciliation (METRICS.md): one row per account, each month cut
+ * The monthly billing reconciliation (docs/reports.md): one row per account, each month cut
  * in the account's own timezone, decimals exact (DuckDB DECIMAL, written as text). The
  * columns are the CSV and the XLSX summary sheet; JSON nests them as the spec shows.
  */

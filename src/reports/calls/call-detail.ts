@@ -6,7 +6,7 @@ const time = (key: string, label: string): ColumnDecl => ({ key, label, type: { 
 const int = (key: string, label: string): ColumnDecl => ({ key, label, type: { kind: 'integer', nullable: true } });
 const money = (key: string, label: string): ColumnDecl => ({ key, label, type: { kind: 'string' }, cell: 'number' });
 
-/** The call detail records (METRICS.md "Call detail records"): the raw export. */
+/** The call detail records (docs/reports.md "Call detail records"): the raw export. */
 export const callDetail: ReportDeclaration = {
   family: 'calls', name: 'calls', title: 'Call detail records', sql: 'calls/call-detail.sql',
   params: ['date_from', 'date_to', 'timezone', 'campaign_id', 'agent_ids', 'team_id', 'direction', 'status', 'account_id', 'format', 'limit', 'cursor'],

@@ -11,8 +11,8 @@ interface CampaignRow {
 }
 
 /**
- * The campaign report summary of seed 004 (METRICS.md "Campaign reports"): a page of
- * campaigns over their whole life, paginated as the seed's campaign list.
+ * The campaign report summary (docs/reports.md "Campaign reports"): a page of
+ * campaigns over their whole life, paginated as the platform's campaign list.
  */
 export const campaignSummary: ReportDeclaration = {
   family: 'campaigns', name: 'summary', title: 'Campaign report summary', sql: 'campaigns/summary.sql',
@@ -48,7 +48,7 @@ export const campaignSummary: ReportDeclaration = {
 const col = (key: string, type: ColumnDecl['type'], cell?: ColumnDecl['cell']): ColumnDecl => ({ key, label: key, type, ...(cell ? { cell } : {}) });
 
 /**
- * The per-campaign report download: one row per lead, the header exactly the seed's
+ * The per-campaign report download: one row per lead, the header exactly the platform's
  * seven names. A spreadsheet, not JSON: XLSX unless format=csv.
  */
 export const campaignDownload: ReportDeclaration = {

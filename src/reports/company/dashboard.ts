@@ -8,7 +8,7 @@ interface TopCampaign { id: bigint | number; name: string; dials: bigint | numbe
 const n = (v: unknown) => Number(v ?? 0);
 
 /**
- * The company dashboard of seed 000 (METRICS.md "Company dashboard"): a fixed object,
+ * The company dashboard (docs/reports.md "Company dashboard"): a fixed object,
  * not a table, so JSON only. Credits are exact decimals in SQL and JSON numbers here.
  */
 export const companyDashboard: ReportDeclaration = {

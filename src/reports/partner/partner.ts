@@ -14,7 +14,7 @@ const ACTIVITY: Record<string, Schema> = {
 };
 
 /**
- * The partner API of seed 001 (METRICS.md "Partner dashboard and analytics"). The SQL
+ * The partner API (docs/reports.md "Partner dashboard and analytics"). The SQL
  * groups the calls by UTC day, direction and product; the roll-ups are sums of those few
  * groups, money summed exactly and rounded once at the end.
  */

@@ -12,7 +12,7 @@ export const agentPerformance: ReportDeclaration = {
     { key: 'answers', label: 'Answers', type: { kind: 'integer' } },
     { key: 'avg_aht_sec', label: 'AHT (s)', type: { kind: 'ratio', num: 'handle_sec', den: 'answers', scale: 1, digits: 0, as: 'number' } },
     { key: 'conversions', label: 'Conversions', type: { kind: 'integer' } },
-    // The seed's prose divides by answers and its sample by dials; METRICS.md says the prose stands.
+    // Conversions over answers, not over dials (docs/reports.md).
     { key: 'conv_rate', label: 'Conversion rate %', type: { kind: 'ratio', num: 'conversions', den: 'answers', scale: 100, digits: 2, as: 'number' } },
   ],
 };

@@ -4,9 +4,9 @@ import { ratioNumber, ratioString } from '../format.ts';
 import type { ParamName } from '../params.ts';
 
 /**
- * The widgets of seed 002 (METRICS.md "Widgets"): one SQL file and one declaration per
- * type; `shape` gives the `data` of the seed's envelope with the seed's value types
- * (counts as strings where the seed shows strings).
+ * The widgets (docs/reports.md "Widgets"): one SQL file and one declaration per
+ * type; `shape` gives the `data` of the widget envelope with the widget API's value types
+ * (counts as strings where that API has strings).
  */
 const PARAMS: readonly ParamName[] = ['customer_id', 'from_date', 'to_date', 'timezone'];
 const n = (v: unknown) => Number(v ?? 0);
