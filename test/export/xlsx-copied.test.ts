@@ -36,7 +36,7 @@ t.teardown(ctx.close);
 
 const auth = async () => ({ authorization: `Bearer ${await ctx.token('admin@test')}` });
 
-/** What a JSON value of a call detail column is as an XLSX cell (README, "Export cells"). */
+/** What a JSON value of a call detail column is as an XLSX cell (docs/reports.md, "Export cells"). */
 function xlsxExpected(key: string, v: unknown): unknown {
   if (v === null) return null;
   if (['started_at', 'answered_at', 'ended_at'].includes(key)) {
@@ -44,7 +44,7 @@ function xlsxExpected(key: string, v: unknown): unknown {
     return new Date(Date.UTC(d.year, d.month - 1, d.day, d.hour, d.minute, d.second, d.millisecond));
   }
   if (key === 'credits' || key === 'cost') return Number(v);
-  // XML 1.0 cannot hold these characters at all (README, "Export cells").
+  // XML 1.0 cannot hold these characters at all (docs/reports.md, "Export cells").
   return typeof v === 'string' ? v.replace(/[\x00-\x08\x0B\x0C\x0E-\x1F\x7F]/g, '') : v;
 }
 

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import { utcSql, type ReportDeclaration } from '../declaration.ts';
 import { TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
 
-/** Health thresholds; CALLBOARD_CID_* variables override them (see README). */
+/** Health thresholds; CALLBOARD_CID_* variables override them (see docs/operations.md). */
 export interface CallerIdThresholds {
   blockMinCalls: number;
   blockAsrPct: number;
