@@ -5,7 +5,7 @@ import { SyncJob } from '../../jobs/sync.ts';
 import { addUser } from '../auth/users.ts';
 import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
 import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
-import { openMeta } from '../meta/db.ts';
+import { openMeta, type MetaDb } from '../meta/db.ts';
 import { listRuns, runFilterErrors } from '../meta/job-runs.ts';
 import { billingDir, serve } from '../server.ts';
 import { BillingJob } from '../../jobs/billing.ts';
@@ -95,15 +95,9 @@ async function openStore(config: Config): Promise<Store> {
   }
 }
 
-async function cmdSync(config: Config): Promise<void> {
-  const p = paths(config);
-  const remote = await throughServer(config, 'sync');
-  if (remote !== undefined) {
-    console.log(JSON.stringify(remote, null, 2));
-    return;
-  }
-  if (!config.source && !fs.existsSync(p.demoSource)) throw new UsageError('no CALLBOARD_SOURCE is set and no demo source exists yet: run `callboard seed` or `npm start` first');
-  const meta = await openMeta(p.meta);
+/** Runs `fn` on the store and metadata opened by this process (no server runs), then closes them. */
+async function offline<T>(config: Config, fn: (store: Store, meta: MetaDb) => Promise<T>): Promise<T> {
+  const meta = await openMeta(paths(config).meta);
   let store: Store;
   try {
     store = await openStore(config);
@@ -112,16 +106,32 @@ async function cmdSync(config: Config): Promise<void> {
     throw err;
   }
   try {
-    const job = new SyncJob(store, meta, config.source ?? `sqlite:${p.demoSource}`, {
-      batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag,
-      onBatch: (table, s) => console.log(`batch ${table}: ${s.read} read, ${s.upserted} upserted, ${s.rejected} rejected`),
-    });
-    const r = await job.run();
-    console.log(`sync done: ${r.read} rows read, ${r.upserted} upserted, ${r.rejected} rejected in ${r.ms} ms`);
+    return await fn(store, meta);
   } finally {
     await store.close();
     await meta.destroy();
   }
+}
+
+/** The configured source's URL (the demo source when none is set), or a refusal when there is none yet. */
+function sourceUrlOf(config: Config): string {
+  const p = paths(config);
+  if (!config.source && !fs.existsSync(p.demoSource)) throw new UsageError('no CALLBOARD_SOURCE is set and no demo source exists yet: run `callboard seed` or `npm start` first');
+  return config.source ?? `sqlite:${p.demoSource}`;
+}
+
+async function cmdSync(config: Config): Promise<void> {
+  const remote = await throughServer(config, 'sync');
+  if (remote !== undefined) {
+    console.log(JSON.stringify(remote, null, 2));
+    return;
+  }
+  const url = sourceUrlOf(config);
+  const r = await offline(config, (store, meta) => new SyncJob(store, meta, url, {
+    batchSize: config.syncBatchSize, rebuildFlag: paths(config).rebuildFlag,
+    onBatch: (table, s) => console.log(`batch ${table}: ${s.read} read, ${s.upserted} upserted, ${s.rejected} rejected`),
+  }).run());
+  console.log(`sync done: ${r.read} rows read, ${r.upserted} upserted, ${r.rejected} rejected in ${r.ms} ms`);
 }
 
 async function cmdBilling(config: Config, args: string[]): Promise<void> {
@@ -135,20 +145,7 @@ async function cmdBilling(config: Config, args: string[]): Promise<void> {
   };
   const remote = await throughServer(config, 'billing', { month: values.month });
   if (remote !== undefined) return show(remote as BillingFiles);
-  const meta = await openMeta(paths(config).meta);
-  let store: Store;
-  try {
-    store = await openStore(config);
-  } catch (err) {
-    await meta.destroy();
-    throw err;
-  }
-  try {
-    show(await new BillingJob(new ReportEngine(store), meta, billingDir(config), config.billingZone).run(values.month));
-  } finally {
-    await store.close();
-    await meta.destroy();
-  }
+  show(await offline(config, (store, meta) => new BillingJob(new ReportEngine(store), meta, billingDir(config), config.billingZone).run(values.month!)));
 }
 
 async function cmdRejects(config: Config, args: string[]): Promise<void> {
@@ -206,21 +203,8 @@ async function cmdReset(config: Config, args: string[]): Promise<void> {
   const show = (r: SyncResult) => console.log(`store rebuilt from ${redactSourceUrl(url)}: ${r.read} rows read, ${r.upserted} upserted, ${r.rejected} rejected in ${r.ms} ms`);
   const remote = await throughServer(config, 'reset');
   if (remote !== undefined) return show(remote as SyncResult);
-  if (!config.source && !fs.existsSync(p.demoSource)) throw new UsageError('no CALLBOARD_SOURCE is set and no demo source exists yet: run `callboard seed` or `npm start` first');
-  const meta = await openMeta(p.meta);
-  let store: Store;
-  try {
-    store = await openStore(config);
-  } catch (err) {
-    await meta.destroy();
-    throw err;
-  }
-  try {
-    show(await new SyncJob(store, meta, url, { batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag }).reset());
-  } finally {
-    await store.close();
-    await meta.destroy();
-  }
+  sourceUrlOf(config);
+  show(await offline(config, (store, meta) => new SyncJob(store, meta, url, { batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag }).reset()));
 }
 
 async function cmdSeed(config: Config, args: string[]): Promise<void> {
