@@ -59,7 +59,7 @@ if (mode === 'serve') {
     rows = Number(res.n);
     resetPeak();
     const c0 = performance.now();
-    await (await store.connect()).run(`COPY (${sql}) TO '/dev/null' (FORMAT csv, HEADER)`);
+    await store.withConnection((c) => c.run(`COPY (${sql}) TO '/dev/null' (FORMAT csv, HEADER)`));
     console.log(JSON.stringify({ rows, ms: performance.now() - c0, peakMb: peakMb() }));
     process.exit(0);
   }

@@ -35,7 +35,6 @@ const FLOOR_SQL = `SELECT id, started_at::VARCHAR AS started_at, answered_at::VA
     strftime(started_at, '%Y-%m-%dT%H:%M:%S.%fZ') AS _key_started
   FROM detail_calls($accounts, $from::TIMESTAMP, $to::TIMESTAMP, $campaign_id, $agent_ids, $team_id, $direction, $status)
   ORDER BY started_at, id`;
-const monitor = await store.connect();
 
 for (const w of await exportWindows(store, (process.env.BENCH_EXPORT_ROWS ?? '1000000,2000000').split(',').map(Number))) {
   const r = await engine.prepare(callDetail, { ...Object.fromEntries(new URLSearchParams(w.query)), format: 'csv' }, admin, ['csv']);
@@ -47,7 +46,7 @@ for (const w of await exportWindows(store, (process.env.BENCH_EXPORT_ROWS ?? '10
   let sampling = true;
   const sample = (async () => {
     while (sampling) {
-      const rows = (await monitor.runAndReadAll(`SELECT tag, memory_usage_bytes::DOUBLE AS b FROM duckdb_memory()`)).getRowObjectsJS();
+      const rows = await store.all(`SELECT tag, memory_usage_bytes::DOUBLE AS b FROM duckdb_memory()`);
       let sum = 0;
       for (const row of rows) {
         const mb = Number(row.b) / 1e6;
@@ -78,5 +77,4 @@ for (const w of await exportWindows(store, (process.env.BENCH_EXPORT_ROWS ?? '10
   const tags = [...peaks].filter(([, mb]) => mb >= 1).map(([tag, mb]) => `${tag} ${Math.round(mb)}`).join(', ');
   console.log(`${rows.toLocaleString('en')} rows in ${s.toFixed(1)} s; peak RSS ${Math.round(peakMb())} MB; DuckDB's tracked memory peaked at ${Math.round(total)} MB (each tag's own peak, MB: ${tags})`);
 }
-monitor.closeSync();
 await store.close();

@@ -27,9 +27,7 @@ export class AbandonMonitor {
     const at = this.now();
     const to = at.toISOString().replace('T', ' ').replace('Z', '');
     const from = new Date(at.getTime() - this.windowMinutes * 60_000).toISOString().replace('T', ' ').replace('Z', '');
-    const conn = await this.store.connect();
-    try {
-      const reader = await conn.runAndReadAll(`
+    const rows = await this.store.withConnection(async (conn) => (await conn.runAndReadAll(`
         INSERT OR REPLACE INTO abandon_snapshots
         SELECT c.id, c.account_id, $to::TIMESTAMP, k.answered, k.abandoned, c.abandon_limit_pct, k.abandoned * 100 > c.abandon_limit_pct * k.answered
         FROM (
@@ -39,11 +37,7 @@ export class AbandonMonitor {
           GROUP BY campaign_id
         ) k
         JOIN campaigns c ON c.id = k.campaign_id
-        RETURNING breached`, { from, to });
-      const rows = reader.getRowObjectsJS();
-      return { campaigns: rows.length, breaches: rows.filter((r) => r.breached === true).length };
-    } finally {
-      conn.closeSync();
-    }
+        RETURNING breached`, { from, to })).getRowObjectsJS());
+    return { campaigns: rows.length, breaches: rows.filter((r) => r.breached === true).length };
   }
 }

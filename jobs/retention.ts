@@ -14,19 +14,14 @@ export class RetentionJob {
     return recordRun(this.meta, 'retention', async () => {
       const cutoff = new Date(this.now().getTime() - this.days * 86_400_000);
       const runs = await this.meta.deleteFrom('job_runs').where('started_at', '<', cutoff.toISOString()).where('status', '!=', 'running').executeTakeFirst();
-      const conn = await this.store.connect();
-      try {
-        const reader = await conn.runAndReadAll(`
+      const deleted = await this.store.withConnection(async (conn) => (await conn.runAndReadAll(`
           DELETE FROM abandon_snapshots s
           WHERE s.snapshot_at < $cutoff::TIMESTAMP
             AND NOT (s.breached AND s.snapshot_at >= coalesce((
               SELECT min(snapshot_at) FROM (SELECT snapshot_at FROM abandon_snapshots b WHERE b.campaign_id = s.campaign_id AND b.breached ORDER BY snapshot_at DESC LIMIT 100)
             ), TIMESTAMP '9999-01-01'))
-          RETURNING 1`, { cutoff: cutoff.toISOString().replace('T', ' ').replace('Z', '') });
-        return { job_runs: Number(runs.numDeletedRows), snapshots: reader.getRows().length };
-      } finally {
-        conn.closeSync();
-      }
+          RETURNING 1`, { cutoff: cutoff.toISOString().replace('T', ' ').replace('Z', '') })).getRows().length);
+      return { job_runs: Number(runs.numDeletedRows), snapshots: deleted };
     });
   }
 }

@@ -8,7 +8,7 @@ import { estimateSourceRows } from '../src/source/reader.ts';
 import { recordRun } from './record.ts';
 import { SingleFlight } from './single-flight.ts';
 import { connectSource } from '../src/source/connect.ts';
-import { syncPlatform } from '../src/source/platform-api.ts';
+import { syncPlatform } from '../src/sync/platform-sync.ts';
 import { parsePlatformUrl } from '../src/source/platform-url.ts';
 import type { Store } from '../src/store/duckdb.ts';
 import { syncOnce, type SyncOptions, type SyncProgress, type SyncResult } from '../src/sync/sync.ts';

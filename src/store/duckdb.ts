@@ -68,7 +68,6 @@ function plain(rows: Record<string, unknown>[]): ResultRow[] {
  */
 export class Store {
   private readonly readers: DuckDBConnection[] = [];
-  private streams = 0;
   private next = 0;
   /** Queries running right now: closing under one hangs the native layer for good. */
   private readonly running = new Set<Promise<unknown>>();
@@ -107,15 +106,11 @@ export class Store {
     const done = new Set((await this.all(`SELECT name FROM schema_migrations`, {}, {}, this.writer)).map((r) => String(r.name)));
     const files = fs.readdirSync(path.join(sqlDir, 'schema')).filter((f) => f.endsWith('.sql')).sort();
     for (const f of files) {
-      const text = readSql(`schema/${f}`);
       if (done.has(f)) continue;
-      await this.writer.run('BEGIN');
       try {
-        await this.writer.run(text);
-        await this.writer.run(`INSERT INTO schema_migrations (name) VALUES ($name)`, { name: f });
-        await this.writer.run('COMMIT');
+        // File names are [0-9a-z_].sql: safe as a literal.
+        await this.transaction([readSql(`schema/${f}`), `INSERT INTO schema_migrations (name) VALUES ('${f.replace(/'/g, "''")}')`]);
       } catch (err) {
-        await this.writer.run('ROLLBACK');
         throw new Error(`migration ${f} failed: ${(err as Error).message}`);
       }
     }
@@ -166,11 +161,9 @@ export class Store {
     }
     const rows = result.yieldRowsJs();
     let open = true;
-    this.streams++;
     const close = () => {
       if (!open) return;
       open = false;
-      this.streams--;
       conn.interrupt();
       conn.closeSync();
     };
@@ -184,14 +177,47 @@ export class Store {
     return { names: result.columnNames(), types: result.columnTypes().map(String), chunks: chunks(), close };
   }
 
-  /** Query streams open right now (exports in flight). */
-  get openStreams(): number {
-    return this.streams;
+  /**
+   * Runs `statements` as one transaction on the write connection (or `on`): BEGIN, each
+   * statement, COMMIT, sent as one script so DuckDB runs it without a round trip to the
+   * event loop between statements; ROLLBACK when one fails.
+   *
+   * ```ts
+   * await store.transaction([`DELETE FROM x WHERE id = 1`, `INSERT INTO x VALUES (1, 'a')`]);
+   * ```
+   */
+  async transaction(statements: readonly string[], on: DuckDBConnection = this.writer): Promise<void> {
+    try {
+      await on.run(['BEGIN TRANSACTION', ...statements, 'COMMIT'].join(';\n'));
+    } catch (err) {
+      await on.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
   }
 
-  /** The connection that writes; only the sync and migrations use it. */
-  get writeConnection(): DuckDBConnection {
-    return this.writer;
+  /**
+   * Lends the write connection to `fn` (the sync's staging tables are temporary tables of
+   * that connection): the one writer DuckDB allows, so only the sync and its loaders use it.
+   */
+  async withWriteConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    return fn(this.writer);
+  }
+
+  /**
+   * Lends a connection of its own to `fn` and closes it after: work that must not share a
+   * connection (a CDR file's load, a job's write outside the sync's transactions).
+   *
+   * ```ts
+   * const n = await store.withConnection(async (c) => (await c.runAndReadAll('SELECT 42')).getRows()[0][0]);
+   * ```
+   */
+  async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    const conn = await this.connect();
+    try {
+      return await fn(conn);
+    } finally {
+      conn.closeSync();
+    }
   }
 
   /** Runs a statement on the write connection. */
@@ -204,8 +230,7 @@ export class Store {
     return this.all(text, params, types, this.writer);
   }
 
-  /** Opens a fresh connection, for work that must not share a connection (tests, exports). */
-  async connect(): Promise<DuckDBConnection> {
+  private async connect(): Promise<DuckDBConnection> {
     return Store.connectUtc(this.instance);
   }
 

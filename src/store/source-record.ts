@@ -29,18 +29,11 @@ export async function recordSource(store: Store, source: SourceIdentity): Promis
 export async function emptyStore(store: Store): Promise<void> {
   const tables = await store.writeAll(`SELECT table_name FROM duckdb_tables()
     WHERE database_name = current_database() AND schema_name = 'main' AND NOT temporary AND table_name NOT IN ('schema_migrations', 'store_meta')`);
-  const script = [
-    'BEGIN TRANSACTION',
+  const statements = [
     ...tables.map((t) => `DELETE FROM "${String(t.table_name).replace(/"/g, '""')}"`),
     `DELETE FROM store_meta WHERE key IN ('source_url', 'source_fingerprint', 'data_as_of')`,
     `INSERT OR REPLACE INTO store_meta VALUES ('rollups_version', 'pending')`,
     `UPDATE store_meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'`,
-    'COMMIT',
-  ].join(';\n');
-  try {
-    await store.writeConnection.run(script);
-  } catch (err) {
-    await store.writeConnection.run('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  ];
+  await store.transaction(statements);
 }

@@ -7,7 +7,7 @@ import { sourceTable } from '../source/contract.ts';
 import type { Store } from '../store/duckdb.ts';
 import { loadStatements } from './load-sql.ts';
 import { createStage, stageName } from './stage.ts';
-import { checkStage, runLoad } from './sync.ts';
+import { loadBatch } from './load.ts';
 
 /**
  * CDR file import: call records dropped as CSV or Parquet files (the columns of
@@ -85,8 +85,7 @@ async function importFile(store: Store, file: string, run?: string): Promise<Cdr
   const reader = /\.parquet$/i.test(file)
     ? `read_parquet(${literal(file)})`
     : `read_csv(${literal(file)}, header = true, all_varchar = true, strict_mode = true)`;
-  const conn = await store.connect();
-  try {
+  return store.withConnection(async (conn) => {
     await createStage(conn, CALLS);
     let columns: string[];
     try {
@@ -96,13 +95,11 @@ async function importFile(store: Store, file: string, run?: string): Promise<Cdr
       throw err instanceof FileError ? err : new FileError((err as Error).message.split('\n')[0]);
     }
     const s = loadStatements(CALLS, { loadedFrom: 'cdr', loadedBy: `CDR file ${name}${run ? ` (${run})` : ''}` });
-    const counts = await checkStage(conn, CALLS, s);
-    const { upserted, rejected } = counts;
-    await runLoad(conn, s, counts, 'true', [`INSERT INTO cdr_imports VALUES (${literal(name)}, ${literal(sum)}, ${upserted}, ${rejected}, now()::TIMESTAMP)`]);
-    return { file: name, status: 'loaded', upserted, rejected };
-  } finally {
-    conn.closeSync();
-  }
+    const { upserted, rejected } = await loadBatch(store, conn, CALLS, s, {
+      extra: (c) => [`INSERT INTO cdr_imports VALUES (${literal(name)}, ${literal(sum)}, ${c.upserted}, ${c.rejected}, now()::TIMESTAMP)`],
+    });
+    return { file: name, status: 'loaded' as const, upserted, rejected };
+  });
 }
 
 /** Loads every settled file of the inbox, oldest first. */

@@ -3,7 +3,8 @@ import { SOURCE_TABLES, sourceTable, type SourceTable } from '../source/contract
 import type { SourceConnection } from '../source/connect.ts';
 import { hasNewRows, lowerBoundFor, readBlock, type Keyset, type SourceBlock } from '../source/reader.ts';
 import type { Store } from '../store/duckdb.ts';
-import { checkedName, ID_RANGE, loadStatements, quarantineForeignLeads, watermarkSql, type LoadStatements } from './load-sql.ts';
+import { BUMP_VERSION, loadBatch, type LoadCounts } from './load.ts';
+import { checkedName, loadStatements, quarantineForeignLeads, watermarkSql, type LoadStatements } from './load-sql.ts';
 import { ROLLUPS_VERSION, rebuildRollups } from './rollups.ts';
 import { createStage, fillStageText, stageName } from './stage.ts';
 
@@ -43,10 +44,13 @@ export interface SyncOptions {
  * batch is read from the source while DuckDB commits the current one.
  */
 export async function syncOnce(store: Store, source: SourceConnection, opts: SyncOptions = {}): Promise<SyncResult> {
+  return store.withWriteConnection((conn) => syncWith(store, conn, source, opts));
+}
+
+async function syncWith(store: Store, conn: DuckDBConnection, source: SourceConnection, opts: SyncOptions): Promise<SyncResult> {
   const started = Date.now();
   const result: SyncResult = { tables: {}, read: 0, upserted: 0, rejected: 0, batches: 0, ms: 0 };
-  const conn = store.writeConnection;
-  await ensureRollups(store, conn, opts.loadedBy ?? null);
+  await ensureRollups(store, opts.loadedBy ?? null);
   // A first load rebuilds the roll-ups once at the end instead of batch by batch; until
   // then they are marked pending, so a crash in between rebuilds them on the next run.
   const [{ n: storedCalls }] = await store.writeAll(`SELECT count(*)::INTEGER AS n FROM (SELECT 1 FROM calls LIMIT 1)`);
@@ -59,7 +63,7 @@ export async function syncOnce(store: Store, source: SourceConnection, opts: Syn
     result.rejected += stats.rejected;
   }
   if (deferRollups) {
-    const quarantined = await ensureRollups(store, conn, opts.loadedBy ?? null);
+    const quarantined = await ensureRollups(store, opts.loadedBy ?? null);
     const calls = result.tables.calls;
     if (calls && quarantined > 0) {
       calls.upserted -= quarantined;
@@ -86,21 +90,13 @@ export async function markDataAsOf(store: Store, started: number): Promise<void>
  * first load left them pending), after quarantining the calls that name another account's
  * lead (quarantineForeignLeads); returns how many calls that quarantined.
  */
-async function ensureRollups(store: Store, conn: DuckDBConnection, loadedBy: string | null): Promise<number> {
+async function ensureRollups(store: Store, loadedBy: string | null): Promise<number> {
   const [row] = await store.writeAll(`SELECT value FROM store_meta WHERE key = 'rollups_version'`, {});
   if (row?.value === ROLLUPS_VERSION) return 0;
   const [{ n }] = await store.writeAll(`SELECT count(*)::INTEGER AS n FROM calls c JOIN (SELECT id, account_id FROM leads) l ON l.id = c.lead_id WHERE l.account_id <> c.account_id`);
-  const script = ['BEGIN TRANSACTION', ...quarantineForeignLeads(sourceTable('calls'), loadedBy), ...rebuildRollups(), BUMP_VERSION, 'COMMIT'].join(';\n');
-  try {
-    await conn.run(script);
-  } catch (err) {
-    await conn.run('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  await store.transaction([...quarantineForeignLeads(sourceTable('calls'), loadedBy), ...rebuildRollups(), BUMP_VERSION]);
   return Number(n);
 }
-
-const BUMP_VERSION = `UPDATE store_meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'`;
 
 /** A last batch up to this size is first checked for new rows in JS (see hasNewRows). */
 const RECHECK_ROWS = 100;
@@ -129,7 +125,7 @@ async function syncTable(
     if (since && !block.next && block.rows <= RECHECK_ROWS && !(await hasNewRows(source, table, readOpts(null), since))) break;
     await fillStageText(conn, table, block.text, block.rows);
     if (table.cursor === 'id') afterId = Number(block.next?.id ?? block.ids?.hi ?? afterId);
-    const committing = commitBatch(conn, table, statements, afterId, block.ids ? `id BETWEEN ${block.ids.lo} AND ${block.ids.hi}` : 'true');
+    const committing = commitBatch(store, conn, table, statements, afterId, block.ids ? `id BETWEEN ${block.ids.lo} AND ${block.ids.hi}` : 'true');
     // Read ahead while DuckDB works; the source read is JS-bound, the commit is not.
     pending = block.next ? read(block.next) : null;
     const loaded = await committing;
@@ -149,79 +145,20 @@ async function syncTable(
 
 /**
  * Checks a staged batch and, unless every row was loaded by an earlier run, writes it with
- * the watermark in one transaction; null when nothing was new.
+ * the watermark in one transaction (loadBatch); null when nothing was new.
  */
 async function commitBatch(
-  conn: DuckDBConnection, table: SourceTable, s: LoadStatements, afterId: number, range: string,
+  store: Store, conn: DuckDBConnection, table: SourceTable, s: LoadStatements, afterId: number, range: string,
 ): Promise<LoadCounts | null> {
-  const counts = await checkStage(conn, table, s);
-  if (counts.read === 0) return null;
   // The id cursor is an integer, written as a literal; the time cursor comes from the checked rows.
   const mark = table.cursor === 'id' ? `SELECT NULL AS ms, ${Math.trunc(afterId)} AS id` : watermarkSql(table);
-  await runLoad(conn, s, counts, range, [
-    `INSERT INTO sync_state (table_name, cursor_ms, cursor_id, rows_loaded, synced_at)
-     SELECT '${table.name}', ms, id, ${counts.upserted}, now()::TIMESTAMP FROM (${mark})
-     ON CONFLICT (table_name) DO UPDATE SET cursor_ms = excluded.cursor_ms, cursor_id = excluded.cursor_id,
-       rows_loaded = sync_state.rows_loaded + excluded.rows_loaded, synced_at = excluded.synced_at`,
-  ]);
-  return counts;
-}
-
-export interface LoadCounts {
-  /** Rows the check kept or rejected (not those an earlier run loaded). */
-  read: number;
-  upserted: number;
-  rejected: number;
-}
-
-/**
- * Runs the check pass over the staged rows into their checked table and counts them.
- * Outside the load's transaction: it only fills a temporary table, and a batch with
- * nothing new can then skip the write (and the roll-up refresh) altogether.
- */
-export async function checkStage(conn: DuckDBConnection, table: SourceTable, s: LoadStatements): Promise<LoadCounts> {
-  const count = async () => {
-    const reader = await conn.runAndReadAll(
-      `SELECT count(*)::INTEGER, count(*) FILTER (WHERE _reason IS NULL)::INTEGER, count(*) FILTER (WHERE _reason IS NOT NULL)::INTEGER,
-         (count(id) - count(DISTINCT id))::INTEGER
-       FROM ${checkedName(table)}`,
-    );
-    const [read, upserted, rejected, repeats] = reader.getRows()[0] as [number, number, number, number];
-    return { read, upserted, rejected, repeats };
-  };
-  await conn.run(s.check);
-  let counts = await count();
-  // A batch that holds an id more than once is checked again, ranking its rows (see checkRepeats).
-  if (counts.repeats > 0) {
-    await conn.run(s.checkRepeats);
-    counts = await count();
-  }
-  return { read: counts.read, upserted: counts.upserted, rejected: counts.rejected };
-}
-
-/**
- * With the staged rows checked (checkStage, whose `counts` it takes), quarantines the bad
- * ones, upserts the rest with everything that depends on them, runs `extra` (a watermark,
- * an import record) and bumps the data version when a row was kept, as one transaction
- * sent as one multi-statement call: DuckDB runs it natively without a round trip to the
- * event loop between statements, so the next source read overlaps all of it.
- */
-export async function runLoad(conn: DuckDBConnection, s: LoadStatements, counts: LoadCounts, range: string, extra: readonly string[]): Promise<void> {
-  const withRange = (sql: string) => sql.replaceAll(ID_RANGE, range);
-  const script = [
-    'BEGIN TRANSACTION',
-    s.reject,
-    ...s.before.map(withRange),
-    ...s.upsert.map(withRange),
-    ...s.after,
-    ...extra,
-    ...(counts.upserted > 0 ? [BUMP_VERSION] : []),
-    'COMMIT',
-  ].join(';\n');
-  try {
-    await conn.run(script);
-  } catch (err) {
-    await conn.run('ROLLBACK').catch(() => undefined);
-    throw err;
-  }
+  return loadBatch(store, conn, table, s, {
+    range, skipWhenEmpty: true,
+    extra: (counts) => [
+      `INSERT INTO sync_state (table_name, cursor_ms, cursor_id, rows_loaded, synced_at)
+       SELECT '${table.name}', ms, id, ${counts.upserted}, now()::TIMESTAMP FROM (${mark})
+       ON CONFLICT (table_name) DO UPDATE SET cursor_ms = excluded.cursor_ms, cursor_id = excluded.cursor_id,
+         rows_loaded = sync_state.rows_loaded + excluded.rows_loaded, synced_at = excluded.synced_at`,
+    ],
+  });
 }

@@ -2,7 +2,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
 import { startFakePlatform } from '../../fixtures/fake-platform.ts';
-import { syncPlatform } from '../../src/source/platform-api.ts';
+import { syncPlatform } from '../../src/sync/platform-sync.ts';
 import { parsePlatformUrl } from '../../src/source/platform-url.ts';
 import { Store } from '../../src/store/duckdb.ts';
 import { makeSource, sourceRows, tmpDir } from '../helpers/fixture.ts';

@@ -4,7 +4,7 @@ import { writeToString } from 'fast-csv';
 import t from 'tap';
 import { startFakePlatform } from '../../fixtures/fake-platform.ts';
 import { sourceTable } from '../../src/source/contract.ts';
-import { syncPlatform } from '../../src/source/platform-api.ts';
+import { syncPlatform } from '../../src/sync/platform-sync.ts';
 import { parsePlatformUrl } from '../../src/source/platform-url.ts';
 import Database from 'better-sqlite3';
 import { connectSource } from '../../src/source/connect.ts';
