@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { MetaDb } from '../src/meta/db.ts';
-import { writeBillingFiles, type BillingFiles } from '../src/reports/billing/files.ts';
+import { writeBillingFiles, type BillingFiles } from '../src/export/billing-files.ts';
 import type { ReportEngine } from '../src/reports/engine.ts';
 import { recordRun } from './record.ts';
 import { SingleFlight } from './single-flight.ts';

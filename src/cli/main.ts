@@ -9,7 +9,7 @@ import { openMeta, type MetaDb } from '../meta/db.ts';
 import { listRuns, runFilterErrors } from '../meta/job-runs.ts';
 import { billingDir, serve } from '../server.ts';
 import { BillingJob } from '../../jobs/billing.ts';
-import type { BillingFiles } from '../reports/billing/files.ts';
+import type { BillingFiles } from '../export/billing-files.ts';
 import { ReportEngine } from '../reports/engine.ts';
 import { monthProblem } from '../reports/params.ts';
 import { listRejects, rejectFilterErrors, type RejectRow } from '../store/rejects.ts';

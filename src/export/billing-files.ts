@@ -2,14 +2,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { PassThrough } from 'node:stream';
-import { writeCsv } from '../../export/csv.ts';
-import { genericLayout } from '../../export/layout.ts';
-import { writeWorkbook } from '../../export/xlsx.ts';
-import { stampZipEntries } from '../../export/zip-dates.ts';
-import type { ResultRow } from '../../store/duckdb.ts';
-import type { Principal } from '../../auth/principal.ts';
-import type { ReportEngine } from '../engine.ts';
-import { billingMismatches, billingReconciliation } from './reconciliation.ts';
+import { writeCsv } from './csv.ts';
+import { genericLayout } from './layout.ts';
+import { writeWorkbook } from './xlsx.ts';
+import { stampZipEntries } from './zip-dates.ts';
+import type { ResultRow } from '../store/duckdb.ts';
+import type { Principal } from '../auth/principal.ts';
+import type { ReportEngine } from '../reports/engine.ts';
+import { billingMismatches, billingReconciliation } from '../reports/billing/reconciliation.ts';
 
 const SYSTEM: Principal = { userId: 0, email: 'billing-job', role: 'admin', accountId: null, partnerId: null };
 
