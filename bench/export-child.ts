@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { format } from 'fast-csv';
 import { addUser } from '../src/auth/users.ts';
 import { buildApp } from '../src/http/app.ts';
-import { copiedCsv, layoutOf } from '../src/http/export-response.ts';
+import { copiedCsv, layoutOf } from '../src/export/report-export.ts';
 import { openMeta } from '../src/meta/db.ts';
 import { callDetail } from '../src/reports/calls/call-detail.ts';
 import type { Principal } from '../src/auth/principal.ts';

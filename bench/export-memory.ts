@@ -12,7 +12,7 @@
  *                                  next, so a fresh process per window gives its own peak
  */
 import path from 'node:path';
-import { copiedCsv, layoutOf } from '../src/http/export-response.ts';
+import { copiedCsv, layoutOf } from '../src/export/report-export.ts';
 import { callDetail } from '../src/reports/calls/call-detail.ts';
 import type { Principal } from '../src/auth/principal.ts';
 import { ReportEngine } from '../src/reports/engine.ts';

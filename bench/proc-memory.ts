@@ -1,5 +1,5 @@
 import fs from 'node:fs';
-import type { CsvSlices } from '../src/reports/engine.ts';
+import type { SliceFiles } from '../src/reports/engine.ts';
 
 /** A process's peak RSS in MB since it started or since resetPeak (Linux VmHWM). */
 export const peakMb = (pid: number | 'self' = 'self') =>
@@ -12,7 +12,7 @@ export const resetPeak = (pid: number | 'self' = 'self') => fs.writeFileSync(`/p
  * Reads an export's slices to the end, deleting each file as it arrives; the rows they held,
  * counted into `read` as they come, so a failure part-way still tells how far it got.
  */
-export async function drainSlices(slices: CsvSlices, read = { rows: 0 }): Promise<number> {
+export async function drainSlices(slices: SliceFiles, read = { rows: 0 }): Promise<number> {
   for await (const s of slices.files) {
     read.rows += s.rows;
     fs.rmSync(s.file, { force: true });

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import { drained } from './drain.ts';
 import type { Writable } from 'node:stream';
 import { format, writeToString } from 'fast-csv';
-import type { CsvSlice } from '../reports/engine.ts';
+import type { PreparedReport, ReportEngine, SliceFile, SliceFiles } from '../reports/engine.ts';
 import type { ResultRow } from '../store/duckdb.ts';
 import { jsonValue, neutralise, type ExportColumn } from './layout.ts';
 
@@ -77,7 +77,7 @@ export function csvCellSql(col: ExportColumn, types: ReadonlyMap<string, string>
  * goes away ends the writing quietly; a failed slice rejects, and the caller aborts the
  * response.
  */
-export async function writeCopiedCsv(out: Writable, columns: readonly ExportColumn[], slices: AsyncIterable<CsvSlice>, opts: CsvOptions): Promise<void> {
+export async function writeCopiedCsv(out: Writable, columns: readonly ExportColumn[], slices: AsyncIterable<SliceFile>, opts: CsvOptions): Promise<void> {
   const header = await writeToString([columns.map((c) => c.label)], { writeBOM: opts.bom, rowDelimiter: '\r\n', includeEndRowDelimiter: true });
   if (!out.write(header)) await drained(out, out);
   for await (const slice of slices) {
@@ -92,4 +92,15 @@ export async function writeCopiedCsv(out: Writable, columns: readonly ExportColu
     }
   }
   out.end();
+}
+
+/**
+ * A windowed keyset report (the call detail) as CSV files that DuckDB writes itself,
+ * `COPY (…) TO` one file per time slice, with `cells` the SQL of each CSV cell over the
+ * report's columns (csvCellSql): DuckDB quotes by RFC 4180 at millions of rows a second.
+ * A CSV slice does not depend on the ones before it, so two are written at once. Null for
+ * a report without a time window.
+ */
+export function copyCsvSlices(engine: ReportEngine, r: PreparedReport, cells: readonly string[]): SliceFiles | null {
+  return engine.copySlices(r, () => `SELECT ${cells.join(', ')} FROM (${r.sql})`, `(FORMAT csv, HEADER false, NEW_LINE '\r\n')`, { ahead: 2 });
 }

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { Writable } from 'node:stream';
-import type { CsvSlice } from '../reports/engine.ts';
+import type { PreparedReport, ReportEngine, SliceFile, SliceFiles } from '../reports/engine.ts';
 import { INTEGER_TYPES, quoted } from './csv.ts';
 import type { ExportColumn } from './layout.ts';
 import { SheetSeries, type Book, type XlsxStats } from './xlsx.ts';
@@ -93,7 +93,7 @@ export function xlsxRowsSql(columns: readonly ExportColumn[], types: ReadonlyMap
  * with the same waits as every export: the compressor's input and the destination. A
  * slice that crosses a sheet's row limit is cut at the line where the next sheet begins.
  */
-export async function writeCopiedXlsx(book: Book, sheetName: string, columns: readonly ExportColumn[], slices: AsyncIterable<CsvSlice>): Promise<XlsxStats> {
+export async function writeCopiedXlsx(book: Book, sheetName: string, columns: readonly ExportColumn[], slices: AsyncIterable<SliceFile>): Promise<XlsxStats> {
   const series = new SheetSeries(book, sheetName, columns);
   for await (const slice of slices) {
     const file = slice.rows > 0 ? fs.createReadStream(slice.file, { highWaterMark: 1 << 16 }) : null;
@@ -159,4 +159,24 @@ class LineReader {
       return;
     }
   }
+}
+
+/**
+ * The time slices of a windowed keyset report as lines of text, one row a line: `select`
+ * gets the report's rows numbered (`_n`, the row's number in the whole export, from 1) as
+ * a subquery and returns the SELECT of one text column over it (the row's XML), which never
+ * holds a line feed of its own; nothing is quoted. Slices go one at a time, since a row's
+ * number needs the rows of the slices before it; a quarter of the report's page each, the
+ * fastest size that kept the peak lowest (bench/export.ts).
+ */
+export function copyLineSlices(engine: ReportEngine, r: PreparedReport, select: (numbered: string) => string): SliceFiles | null {
+  return engine.copySlices(
+    r,
+    // An empty OVER numbers the rows in the order the report's ORDER BY gave them, and a
+    // SELECT keeps that order (DuckDB's documented order preservation), so a slice is
+    // sorted once.
+    (before) => select(`SELECT *, ${before} + row_number() OVER () AS _n FROM (${r.sql})`),
+    `(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01', NEW_LINE '\n')`,
+    { rows: Math.ceil(engine.slicePage(r) / 4), ahead: 1 },
+  );
 }

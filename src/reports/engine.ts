@@ -55,7 +55,7 @@ export class ReportEngine {
   ) {}
 
   /** The rows an export slice of a windowed keyset report aims at. */
-  private slicePage(r: PreparedReport): number {
+  slicePage(r: PreparedReport): number {
     return this.sliceRows ?? r.decl.keyset?.streamPage ?? 0;
   }
 
@@ -155,47 +155,16 @@ export class ReportEngine {
   }
 
   /**
-   * A windowed keyset report (the call detail) as CSV files that DuckDB writes itself,
-   * `COPY (…) TO` one file per time slice (see timeSlices), with `cells` the SQL of each
-   * CSV cell over the report's columns: DuckDB quotes by RFC 4180 at millions of rows a
-   * second, where building each row in JS capped an export near 50,000 rows/s. Null for a
-   * report without a time window. Files live in a temporary directory removed on close.
+   * Each time slice of a windowed keyset report COPY'd by DuckDB to a temporary file with
+   * `options` (the file format is the caller's: src/export/): `select(before)` is the
+   * slice's query over the report's SQL, `before` the rows of the slices before it, known
+   * only when one slice is written at a time (`ahead` 1); `ahead` slices are written at
+   * once (see timeSlices), each of about `rows` rows (the report's page unless given). Null
+   * for a report without a time window. The files live in a directory removed on close.
    */
-  copyCsv(r: PreparedReport, cells: string[]): CsvSlices | null {
-    // The JSON page's size: slices 4× larger ran 1.29× faster on 10M calls but peaked 1.56×
-    // higher (DuckDB's memory for the slice's joins and sort).
-    // A CSV slice does not depend on the ones before it, so two are written at once.
-    return this.copySlices(r, () => `SELECT ${cells.join(', ')} FROM (${r.sql})`, `(FORMAT csv, HEADER false, NEW_LINE '\r\n')`, this.slicePage(r), 2);
-  }
-
-  /**
-   * The same slices as lines of text, one row a line: `select` gets the report's rows
-   * numbered (`_n`, the row's number in the whole export, from 1) as a subquery and returns
-   * the SELECT of one text column over it (an XLSX sheet's row XML, say), which must never
-   * hold a line feed of its own; nothing is quoted.
-   */
-  copyLines(r: PreparedReport, select: (numbered: string) => string): CsvSlices | null {
-    return this.copySlices(
-      r,
-      // An empty OVER numbers the rows in the order the report's ORDER BY gave them, and a
-      // SELECT keeps that order (DuckDB's documented order preservation): numbering by
-      // the keyset and sorting again by the number were two more sorts of every slice.
-      (before) => select(`SELECT *, ${before} + row_number() OVER () AS _n FROM (${r.sql})`),
-      `(FORMAT csv, HEADER false, QUOTE '', ESCAPE '', DELIMITER '\x01', NEW_LINE '\n')`,
-      // Measured again with one sort per slice (2.05M rows of the call detail, in-process):
-      // a quarter of the JSON page ran at 90–96k rows/s peaking near 600 MB; half or all of
-      // it was slower (88k, 90k) and peaked higher (749, 850 MB); an eighth, 68k at 566 MB.
-      Math.ceil(this.slicePage(r) / 4),
-      1,
-    );
-  }
-
-  /**
-   * Each time slice of a windowed keyset report COPY'd to a file: `select(before)` is the
-   * slice's query, `before` the rows of the slices before it, known only when one slice is
-   * written at a time (`ahead` 1); `ahead` slices are written at once (see timeSlices).
-   */
-  private copySlices(r: PreparedReport, select: (before: number) => string, options: string, target: number, ahead: number): CsvSlices | null {
+  copySlices(r: PreparedReport, select: (before: number) => string, options: string, opts: { rows?: number; ahead: number }): SliceFiles | null {
+    const target = opts.rows ?? this.slicePage(r);
+    const ahead = opts.ahead;
     const start = epochMs(r.bound.from);
     const end = epochMs(r.bound.to);
     const ks = r.decl.keyset;
@@ -205,8 +174,8 @@ export class ReportEngine {
     const bounds = () => this.sliceBounds(r, target);
     let n = 0;
     let written = 0;
-    const fetch = async (lo: number, hi: number): Promise<CsvSlice> => {
-      const file = path.join(dir, `${n++}.csv`);
+    const fetch = async (lo: number, hi: number): Promise<SliceFile> => {
+      const file = path.join(dir, `${n++}.slice`);
       // With slices written at once the count is unknown: NaN, which no SQL accepts.
       const copy = `COPY (${select(ahead === 1 ? written : Number.NaN)}) TO '${file.replace(/'/g, "''")}' ${options}`;
       const [result] = await store.all(copy, { ...r.bound, ...sliceParams(lo, hi) }, BOUND_TYPES);
@@ -215,8 +184,8 @@ export class ReportEngine {
       return { file, rows };
     };
     const done = this.countExport();
-    const remove = (s: CsvSlice) => fs.rmSync(s.file, { force: true });
-    async function* files(): AsyncGenerator<CsvSlice, void, undefined> {
+    const remove = (s: SliceFile) => fs.rmSync(s.file, { force: true });
+    async function* files(): AsyncGenerator<SliceFile, void, undefined> {
       try {
         yield* timeSlices(await bounds(), fetch, remove, ahead);
       } finally {
@@ -349,15 +318,15 @@ const sqlTime = (t: number) => new Date(t).toISOString().replace('T', ' ').repla
 const sliceParams = (lo: number, hi: number): Params =>
   ({ from: sqlTime(lo), to: sqlTime(hi), after_started: null, after_id: null, limit: null });
 
-/** A CSV file DuckDB wrote for one time slice of an export, and its data rows. */
-export interface CsvSlice {
+/** A file DuckDB wrote for one time slice of an export, and its data rows. */
+export interface SliceFile {
   readonly file: string;
   readonly rows: number;
 }
 
-export interface CsvSlices {
+export interface SliceFiles {
   /** The slices in order; the consumer deletes each file once sent. */
-  readonly files: AsyncGenerator<CsvSlice, void, undefined>;
+  readonly files: AsyncGenerator<SliceFile, void, undefined>;
   close(): void;
 }
 
