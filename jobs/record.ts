@@ -1,4 +1,5 @@
 import type { MetaDb } from '../src/meta/db.ts';
+import { processAlive } from '../src/meta/process-alive.ts';
 
 /**
  * Runs `fn` as a recorded job run: a job_runs row from start to end, with stats or the
@@ -16,5 +17,13 @@ export async function recordRun<T>(meta: MetaDb, job: string, fn: (run: string) 
   } catch (err) {
     await meta.updateTable('job_runs').set({ status: 'failed', ended_at: new Date().toISOString(), error: (err as Error).message }).where('id', '=', id).execute();
     throw err;
+  }
+}
+
+/** Runs left "running" by a process that died (kill -9 mid-sync) are marked interrupted. */
+export async function markInterruptedRuns(meta: MetaDb): Promise<void> {
+  const stale = await meta.selectFrom('job_runs').select(['id', 'pid']).where('status', '=', 'running').execute();
+  for (const r of stale) {
+    if (r.pid !== process.pid && !processAlive(r.pid)) await meta.updateTable('job_runs').set({ status: 'interrupted', ended_at: new Date().toISOString(), error: 'the process ended during the run' }).where('id', '=', r.id).execute();
   }
 }

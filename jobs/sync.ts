@@ -85,20 +85,3 @@ export class SyncJob {
     });
   }
 }
-
-/** Runs left "running" by a process that died (kill -9 mid-sync) are marked interrupted. */
-export async function markInterruptedRuns(meta: MetaDb): Promise<void> {
-  const stale = await meta.selectFrom('job_runs').select(['id', 'pid']).where('status', '=', 'running').execute();
-  for (const r of stale) {
-    let alive = r.pid === process.pid;
-    if (!alive) {
-      try {
-        process.kill(r.pid, 0);
-        alive = true;
-      } catch {
-        alive = false;
-      }
-    }
-    if (!alive) await meta.updateTable('job_runs').set({ status: 'interrupted', ended_at: new Date().toISOString(), error: 'the process ended during the run' }).where('id', '=', r.id).execute();
-  }
-}

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TemplateStore } from './export/templates.ts';
 import { generateSource } from '../fixtures/generate.ts';
-import { markInterruptedRuns, SyncJob } from '../jobs/sync.ts';
+import { SyncJob } from '../jobs/sync.ts';
+import { markInterruptedRuns } from '../jobs/record.ts';
 import { startSchedule } from '../jobs/schedule.ts';
 import { BillingJob } from '../jobs/billing.ts';
 import { AbandonMonitor } from '../jobs/abandon-monitor.ts';
@@ -17,6 +18,7 @@ import { reportRegistry } from './reports/registry.ts';
 import { Store } from './store/duckdb.ts';
 import { listRejects } from './store/rejects.ts';
 import { storedSource } from './store/source-record.ts';
+import { dataAsOf } from './store/data-as-of.ts';
 import { readSourceIdentity, redactSourceUrl, sourceMismatch, SourceMismatchError } from './source/identity.ts';
 import { removeDemoUsers } from './auth/users.ts';
 
@@ -163,7 +165,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   fs.writeFileSync(p.server, JSON.stringify({ pid: process.pid, host: config.host, port, controlToken }) + '\n', { mode: 0o600 });
   say(`Callboard listening on http://${config.host}:${port} (store ${p.store}, source ${redactSourceUrl(source.url)}, sync "${config.syncCron}")`);
   // Reports answer 503 until a first sync has finished: the login line comes with the data.
-  const [loaded] = await store.all(`SELECT 1 FROM store_meta WHERE key = 'data_as_of'`);
+  const loaded = (await dataAsOf(store)) !== null;
   const stopShowing = loaded ? () => undefined : showFirstSync(sync, say);
   if (loaded && source.demo) say(demoLogins(config, port));
   const first = sync.run()

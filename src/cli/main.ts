@@ -6,6 +6,7 @@ import { addUser } from '../auth/users.ts';
 import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
 import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
 import { openMeta, type MetaDb } from '../meta/db.ts';
+import { processAlive } from '../meta/process-alive.ts';
 import { listRuns, runFilterErrors } from '../meta/job-runs.ts';
 import { billingDir, serve } from '../server.ts';
 import { BillingJob } from '../../jobs/billing.ts';
@@ -69,11 +70,7 @@ async function throughServer(config: Config, what: 'sync' | 'billing' | 'rejects
   const p = paths(config);
   if (!fs.existsSync(p.server)) return undefined;
   const server = JSON.parse(fs.readFileSync(p.server, 'utf8')) as { pid: number; host: string; port: number; controlToken: string };
-  try {
-    process.kill(server.pid, 0);
-  } catch {
-    return undefined;
-  }
+  if (!processAlive(server.pid)) return undefined;
   const host = server.host === '0.0.0.0' ? '127.0.0.1' : server.host;
   console.log(`The server (pid ${server.pid}) owns the store; asking it to run ${what} …`);
   const res = await fetch(`http://${host}:${server.port}/internal/${what}`, {

@@ -26,6 +26,7 @@ import type { ExportSettings } from './export-response.ts';
 import type { ControlOptions } from './routes/control.ts';
 import type { SyncProgress } from '../sync/sync.ts';
 import { firstSyncMessage } from './readiness.ts';
+import { dataAsOf } from '../store/data-as-of.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -86,10 +87,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('preHandler', async (req, reply) => {
     const url = req.routeOptions.url;
     if (!reportRoute(url)) return;
-    const [row] = await opts.store.all(`SELECT value FROM store_meta WHERE key = 'data_as_of'`);
-    req.dataAsOf = row ? String(row.value) : null;
+    req.dataAsOf = await dataAsOf(opts.store);
     // Before the first sync has finished a report would be zeros that look like figures.
-    if (!row && !url!.startsWith('/api/admin/')) {
+    if (req.dataAsOf === null && !url!.startsWith('/api/admin/')) {
       return reply.code(503).header('retry-after', '10').send({ message: firstSyncMessage(opts.syncProgress?.() ?? null) });
     }
   });

@@ -1,6 +1,7 @@
 import type { SyncProgress } from '../sync/sync.ts';
 import type { MetaDb } from '../meta/db.ts';
 import type { Store } from '../store/duckdb.ts';
+import { dataAsOf } from '../store/data-as-of.ts';
 
 export interface Readiness {
   ready: boolean;
@@ -28,11 +29,10 @@ export function firstSyncMessage(p: SyncProgress | null): string {
 }
 
 export async function readiness(store: Store, meta: MetaDb, now: Date, maxFailingSec: number, progress: SyncProgress | null = null): Promise<Readiness> {
-  let dataAsOf: string | null = null;
+  let asOf: string | null = null;
   let storeOk = true;
   try {
-    const [row] = await store.all(`SELECT value FROM store_meta WHERE key = 'data_as_of'`);
-    dataAsOf = row ? String(row.value) : null;
+    asOf = await dataAsOf(store);
   } catch {
     storeOk = false;
   }
@@ -45,11 +45,11 @@ export async function readiness(store: Store, meta: MetaDb, now: Date, maxFailin
     failingSince = r.started_at;
   }
   const failingFor = failingSince ? Math.max(0, Math.round((now.getTime() - Date.parse(failingSince)) / 1000)) : 0;
-  const loaded = dataAsOf !== null;
+  const loaded = asOf !== null;
   const ready = storeOk && loaded && failingFor <= maxFailingSec;
   const message = !storeOk ? 'the store does not answer'
     : !loaded ? firstSyncMessage(progress)
     : failingFor > maxFailingSec ? `the sync has been failing for ${failingFor} s (limit ${maxFailingSec} s): ${last?.error ?? ''}`
       : failingFor > 0 ? `the sync is failing (${failingFor} s); serving the last good data` : 'ready';
-  return { ready, store: storeOk ? 'ok' : 'error', data_as_of: dataAsOf, last_sync: last, failing_for_sec: failingFor, first_sync: loaded ? null : progress, message };
+  return { ready, store: storeOk ? 'ok' : 'error', data_as_of: asOf, last_sync: last, failing_for_sec: failingFor, first_sync: loaded ? null : progress, message };
 }

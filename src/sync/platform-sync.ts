@@ -6,7 +6,8 @@ import type { SourceRecord } from '../source/reader.ts';
 import { loadBatch } from './load.ts';
 import { loadStatements } from './load-sql.ts';
 import { createStage, fillStage } from './stage.ts';
-import { markDataAsOf, type SyncResult } from './sync.ts';
+import { markDataAsOf } from '../store/data-as-of.ts';
+import type { SyncResult } from './sync.ts';
 
 // A platform read through its HTTP API (src/source/platform-api.ts) mapped onto the
 // contract: a campaign, a lead per number, and a call per number that was attempted (its

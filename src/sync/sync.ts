@@ -6,6 +6,7 @@ import type { Store } from '../store/duckdb.ts';
 import { BUMP_VERSION, loadBatch, type LoadCounts } from './load.ts';
 import { checkedName, loadStatements, quarantineForeignLeads, watermarkSql, type LoadStatements } from './load-sql.ts';
 import { ROLLUPS_VERSION, rebuildRollups } from './rollups.ts';
+import { markDataAsOf } from '../store/data-as-of.ts';
 import { createStage, fillStageText, stageName } from './stage.ts';
 
 export interface TableStats {
@@ -80,10 +81,6 @@ async function syncWith(store: Store, conn: DuckDBConnection, source: SourceConn
   return result;
 }
 
-/** Every source change committed before `started` (a finished sync's start) is in the store: X-Data-As-Of. */
-export async function markDataAsOf(store: Store, started: number): Promise<void> {
-  await store.exec(`INSERT OR REPLACE INTO store_meta VALUES ('data_as_of', $at)`, { at: new Date(started).toISOString() });
-}
 
 /**
  * Builds the roll-ups from the stored calls when they predate the current definition (or a

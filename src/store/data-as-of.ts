@@ -1,0 +1,15 @@
+import type { Store } from './duckdb.ts';
+
+/**
+ * When the data was current (X-Data-As-Of): the start of the last sync that finished, as
+ * ISO 8601, or null before any has. Every source change committed before it is in the store.
+ */
+export async function dataAsOf(store: Store): Promise<string | null> {
+  const [row] = await store.all(`SELECT value FROM store_meta WHERE key = 'data_as_of'`);
+  return row ? String(row.value) : null;
+}
+
+/** Records that a sync started at `started` (epoch ms) has finished. */
+export async function markDataAsOf(store: Store, started: number): Promise<void> {
+  await store.exec(`INSERT OR REPLACE INTO store_meta VALUES ('data_as_of', $at)`, { at: new Date(started).toISOString() });
+}
