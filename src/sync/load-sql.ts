@@ -5,15 +5,13 @@ import {
 } from './rollups.ts';
 import { stageColumns } from './stage.ts';
 
-/**
- * The SQL that turns a filled stage into store rows. The check pass casts every column
- * once (`"<name>__v"`) next to the text the source gave, and one CASE names the first
- * broken rule of each row (NULL when the row keeps the contract); the checked stage
- * keeps the values to write and the row's JSON text. Parent lookups are
- * joins, not per-row subqueries: DuckDB cannot decorrelate a subquery inside a CASE, and
- * that alone cost more than the rest of the load. Kept rows are upserted from the cast
- * columns; broken ones go to `rejects` with the row as read.
- */
+// The SQL that turns a filled stage into store rows. The check pass casts every column
+// once (`"<name>__v"`) next to the text the source gave, and one CASE names the first
+// broken rule of each row (NULL when the row keeps the contract); the checked stage keeps
+// the values to write and, for a reject, the row's JSON text. Parent lookups are joins,
+// not per-row subqueries: DuckDB cannot decorrelate a subquery inside a CASE. Kept rows
+// are upserted from the cast columns; broken ones go to `rejects` with the row as read.
+// What each table needs beyond that is its recipe (RECIPES).
 
 const q = (name: string) => `"${name}"`;
 const v = (name: string) => `"${name}__v"`;
@@ -37,43 +35,6 @@ function castExpr(c: SourceColumn): string {
   }
 }
 
-/**
- * The things a row names that must belong to its own account: [column, parent table,
- * alias]. A call of account 1 naming account 2's campaign would show account 2's name in
- * account 1's reports. A name of nothing stored (yet) is not checked.
- */
-const REFERENCES: Record<string, [string, string, string][]> = {
-  agents: [['team_id', 'teams', '_rt']],
-  leads: [['campaign_id', 'campaigns', '_rc']],
-  // The lead is looked up by the lead-source join (DEFERRED), and after a first load by
-  // quarantineForeignLeads: joining every first-load batch with the leads cost it 11%.
-  calls: [['campaign_id', 'campaigns', '_rc'], ['agent_id', 'agents', '_ra'], ['caller_id_id', 'caller_ids', '_ri']],
-  sms_messages: [['campaign_id', 'campaigns', '_rc']],
-};
-
-/** Lookups a table's rules need, as LEFT JOINs onto the cast row `r`. */
-const JOINS: Record<string, string[]> = {
-  calls: [`LEFT JOIN dispositions _d ON _d.account_id = ${rv('account_id')} AND _d.code = ${rq('disposition_code')}`],
-  accounts: [`LEFT JOIN partners _p ON _p.id = ${rv('partner_id')}`],
-};
-for (const [table, refs] of Object.entries(REFERENCES)) {
-  for (const [col, parent, alias] of refs) (JOINS[table] ??= []).push(`LEFT JOIN ${parent} ${alias} ON ${alias}.id = ${rv(col)}`);
-}
-
-/** Rules beyond the column kinds, per table: [condition that breaks it, reason]. */
-const EXTRA_RULES: Record<string, [string, string][]> = {
-  accounts: [
-    [`${rq('timezone')} IS NOT NULL AND ${rq('timezone')} NOT IN (SELECT name FROM pg_timezone_names())`, `'unknown timezone: ' || ${rq('timezone')}`],
-    [`${rv('partner_id')} IS NOT NULL AND _p.id IS NULL`, `'missing partner'`],
-  ],
-  caller_ids: [[`${rv('daily_cap')} < 1`, `'daily_cap below 1'`]],
-  calls: [
-    [`${rv('talk_sec')} < 0 OR ${rv('wrap_sec')} < 0`, `'negative duration'`],
-    [`${rq('disposition_code')} IS NOT NULL AND _d.code IS NULL`, `'unknown disposition: ' || ${rq('disposition_code')}`],
-  ],
-  sms_messages: [[`${rv('segments')} < 0`, `'negative segments'`]],
-};
-
 function reasonExpr(t: SourceTable, opts: LoadOptions, ranked: boolean): string {
   const whens: string[] = [];
   for (const c of t.columns) {
@@ -89,8 +50,9 @@ function reasonExpr(t: SourceTable, opts: LoadOptions, ranked: boolean): string 
     }
   }
   if (t.accountScoped) whens.push(`WHEN _a.id IS NULL THEN 'missing account'`);
-  for (const [cond, reason] of EXTRA_RULES[t.name] ?? []) whens.push(`WHEN ${cond} THEN ${reason}`);
-  for (const [col, parent, alias] of REFERENCES[t.name] ?? []) {
+  const recipe = recipeOf(t);
+  for (const [cond, reason] of recipe.rules ?? []) whens.push(`WHEN ${cond} THEN ${reason}`);
+  for (const [col, parent, alias] of recipe.references ?? []) {
     const noun = parent.replace(/s$/, '').replace('_', ' ');
     whens.push(`WHEN ${alias}.account_id <> ${rv('account_id')} THEN ${lit(`${noun} of another account: ${col} `)} || ${rq(col)}`);
   }
@@ -106,26 +68,6 @@ function reasonExpr(t: SourceTable, opts: LoadOptions, ranked: boolean): string 
   if (ranked) whens.push(`WHEN r._rank > 1 THEN 'repeated id in the batch: a later row of id ' || ${rq('id')} || ' was kept'`);
   return `CASE ${whens.join('\n    ')} END`;
 }
-
-/** Columns the store derives from a row, beyond the contract's, computed in the check pass. */
-const DERIVED: Record<string, [string, string][]> = {
-  calls: [
-    ['is_dial', `${rq('direction')} = 'outbound' AND ${rq('status')} <> 'blocked'`],
-    ['is_answered', `${rv('answered_at')} IS NOT NULL`],
-    ['is_conversion', `coalesce(_d.is_conversion, false)`],
-    ['slot15', `floor(epoch(${rv('started_at')}) / 900)::INTEGER`],
-  ],
-};
-
-/**
- * Derived text columns, with the joins they need, that a first load leaves NULL for its
- * closing pass (rebuildRollups): joining every calls batch with the leads cost the first
- * load of 10M calls 23 s, filling them once 2 s. A call's lead source stays NULL until its
- * lead arrives; the lead's batch then sets it (updateLeadSources).
- */
-const DEFERRED: Record<string, { joins: string[]; columns: [string, string][] }> = {
-  calls: { joins: [`LEFT JOIN (SELECT id, account_id, source FROM leads) _l ON _l.id = ${rv('lead_id')}`], columns: [['lead_source', '_l.source']] },
-};
 
 /** The reason of a call that names another account's lead, from the SQL of its lead id text. */
 const FOREIGN_LEAD = (leadId: string) => `'lead of another account: lead_id ' || ${leadId}`;
@@ -151,11 +93,6 @@ export function quarantineForeignLeads(calls: SourceTable, loadedBy: string | nu
   ];
 }
 
-const DEFAULTS: Record<string, Record<string, string>> = {
-  accounts: { timezone: `'UTC'` },
-  campaigns: { abandon_limit_pct: `3` },
-};
-
 /** The check's filter of rows an earlier run loaded; an unreadable time or id is kept, for the check to reject. */
 function stale(t: SourceTable, since: LoadOptions['since']): string {
   if (t.cursor !== 'updated_at' || !since) return '';
@@ -180,18 +117,6 @@ export function checkedName(t: SourceTable): string {
   return `checked_${t.name}`;
 }
 
-/** Tables without a primary key in the store (sql/schema/001_init.sql). */
-const FACT_TABLES = new Set(['leads', 'calls', 'sms_messages', 'credit_transactions']);
-
-/**
- * The time each fact table's reports window on, which a batch is written in the order of.
- * The source is read by updated_at, and a call updated days after it started (a late
- * disposition) lands among later calls: unsorted, a 16-hour slice of the call detail
- * (25,000 calls) touched 125 vectors of 2,048 rows, and DuckDB decoded every column of
- * each. Written in time order, the same slice touches 17, for about 4% of a first load.
- */
-const CLUSTER: Record<string, string> = { calls: 'started_at', sms_messages: 'sent_at' };
-
 /** Placeholder for the batch's id range, filled in per batch by the sync. */
 export const ID_RANGE = '/*id-range*/ true';
 
@@ -215,6 +140,42 @@ export interface LoadStatements {
   after: string[];
 }
 
+
+/**
+ * Everything the store does with one source table besides casting its columns: one object
+ * per table (tables without an entry need none of it).
+ */
+interface Recipe {
+  /** No primary key in the store (sql/schema/001_init.sql): an upsert deletes, then inserts. */
+  fact?: boolean;
+  /** The time the table's reports window on: a batch is written in that order, so a window's rows sit together. */
+  clusterBy?: string;
+  /** Values of columns the source may leave NULL. */
+  defaults?: Record<string, string>;
+  /**
+   * What a row names that must belong to its own account: [column, parent table, alias].
+   * A name of nothing stored (yet) is not checked.
+   */
+  references?: [string, string, string][];
+  /** Lookups the rules need, as LEFT JOINs onto the cast row `r`. */
+  joins?: string[];
+  /** Rules beyond the column kinds: [condition that breaks it, reason]. */
+  rules?: [string, string][];
+  /** Columns the store derives from a row, beyond the contract's, computed in the check pass. */
+  derived?: [string, string][];
+  /**
+   * Derived columns, with the joins they need, that a first load leaves NULL for its
+   * closing pass (rebuildRollups), so its batches do not each join a large table.
+   */
+  deferred?: { joins: string[]; columns: [string, string][] };
+  /** Some roll-up summarises the table: a first load marks the roll-ups pending. */
+  rolledUp?: boolean;
+  /** What an incremental batch changes beyond its own table, before and after the upsert. */
+  dependents?: (checked: string, kept: string) => { before: string[]; after: string[] };
+  /** What a first load's batch still does at once (the rest waits for the closing pass). */
+  firstLoad?: (kept: string) => string[];
+}
+
 /** Calls whose disposition changed its conversion flag follow it. */
 function updateConversions(kept: string): string {
   return `UPDATE calls SET is_conversion = d.is_conversion FROM dispositions d
@@ -228,20 +189,60 @@ function updateLeadSources(checked: string): string {
     WHERE k._reason IS NULL AND calls.lead_id = k.id AND calls.lead_source IS DISTINCT FROM k.source`;
 }
 
-/** The tables some roll-up summarises. */
-const ROLLED_UP = new Set(['calls', 'leads', 'dispositions', 'sms_messages', 'credit_transactions']);
-
-/** What a batch of a rolled-up table changes beyond its own table. */
-function dependents(t: SourceTable, checked: string, deferRollups: boolean): { before: string[]; after: string[] } {
-  const kept = `(SELECT id FROM ${checked} WHERE _reason IS NULL)`;
-  if (deferRollups) {
-    const pending = `INSERT OR REPLACE INTO store_meta (key, value) VALUES ('rollups_version', 'pending')`;
-    // Lead sources need no step here: the closing pass sets every call's (rebuildRollups).
-    const conversions = t.name === 'dispositions' ? [updateConversions(kept)] : [];
-    return { before: [], after: ROLLED_UP.has(t.name) ? [...conversions, pending] : [] };
-  }
-  if (t.name === 'calls') {
-    return {
+const RECIPES: Readonly<Record<string, Recipe>> = {
+  accounts: {
+    defaults: { timezone: `'UTC'` },
+    joins: [`LEFT JOIN partners _p ON _p.id = ${rv('partner_id')}`],
+    rules: [
+      [`${rq('timezone')} IS NOT NULL AND ${rq('timezone')} NOT IN (SELECT name FROM pg_timezone_names())`, `'unknown timezone: ' || ${rq('timezone')}`],
+      [`${rv('partner_id')} IS NOT NULL AND _p.id IS NULL`, `'missing partner'`],
+    ],
+  },
+  agents: { references: [['team_id', 'teams', '_rt']] },
+  campaigns: { defaults: { abandon_limit_pct: `3` } },
+  leads: {
+    fact: true, rolledUp: true,
+    references: [['campaign_id', 'campaigns', '_rc']],
+    dependents: (checked) => ({
+      before: [],
+      after: [updateLeadSources(checked), touchLeads(`SELECT id FROM ${checked} WHERE _reason IS NULL`), ...refreshLeadActivity()],
+    }),
+  },
+  dispositions: {
+    rolledUp: true,
+    dependents: (_checked, kept) => {
+      const changed = `FROM calls c JOIN dispositions d ON c.account_id = d.account_id AND c.disposition_code = d.code
+        WHERE c.is_conversion <> d.is_conversion AND d.id IN ${kept}`;
+      return {
+        before: [],
+        after: [
+          touchCallSlots(`SELECT c.account_id, c.slot15 ${changed}`), touchLeads(`SELECT c.lead_id AS id ${changed}`),
+          updateConversions(kept), ...refreshCallSlots(), ...refreshLeadActivity(),
+        ],
+      };
+    },
+    firstLoad: (kept) => [updateConversions(kept)],
+  },
+  caller_ids: { rules: [[`${rv('daily_cap')} < 1`, `'daily_cap below 1'`]] },
+  calls: {
+    fact: true, clusterBy: 'started_at', rolledUp: true,
+    // The lead is looked up by the lead-source join (`deferred`), and after a first load by
+    // quarantineForeignLeads: joining every first-load batch with the leads cost it 11%.
+    references: [['campaign_id', 'campaigns', '_rc'], ['agent_id', 'agents', '_ra'], ['caller_id_id', 'caller_ids', '_ri']],
+    joins: [`LEFT JOIN dispositions _d ON _d.account_id = ${rv('account_id')} AND _d.code = ${rq('disposition_code')}`],
+    rules: [
+      [`${rv('talk_sec')} < 0 OR ${rv('wrap_sec')} < 0`, `'negative duration'`],
+      [`${rq('disposition_code')} IS NOT NULL AND _d.code IS NULL`, `'unknown disposition: ' || ${rq('disposition_code')}`],
+    ],
+    derived: [
+      ['is_dial', `${rq('direction')} = 'outbound' AND ${rq('status')} <> 'blocked'`],
+      ['is_answered', `${rv('answered_at')} IS NOT NULL`],
+      ['is_conversion', `coalesce(_d.is_conversion, false)`],
+      ['slot15', `floor(epoch(${rv('started_at')}) / 900)::INTEGER`],
+    ],
+    // A call's lead source stays NULL until its lead arrives; the lead's batch then sets it.
+    deferred: { joins: [`LEFT JOIN (SELECT id, account_id, source FROM leads) _l ON _l.id = ${rv('lead_id')}`], columns: [['lead_source', '_l.source']] },
+    dependents: (checked, kept) => ({
       before: [
         touchCallSlots(`SELECT account_id, slot15 FROM calls WHERE ${ID_RANGE} AND id IN ${kept}
           UNION ALL SELECT account_id, slot15 FROM ${checked} WHERE _reason IS NULL`),
@@ -255,41 +256,47 @@ function dependents(t: SourceTable, checked: string, deferRollups: boolean): { b
           WHERE k._reason IS NULL AND (c.id IS NULL OR c.account_id <> k.account_id OR c.credits <> k.credits OR c.started_at <> k.started_at)`),
       ],
       after: [...refreshCallSlots(), ...refreshLeadActivity(), ...refreshBillingIssues()],
-    };
+    }),
+  },
+  sms_messages: {
+    fact: true, clusterBy: 'sent_at', rolledUp: true,
+    references: [['campaign_id', 'campaigns', '_rc']],
+    rules: [[`${rv('segments')} < 0`, `'negative segments'`]],
+    dependents: (_checked, kept) => ({ before: [...touchBilling(`SELECT 'sms' AS ref_type, id AS ref_id FROM ${kept}`)], after: refreshBillingIssues() }),
+  },
+  credit_transactions: {
+    fact: true, rolledUp: true,
+    dependents: (checked, kept) => {
+      // Before the upsert, so a replaced row's old slot and reference are refreshed too.
+      const old = `FROM credit_transactions WHERE ${ID_RANGE} AND id IN ${kept}`;
+      const now = `FROM ${checked} WHERE _reason IS NULL`;
+      return {
+        before: [
+          touchLedgerSlots(`SELECT account_id, created_at ${old} UNION ALL SELECT account_id, created_at ${now}`),
+          ...touchBilling(`SELECT ref_type, ref_id ${old} AND kind = 'usage' UNION ALL SELECT ref_type, ref_id ${now} AND kind = 'usage'`, `SELECT id ${now}`),
+        ],
+        after: [...refreshLedgerSlots(), ...refreshBillingIssues()],
+      };
+    },
+  },
+};
+
+const recipeOf = (t: SourceTable): Recipe => RECIPES[t.name] ?? {};
+
+/** The joins of a table's recipe: its own lookups and one per reference. */
+function recipeJoins(r: Recipe): string[] {
+  return [...(r.joins ?? []), ...(r.references ?? []).map(([col, parent, alias]) => `LEFT JOIN ${parent} ${alias} ON ${alias}.id = ${rv(col)}`)];
+}
+
+/** What a batch of a table changes beyond its own table. */
+function dependents(t: SourceTable, checked: string, deferRollups: boolean): { before: string[]; after: string[] } {
+  const r = recipeOf(t);
+  const kept = `(SELECT id FROM ${checked} WHERE _reason IS NULL)`;
+  if (deferRollups) {
+    const pending = `INSERT OR REPLACE INTO store_meta (key, value) VALUES ('rollups_version', 'pending')`;
+    return { before: [], after: r.rolledUp ? [...(r.firstLoad?.(kept) ?? []), pending] : [] };
   }
-  if (t.name === 'sms_messages') {
-    return { before: [...touchBilling(`SELECT 'sms' AS ref_type, id AS ref_id FROM ${kept}`)], after: refreshBillingIssues() };
-  }
-  if (t.name === 'credit_transactions') {
-    // Before the upsert, so a replaced row's old slot and reference are refreshed too.
-    const old = `FROM credit_transactions WHERE ${ID_RANGE} AND id IN ${kept}`;
-    const now = `FROM ${checked} WHERE _reason IS NULL`;
-    return {
-      before: [
-        touchLedgerSlots(`SELECT account_id, created_at ${old} UNION ALL SELECT account_id, created_at ${now}`),
-        ...touchBilling(`SELECT ref_type, ref_id ${old} AND kind = 'usage' UNION ALL SELECT ref_type, ref_id ${now} AND kind = 'usage'`, `SELECT id ${now}`),
-      ],
-      after: [...refreshLedgerSlots(), ...refreshBillingIssues()],
-    };
-  }
-  if (t.name === 'leads') {
-    return { before: [], after: [updateLeadSources(checked), touchLeads(`SELECT id FROM ${checked} WHERE _reason IS NULL`), ...refreshLeadActivity()] };
-  }
-  if (t.name === 'dispositions') {
-    const changed = `FROM calls c JOIN dispositions d ON c.account_id = d.account_id AND c.disposition_code = d.code
-      WHERE c.is_conversion <> d.is_conversion AND d.id IN ${kept}`;
-    return {
-      before: [],
-      after: [
-        touchCallSlots(`SELECT c.account_id, c.slot15 ${changed}`),
-        touchLeads(`SELECT c.lead_id AS id ${changed}`),
-        updateConversions(kept),
-        ...refreshCallSlots(),
-        ...refreshLeadActivity(),
-      ],
-    };
-  }
-  return { before: [], after: [] };
+  return r.dependents?.(checked, kept) ?? { before: [], after: [] };
 }
 
 export interface LoadOptions {
@@ -309,9 +316,10 @@ export interface LoadOptions {
 export function loadStatements(t: SourceTable, opts: LoadOptions = {}): LoadStatements {
   const checked = checkedName(t);
   const casts = t.columns.filter((c) => c.kind !== 'text').map((c) => `${castExpr(c)} AS ${v(c.name)}`);
-  const deferred = DEFERRED[t.name];
+  const recipe = recipeOf(t);
+  const deferred = recipe.deferred;
   const joins = [
-    ...(t.accountScoped ? [`LEFT JOIN accounts _a ON _a.id = ${rv('account_id')}`] : []), ...(JOINS[t.name] ?? []),
+    ...(t.accountScoped ? [`LEFT JOIN accounts _a ON _a.id = ${rv('account_id')}`] : []), ...recipeJoins(recipe),
     ...(deferred && !opts.deferRollups ? deferred.joins : []),
     ...(t.name === 'calls' && opts.loadedFrom === 'cdr' ? [`LEFT JOIN (SELECT id, account_id, loaded_from FROM calls) _x ON _x.id = ${rv('id')}`] : []),
   ];
@@ -319,12 +327,12 @@ export function loadStatements(t: SourceTable, opts: LoadOptions = {}): LoadStat
   // plus, for the rare reject, the row's text: materialising both forms of every column
   // cost as much as the rest of the check.
   const values = t.columns.map((c) => {
-    const d = DEFAULTS[t.name]?.[c.name];
+    const d = recipe.defaults?.[c.name];
     const e = c.kind === 'text' ? rq(c.name) : rv(c.name);
     return `${d ? `coalesce(${e}, ${d})` : e} AS ${q(c.name)}`;
   });
   const derived = [
-    ...(DERIVED[t.name] ?? []),
+    ...(recipe.derived ?? []),
     ...(t.name === 'calls' ? [['loaded_from', lit(opts.loadedFrom ?? 'source')] as [string, string]] : []),
     ...(deferred?.columns ?? []).map(([n, e]): [string, string] => [n, opts.deferRollups ? 'NULL::VARCHAR' : e]),
   ];
@@ -354,10 +362,10 @@ export function loadStatements(t: SourceTable, opts: LoadOptions = {}): LoadStat
       GROUP BY hash(${raw}::VARCHAR)
       ON CONFLICT (table_name, raw_hash) DO UPDATE SET last_seen = excluded.last_seen, seen_count = rejects.seen_count + excluded.seen_count,
         reason = excluded.reason, loaded_by = excluded.loaded_by`,
-    upsert: FACT_TABLES.has(t.name)
+    upsert: recipe.fact
       ? [
         `DELETE FROM ${t.name} WHERE ${ID_RANGE} AND id IN (SELECT id FROM ${checked} WHERE _reason IS NULL)`,
-        `INSERT INTO ${t.name} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL${CLUSTER[t.name] ? ` ORDER BY ${q(CLUSTER[t.name])}, id` : ''}`,
+        `INSERT INTO ${t.name} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL${recipe.clusterBy ? ` ORDER BY ${q(recipe.clusterBy)}, id` : ''}`,
       ]
       : [`INSERT OR REPLACE INTO ${t.name} (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${checked} WHERE _reason IS NULL`],
     ...dependents(t, checked, opts.deferRollups ?? false),
