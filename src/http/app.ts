@@ -68,6 +68,8 @@ export interface AppOptions {
  */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
+    // `/api/v1/dashboard` and `/api/v1/dashboard/` are one route: clients use both.
+    routerOptions: { ignoreTrailingSlash: true },
     logger: { level: opts.logLevel ?? 'info', ...(opts.logStream ? { stream: opts.logStream } : {}) },
     genReqId: (() => {
       let n = 0;

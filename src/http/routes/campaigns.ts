@@ -11,6 +11,6 @@ export async function campaignRoutes(app: FastifyInstance, opts: { engine: Repor
     const prepared = await opts.engine.prepare(campaignDownload, req.query as Query, req.principal!, ['xlsx', 'csv']);
     return sendExport(req, reply, opts.engine, prepared, opts.exports);
   };
-  for (const path of ['/api/system/campaigns/report/summary/', '/api/system/campaigns/report/summary']) app.get(path, { onRequest: app.authenticate }, summary);
-  for (const path of ['/api/system/campaigns/report/download/', '/api/system/campaigns/report/download']) app.get(path, { onRequest: app.authenticate }, download);
+  app.get('/api/system/campaigns/report/summary/', { onRequest: app.authenticate }, summary);
+  app.get('/api/system/campaigns/report/download/', { onRequest: app.authenticate }, download);
 }

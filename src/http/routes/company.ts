@@ -8,5 +8,4 @@ export async function companyRoutes(app: FastifyInstance, opts: { engine: Report
   const handler = async (req: FastifyRequest) =>
     opts.engine.run(companyDashboard, req.query as Query, req.principal!);
   app.get('/api/v1/dashboard/', { onRequest: app.authenticate }, handler);
-  app.get('/api/v1/dashboard', { onRequest: app.authenticate }, handler);
 }
