@@ -7,7 +7,7 @@
 WITH l AS (
   SELECT id, phone FROM leads
   WHERE campaign_id = $campaign_id AND deleted_at IS NULL
-    AND account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
+    AND in_scope(account_id, $accounts)
 ),
 c AS (
   SELECT lead_id, status, talk_sec, playback_sec, started_at, credits, is_dial,

@@ -3,7 +3,7 @@
 -- campaigns meet the call roll-up, SMS and leads.
 WITH live AS (
   SELECT id, name, type, status FROM campaigns
-  WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
+  WHERE in_scope(account_id, $accounts)
     AND deleted_at IS NULL
 ),
 page AS (
@@ -17,7 +17,7 @@ by_status AS (
     sum(credits) AS credits
   FROM call_groups
   WHERE campaign_id IN (SELECT id FROM page)
-    AND account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
+    AND in_scope(account_id, $accounts)
   GROUP BY ALL
 ),
 call_totals AS (

@@ -31,7 +31,7 @@ outbound AS MATERIALIZED (
 ),
 live_campaigns AS MATERIALIZED (
   SELECT id, name, type, status FROM campaigns
-  WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
+  WHERE in_scope(account_id, $accounts)
     AND deleted_at IS NULL
 ),
 completion AS (
@@ -45,11 +45,11 @@ SELECT
   cs.*,
   p.outbound_calls,
   (SELECT count(*) FROM sms_messages
-    WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
+    WHERE in_scope(account_id, $accounts)
       AND sent_at >= $from::TIMESTAMP AND sent_at < $to::TIMESTAMP) AS outbound_sms,
   p.talk_sec,
   (SELECT count(*) FROM phone_numbers
-    WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
+    WHERE in_scope(account_id, $accounts)
       AND released_at IS NULL) AS owned_numbers,
   p.messages_played, p.playback_sec, p.playback_pct_sum, p.playback_n,
   p.playback_0_25, p.playback_25_50, p.playback_50_75, p.playback_75_100,

@@ -7,7 +7,7 @@ SELECT
                 'created_at': strftime(created_at, '%Y-%m-%dT%H:%M:%S.%gZ')} ORDER BY id)
      FROM accounts WHERE list_contains($accounts, id)) AS customers,
   (SELECT coalesce(sum(credits), 0) FROM credit_transactions
-     WHERE account_id BETWEEN list_min($accounts) AND list_max($accounts) AND list_contains($accounts, account_id)
+     WHERE in_scope(account_id, $accounts)
        AND created_at < $now::TIMESTAMP)::VARCHAR AS total_balance,
   (SELECT list({'day': day, 'direction': direction, 'product': product, 'total_calls': total_calls,
                 'answered_calls': answered_calls, 'talk_sec': talk_sec, 'cost': cost::VARCHAR})
