@@ -68,8 +68,12 @@ export interface ReportDeclaration {
   filename?: (ctx: ReportContext) => string;
   /** The JSON body's schema, for OpenAPI, when it is not `{data}` of the columns. */
   responseSchema?: Record<string, unknown>;
-  /** A fixed window computed from "now" (the partner dashboard: today so far, UTC). */
-  window?: (now: DateTime) => { from: DateTime; to: DateTime };
+  /**
+   * A window derived from "now" (UTC) and the request instead of read from dates: the last
+   * `window_minutes` (abandon-rate), the last `days` × 24 h (company dashboard), today so
+   * far (partner dashboard).
+   */
+  window?: (now: DateTime, params: ReportParams) => { from: DateTime; to: DateTime };
   /** Extra named SQL parameters computed from the request (thresholds, derived windows). */
   sqlParams?: (ctx: ReportContext) => Record<string, string | number | boolean | null>;
   shape?: (rows: ResultRow[], columns: (row: ResultRow) => Record<string, unknown>, ctx: ReportContext) => unknown;

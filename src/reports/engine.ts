@@ -69,16 +69,7 @@ export class ReportEngine {
       formats, domains: decl.domains, defaultLimit: decl.keyset?.defaultLimit, maxLimit: decl.keyset?.maxLimit, now,
     });
     const after = decl.keyset ? decodeCursor(params.cursor) : null;
-    if (decl.params.includes('window_minutes')) {
-      // Realtime reports: the window is the last window_minutes ending now.
-      params.to = DateTime.fromJSDate(now, { zone: 'UTC' });
-      params.from = params.to.minus({ minutes: params.windowMinutes });
-    } else if (decl.params.includes('days')) {
-      // The company dashboard: the last `days` × 24 h ending now.
-      params.to = DateTime.fromJSDate(now, { zone: 'UTC' });
-      params.from = params.to.minus({ hours: 24 * params.days });
-    }
-    if (decl.window) Object.assign(params, decl.window(DateTime.fromJSDate(now, { zone: 'UTC' })));
+    if (decl.window) Object.assign(params, decl.window(DateTime.fromJSDate(now, { zone: 'UTC' }), params));
     if (params.accountId !== null && params.customerId !== null && params.accountId !== params.customerId) {
       throw new ValidationError({ customer_id: ['Give account_id or customer_id, not two different accounts.'] });
     }

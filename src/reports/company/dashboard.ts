@@ -14,6 +14,8 @@ const n = (v: unknown) => Number(v ?? 0);
 export const companyDashboard: ReportDeclaration = {
   family: 'company', name: 'dashboard', title: 'Company dashboard', sql: 'company/dashboard.sql',
   params: ['days', 'account_id'], result: 'custom', exportable: false,
+  // The last `days` × 24 h ending now.
+  window: (now, p) => ({ from: now.minus({ hours: 24 * p.days }), to: now }),
   columns: [],
   responseSchema: obj({
     total_credits_purchased: num, credits_used: num, remaining_credits: num,

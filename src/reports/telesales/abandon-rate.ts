@@ -4,6 +4,8 @@ import { ratioNumber } from '../format.ts';
 export const abandonRate: ReportDeclaration = {
   family: 'telesales', name: 'abandon-rate', title: 'Realtime abandon rate', sql: 'telesales/abandon-rate.sql',
   params: ['campaign_id', 'window_minutes', 'account_id', 'format'], required: ['campaign_id'], result: 'custom',
+  // Realtime: the last window_minutes ending now.
+  window: (now, p) => ({ from: now.minus({ minutes: p.windowMinutes }), to: now }),
   columns: [
     { key: 'campaign_id', label: 'Campaign ID', type: { kind: 'integer' } },
     { key: 'attempts_total', label: 'Answered dials', type: { kind: 'integer' } },
