@@ -1,5 +1,4 @@
 import fs from 'node:fs';
-import type { Writable } from 'node:stream';
 import type { PreparedReport, ReportEngine, SliceFile, SliceFiles } from '../reports/engine.ts';
 import { INTEGER_TYPES, quoted } from './csv.ts';
 import type { ExportColumn } from './layout.ts';

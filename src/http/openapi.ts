@@ -1,6 +1,7 @@
 import { jsonSchemaOf, type ReportDeclaration } from '../reports/declaration.ts';
 import { formatsOf } from '../reports/engine.ts';
-import { MAX_DAY_RANGE, type Format, type ParamName } from '../reports/params.ts';
+import type { Format, ParamName } from '../reports/params.ts';
+import { PARAMS } from '../reports/param-catalog.ts';
 import { billingMismatchPage, billingReconciliation } from '../reports/billing/reconciliation.ts';
 import { JOB_NAMES } from '../meta/job-runs.ts';
 import { REJECT_TABLES } from '../store/rejects.ts';
@@ -9,7 +10,6 @@ import { campaignDownload, campaignSummary } from '../reports/campaigns/campaign
 import { companyDashboard } from '../reports/company/dashboard.ts';
 import { partnerAnalytics, partnerDashboard } from '../reports/partner/partner.ts';
 import { WIDGETS } from '../reports/widgets/widgets.ts';
-import { CALL_STATUSES } from '../source/contract.ts';
 import { arr, bool, int, obj, str, type Schema } from '../reports/schema.ts';
 
 /**
@@ -21,31 +21,6 @@ import { arr, bool, int, obj, str, type Schema } from '../reports/schema.ts';
 const ERROR = obj({ message: str() });
 const VALIDATION = obj({ message: str(), errors: { type: 'object', additionalProperties: arr(str()), description: 'one key per bad field' } });
 
-const PARAMS: Record<ParamName, { schema: Schema; description: string; name?: string }> = {
-  campaign_id: { schema: int({ minimum: 1 }), description: 'campaign in scope (404 otherwise)' },
-  date_from: { schema: str(), description: 'YYYY-MM-DD (a local day of timezone) or an ISO 8601 date-time' },
-  date_to: { schema: str(), description: 'YYYY-MM-DD (includes the whole day) or an ISO 8601 date-time; at most 90 days after date_from' },
-  agent_ids: { name: 'agent_ids[]', schema: arr(int({ minimum: 1 })), description: 'agents in scope, at most 100' },
-  team_id: { schema: int({ minimum: 1 }), description: 'team in scope (its agents)' },
-  timezone: { schema: str({ default: 'UTC' }), description: 'IANA timezone of days, hours and local dates' },
-  group_by: { schema: str({ enum: ['day', 'week', 'hour'], default: 'day' }), description: 'time bucket' },
-  window_minutes: { schema: int({ minimum: 1, maximum: 525_600, default: 43_200 }), description: 'realtime window ending now' },
-  account_id: { schema: int({ minimum: 1 }), description: 'narrows the scope to one account (admins and partners)' },
-  format: { schema: str(), description: 'response format' },
-  bom: { schema: str({ enum: ['0', '1'] }), description: 'CSV only: start with a UTF-8 byte order mark (Excel)' },
-  template: { schema: str({ pattern: '^[A-Za-z0-9_-]{1,64}$' }), description: "an export layout of the account's templates" },
-  direction: { schema: str({ enum: ['outbound', 'inbound'] }), description: 'call direction' },
-  status: { schema: str({ enum: [...CALL_STATUSES] }), description: 'call status' },
-  limit: { schema: int({ minimum: 1 }), description: 'JSON page size' },
-  cursor: { schema: str(), description: 'next_cursor of the previous page' },
-  days: { schema: int({ minimum: 1, maximum: 366, default: 30 }), description: 'the last days × 24 h ending now' },
-  from_date: { schema: str({ format: 'date' }), description: 'YYYY-MM-DD; default: 29 days before to_date' },
-  to_date: { schema: str({ format: 'date' }), description: `YYYY-MM-DD, included; default: today; at most ${MAX_DAY_RANGE} days after from_date` },
-  customer_id: { schema: int({ minimum: 1 }), description: 'one customer (account) in scope' },
-  page: { schema: int({ minimum: 1, default: 1 }), description: 'page number' },
-  page_size: { schema: int({ minimum: 1, maximum: 100, default: 25 }), description: 'items per page' },
-  month: { schema: str({ pattern: '^\\d{4}-(0[1-9]|1[0-2])$' }), description: 'YYYY-MM, cut in each account\'s timezone' },
-};
 
 function parameters(decl: ReportDeclaration, formats: readonly Format[]): Schema[] {
   const names = new Set<string>(decl.params);
@@ -56,7 +31,7 @@ function parameters(decl: ReportDeclaration, formats: readonly Format[]): Schema
     let schema = p.schema;
     if (n === 'format') schema = str({ enum: [...formats], default: formats[0] });
     if (n === 'limit' && decl.keyset) schema = int({ minimum: 1, maximum: decl.keyset.maxLimit, default: decl.keyset.defaultLimit });
-    return { name: p.name ?? n, in: 'query', required: decl.required?.includes(n as ParamName) ?? false, description: p.description, schema };
+    return { name: p.query ?? n, in: 'query', required: decl.required?.includes(n as ParamName) ?? false, description: p.doc, schema };
   });
 }
 

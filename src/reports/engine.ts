@@ -9,6 +9,7 @@ import { ValidationError } from '../errors.ts';
 import type { Principal } from '../auth/principal.ts';
 import { parseParams, type Format, type Query } from './params.ts';
 import { checkFilters, resolveScope } from './scope.ts';
+import { PARAM_SQL_TYPES } from './param-catalog.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { cutWindow, timeSlices } from './time-slices.ts';
 
@@ -26,11 +27,9 @@ export interface ReportStream {
   close(): void;
 }
 
+/** The SQL types of the request's values (the parameter catalogue) and of the engine's own bindings. */
 const BOUND_TYPES = {
-  campaign_id: 'bigint', team_id: 'bigint', agent_ids: 'bigint[]', from: 'varchar', to: 'varchar',
-  direction: 'varchar', status: 'varchar', after_started: 'varchar', after_id: 'bigint', limit: 'bigint',
-  now: 'varchar', customer_id: 'bigint', partner_id: 'bigint', page: 'bigint', page_size: 'bigint', month: 'varchar',
-  slice_rows: 'bigint',
+  ...PARAM_SQL_TYPES, after_started: 'varchar', after_id: 'bigint', now: 'varchar', partner_id: 'bigint', slice_rows: 'bigint',
 } as const;
 
 /** Which formats a report is served in. */
