@@ -159,7 +159,18 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
     },
   });
   if (source.demo && (await ensureDemoUsers(meta))) say('Demo users created.');
-  await app.listen({ host: config.host, port: config.port });
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await app.close();
+    await store.close();
+    await meta.destroy();
+    // A port in use or refused is a setting to change, not a crash to read.
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new ConfigError(`PORT: ${config.host}:${config.port} is already in use; stop what listens there or set PORT (and HOST)`);
+    if (code === 'EACCES' || code === 'EADDRNOTAVAIL') throw new ConfigError(`HOST/PORT: cannot listen on ${config.host}:${config.port} (${code})`);
+    throw err;
+  }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
   fs.writeFileSync(p.server, JSON.stringify({ pid: process.pid, host: config.host, port, controlToken }) + '\n', { mode: 0o600 });

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
@@ -31,6 +32,16 @@ t.test('a bad setting stops start-up with a message naming the variable', async 
     t.ok(error instanceof ConfigError, `${name}=${value} is refused`);
     t.match((error as Error).message, name, 'the message names the variable');
   }
+  // A malformed URL names the variable and never echoes the password.
+  let badUrl: unknown = null;
+  try {
+    loadConfig({ CALLBOARD_SOURCE: 'postgres://u:secret@:bad' });
+  } catch (err) {
+    badUrl = err;
+  }
+  t.ok(badUrl instanceof ConfigError, 'a postgres URL without a host is refused');
+  t.match((badUrl as Error).message, /^CALLBOARD_SOURCE: /);
+  t.notMatch((badUrl as Error).message, /secret/, 'without its password');
   const r = cli(['serve'], { CALLBOARD_SYNC_CRON: 'every minute' });
   t.equal(r.status, 2);
   t.match(r.stderr, /CALLBOARD_SYNC_CRON/);
@@ -130,4 +141,18 @@ t.test('keys add prints Partner API credentials once; keys list never shows a to
   t.match(again.stderr, /no live key/);
   const missing = cli(['keys', 'add'], env);
   t.match(missing.stderr, /--partner-id/);
+});
+
+t.test('a port in use is one clear line and exit code 2', async (t) => {
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const { port } = blocker.address() as net.AddressInfo;
+  try {
+    const r = cli(['serve'], { CALLBOARD_DATA_DIR: tmpDir('cli-port'), CALLBOARD_DEMO_CALLS: '300', PORT: String(port), CALLBOARD_LOG_LEVEL: 'warn' });
+    t.equal(r.status, 2);
+    t.match(r.stderr, `PORT: 127.0.0.1:${port} is already in use`);
+    t.notMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    blocker.close();
+  }
 });

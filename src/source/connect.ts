@@ -18,6 +18,11 @@ export interface SourceConnection {
   close(): Promise<void>;
 }
 
+/** A URL as it may appear in a message: any password between `:` and `@` hidden. */
+function redactable(url: string): string {
+  return url.replace(/^([a-z+]+:\/\/[^:/@]*):[^@]*@/i, '$1:***@');
+}
+
 /**
  * Parses a source URL: `sqlite:PATH` (relative paths from the working directory) or
  * `postgres://user:pass@host:port/db`. Throws a message that names the URL on anything else.
@@ -28,7 +33,16 @@ export function parseSourceUrl(url: string): { dialect: SourceDialect; target: s
     if (!path) throw new Error(`source URL "${url}" names no file (expected sqlite:PATH)`);
     return { dialect: 'sqlite', target: path };
   }
-  if (/^postgres(ql)?:\/\//.test(url)) return { dialect: 'postgres', target: url };
+  if (/^postgres(ql)?:\/\//.test(url)) {
+    let parsed: URL;
+    try {
+      parsed = new URL(url);
+    } catch {
+      throw new Error(`source URL "${redactable(url)}" is not a valid postgres:// URL`);
+    }
+    if (!parsed.hostname) throw new Error(`source URL "${redactable(url)}" names no host`);
+    return { dialect: 'postgres', target: url };
+  }
   throw new Error(`source URL "${url}" is neither sqlite:PATH nor postgres://…`);
 }
 
