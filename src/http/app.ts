@@ -25,7 +25,7 @@ import { adminRoutes } from './routes/admin.ts';
 import type { ExportSettings } from './export-response.ts';
 import type { ControlOptions } from './routes/control.ts';
 import type { SyncProgress } from '../sync/sync.ts';
-import { firstSyncMessage } from './readiness.ts';
+import { firstSyncMessage, publicReadiness } from './readiness.ts';
 import { dataAsOf } from '../store/data-as-of.ts';
 
 declare module 'fastify' {
@@ -98,13 +98,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply) => {
     if (req.dataAsOf) reply.header('x-data-as-of', req.dataAsOf);
   });
-  app.decorate('authenticate', async (req: FastifyRequest, reply: FastifyReply) => {
-    const header = req.headers.authorization ?? '';
-    const m = /^Bearer\s+(\S+)$/i.exec(header);
+  /** The user of a request's Bearer access token, and whether it sent one. */
+  const bearer = async (req: FastifyRequest): Promise<{ sent: boolean; principal: Principal | null }> => {
+    const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
     const userId = m ? await tokens.verify(m[1], 'access') : null;
-    const principal = userId === null ? null : await principalOf(opts.meta, userId);
+    return { sent: m !== null, principal: userId === null ? null : await principalOf(opts.meta, userId) };
+  };
+  app.decorate('authenticate', async (req: FastifyRequest, reply: FastifyReply) => {
+    const { sent, principal } = await bearer(req);
     if (!principal) {
-      await reply.code(401).send({ message: m ? 'The access token is invalid or expired.' : 'Authentication required: send Authorization: Bearer <access token>.' });
+      await reply.code(401).send({ message: sent ? 'The access token is invalid or expired.' : 'Authentication required: send Authorization: Bearer <access token>.' });
       return;
     }
     req.principal = principal;
@@ -128,7 +131,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     // Job runs are stamped by the wall clock, whatever "now" the reports are given.
     const r = await readiness(opts.store, opts.meta, new Date(), opts.readyMaxFailingSec ?? 600, opts.syncProgress?.() ?? null);
     if (!r.ready) reply.header('retry-after', '10');
-    return reply.code(r.ready ? 200 : 503).send(r);
+    // The last run's error (a source's host, a path) is for admins; anyone sees the status.
+    const { principal } = await bearer(req);
+    return reply.code(r.ready ? 200 : 503).send(principal?.role === 'admin' ? r : publicReadiness(r));
   });
   const document = openApiDocument(opts.reports);
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });

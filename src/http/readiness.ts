@@ -21,6 +21,15 @@ export interface Readiness {
  * for longer than `maxFailingSec`. A source that is down for a moment leaves the service
  * ready on its last good data; one down for longer takes it out of rotation.
  */
+/**
+ * What anyone may see of the readiness: whether it is ready and why not, without the last
+ * run's error text (a source's host, a file path), which only an admin's token shows.
+ */
+export function publicReadiness(r: Readiness): Omit<Readiness, 'last_sync'> {
+  const { last_sync: _last, ...rest } = r;
+  return { ...rest, message: r.message.replace(/^(the sync has been failing for \d+ s \(limit \d+ s\)): .*$/s, '$1') };
+}
+
 /** What a report answers (503) while no sync has finished. */
 export function firstSyncMessage(p: SyncProgress | null): string {
   if (!p) return 'No sync has finished yet: the data is not there. Retry later, or see /readyz for the sync\'s state.';

@@ -45,7 +45,14 @@ t.test('/healthz and /readyz', async (t) => {
   await ctx.meta.updateTable('job_runs').set({ started_at: at(15) }).where('started_at', '=', fiveAgo).execute();
   const down = await ctx.app.inject({ method: 'GET', url: '/readyz' });
   t.equal(down.statusCode, 503, 'failing for 15 minutes > 600 s');
-  t.match(down.json().message, /ECONNREFUSED/);
+  t.match(down.json().message, /^the sync has been failing for \d+ s/);
+  t.notMatch(JSON.stringify(down.json()), /ECONNREFUSED/, 'anonymously, no error details');
+  const forAdmin = await ctx.app.inject({ method: 'GET', url: '/readyz', headers: { authorization: `Bearer ${await ctx.token('admin@test')}` } });
+  t.equal(forAdmin.statusCode, 503);
+  t.match(forAdmin.json().message, /ECONNREFUSED/, 'an admin sees the error');
+  t.match(forAdmin.json().last_sync, { status: 'failed', error: 'ECONNREFUSED' });
+  const forAccount = await ctx.app.inject({ method: 'GET', url: '/readyz', headers: { authorization: `Bearer ${await ctx.token('acct1@test')}` } });
+  t.notMatch(JSON.stringify(forAccount.json()), /ECONNREFUSED/, 'an account user does not');
   await run('ok', 1);
   t.equal((await ctx.app.inject({ method: 'GET', url: '/readyz' })).statusCode, 200, 'back once a sync succeeds');
 });
