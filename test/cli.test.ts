@@ -65,6 +65,14 @@ t.test('seed, users add and an offline sync from the command line', async (t) =>
   const missing = cli(['users', 'add', '--email', 'p@example.com', '--password', 'long-enough', '--role', 'partner'], env);
   t.equal(missing.status, 2);
   t.match(missing.stderr, /--partner-id/);
+  for (const [role, option] of [['admin', '--account-id'], ['admin', '--partner-id'], ['account', '--partner-id'], ['partner', '--account-id']]) {
+    const args = ['users', 'add', '--email', `${role}-x@example.com`, '--password', 'long-enough', '--role', role, option, '1'];
+    if (role === 'account') args.push('--account-id', '1');
+    if (role === 'partner') args.push('--partner-id', '1');
+    const misfit = cli(args, env);
+    t.equal(misfit.status, 2, `${role} with ${option} is refused`);
+    t.match(misfit.stderr, option);
+  }
   const dup = cli(['users', 'add', '--email', 'ops@example.com', '--password', 'long-enough', '--role', 'admin'], env);
   t.match(dup.stderr, /exists already/);
   const sync = cli(['sync'], env);

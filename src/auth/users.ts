@@ -21,6 +21,10 @@ export async function addUser(meta: MetaDb, u: NewUser): Promise<number> {
   if (u.password.length < 8) throw new Error('the password must have at least 8 characters');
   if (u.role === 'account' && !u.accountId) throw new Error('an account user needs --account-id');
   if (u.role === 'partner' && !u.partnerId) throw new Error('a partner user needs --partner-id');
+  // An option that does not fit the role would be silently ignored: an admin given
+  // --account-id would still see every account.
+  if (u.role !== 'account' && u.accountId) throw new Error(`--account-id is for account users; a ${u.role} user ${u.role === 'admin' ? 'sees every account' : 'sees its partner\'s accounts'}`);
+  if (u.role !== 'partner' && u.partnerId) throw new Error(`--partner-id is for partner users, not ${u.role} users`);
   const existing = await meta.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
   if (existing) throw new Error(`a user ${email} exists already`);
   const res = await meta.insertInto('users').values({
