@@ -42,18 +42,34 @@ export class Tokens {
     return (await this.sign('access', userId, ACCESS_TTL_SEC)).token;
   }
 
-  /** The user id of a valid token of the given type, or null (bad signature, expired, wrong type, revoked). */
+  /**
+   * The user id of a valid token of the given type, or null: a bad signature, no expiry
+   * (a token without `exp` would never end), expired, the wrong type; for a refresh token
+   * also one revoked, unknown, or recorded for another user than it names.
+   */
   async verify(token: string, type: TokenType): Promise<number | null> {
+    return (await this.claims(token, type))?.userId ?? null;
+  }
+
+  private async claims(token: string, type: TokenType): Promise<{ userId: number; jti: string } | null> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], currentDate: this.now() });
-      if (payload.token_type !== type || typeof payload.user_id !== 'number') return null;
+      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], currentDate: this.now(), requiredClaims: ['exp', 'iat', 'jti'] });
+      if (payload.token_type !== type || typeof payload.user_id !== 'number' || typeof payload.jti !== 'string') return null;
       if (type === 'refresh') {
-        const row = await this.meta.selectFrom('refresh_tokens').select(['revoked_at']).where('jti', '=', String(payload.jti)).executeTakeFirst();
-        if (!row || row.revoked_at !== null) return null;
+        const row = await this.meta.selectFrom('refresh_tokens').select(['revoked_at', 'user_id']).where('jti', '=', payload.jti).executeTakeFirst();
+        if (!row || row.revoked_at !== null || row.user_id !== payload.user_id) return null;
       }
-      return payload.user_id;
+      return { userId: payload.user_id, jti: payload.jti };
     } catch {
       return null;
     }
+  }
+
+  /** Revokes a valid refresh token (logout); false when it was not one. */
+  async revoke(refresh: string): Promise<boolean> {
+    const c = await this.claims(refresh, 'refresh');
+    if (!c) return false;
+    await this.meta.updateTable('refresh_tokens').set({ revoked_at: this.now().toISOString() }).where('jti', '=', c.jti).execute();
+    return true;
   }
 }

@@ -132,6 +132,17 @@ export function openApiDocument(telesales: readonly ReportDeclaration[]): Schema
       },
     },
   };
+  paths['/api/accounts/logout/'] = {
+    post: {
+      tags: ['auth'], summary: 'Log out: the refresh token stops working at once', operationId: 'auth_logout', security: [],
+      requestBody: { required: true, content: { 'application/json': { schema: obj({ refresh: str() }) } } },
+      responses: {
+        200: { description: 'logged out', content: { 'application/json': { schema: envelope({ type: 'object' }) } } },
+        400: { description: 'missing refresh', content: { 'application/json': { schema: { type: 'object', additionalProperties: arr(str()) } } } },
+        401: { description: 'invalid, expired or already revoked', content: { 'application/json': { schema: obj({ detail: str(), code: str() }) } } },
+      },
+    },
+  };
   paths['/readyz'] = {
     get: {
       tags: ['health'], summary: 'Ready: the store answers and the sync has not been failing too long', operationId: 'readyz', security: [],

@@ -34,4 +34,12 @@ export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tok
     if (userId === null) return reply.code(401).send({ detail: 'Token is invalid or expired', code: 'token_not_valid' });
     return { access: await opts.tokens.issueAccess(userId) };
   });
+
+  // Logout: the refresh token stops working at once (access tokens end with their day).
+  app.post('/api/accounts/logout/', async (req, reply) => {
+    const body = (req.body ?? {}) as { refresh?: unknown };
+    if (typeof body.refresh !== 'string' || body.refresh === '') return reply.code(400).send({ refresh: ['This field is required.'] });
+    if (!(await opts.tokens.revoke(body.refresh))) return reply.code(401).send({ detail: 'Token is invalid or expired', code: 'token_not_valid' });
+    return { status: 200, success: true, message: 'Successfully logged out', errors: [], data: {} };
+  });
 }
