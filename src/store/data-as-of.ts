@@ -9,6 +9,9 @@ export async function dataAsOf(store: Store): Promise<string | null> {
   return row ? String(row.value) : null;
 }
 
+/** Moves the store's data version on: every answer computed before is no longer current. */
+export const BUMP_DATA_VERSION = `UPDATE store_meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'`;
+
 /** Records that a sync started at `started` (epoch ms) has finished. */
 export async function markDataAsOf(store: Store, started: number): Promise<void> {
   await store.exec(`INSERT OR REPLACE INTO store_meta VALUES ('data_as_of', $at)`, { at: new Date(started).toISOString() });

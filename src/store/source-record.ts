@@ -1,5 +1,6 @@
 import type { SourceIdentity } from '../source/identity.ts';
 import type { Store } from './duckdb.ts';
+import { BUMP_DATA_VERSION } from './data-as-of.ts';
 
 /**
  * The store's record of the source it was built from (store_meta `source_url` and
@@ -33,7 +34,7 @@ export async function emptyStore(store: Store): Promise<void> {
     ...tables.map((t) => `DELETE FROM "${String(t.table_name).replace(/"/g, '""')}"`),
     `DELETE FROM store_meta WHERE key IN ('source_url', 'source_fingerprint', 'data_as_of')`,
     `INSERT OR REPLACE INTO store_meta VALUES ('rollups_version', 'pending')`,
-    `UPDATE store_meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'`,
+    BUMP_DATA_VERSION,
   ];
   await store.transaction(statements);
 }

@@ -75,22 +75,24 @@ const FOREIGN_LEAD = (leadId: string) => `'lead of another account: lead_id ' ||
 /**
  * After a first load, before its roll-ups are built: every call naming another account's
  * lead goes to `rejects` (its stored values as the raw row) and leaves the store, as an
- * incremental batch's check quarantines it. Idempotent, so a rebuild after a crash repeats it.
+ * incremental batch's check quarantines it. `find` fills the temporary table
+ * foreign_lead_calls (the one join of calls with leads), `apply` moves its calls; both are
+ * idempotent, so a rebuild after a crash repeats them.
  */
-export function quarantineForeignLeads(calls: SourceTable, loadedBy: string | null): string[] {
+export function quarantineForeignLeads(calls: SourceTable, loadedBy: string | null): { find: string; apply: string[] } {
   const text = (c: SourceColumn) => c.kind === 'time' ? `strftime(c.${q(c.name)}, '%Y-%m-%dT%H:%M:%S.%gZ')`
     : c.kind === 'bool' ? `CASE WHEN c.${q(c.name)} THEN '1' ELSE '0' END` : `c.${q(c.name)}::VARCHAR`;
   const raw = `to_json(struct_pack(${calls.columns.map((c) => `${q(c.name)} := ${text(c)}`).join(', ')}))`;
-  return [
-    `CREATE OR REPLACE TEMP TABLE foreign_lead_calls AS
+  return {
+    find: `CREATE OR REPLACE TEMP TABLE foreign_lead_calls AS
       SELECT c.id, ${FOREIGN_LEAD('c.lead_id::VARCHAR')} AS reason, ${raw} AS raw
       FROM calls c JOIN (SELECT id, account_id FROM leads) l ON l.id = c.lead_id WHERE l.account_id <> c.account_id`,
-    `INSERT INTO rejects (table_name, source_id, reason, raw, raw_hash, first_seen, last_seen, seen_count, loaded_by)
+    apply: [`INSERT INTO rejects (table_name, source_id, reason, raw, raw_hash, first_seen, last_seen, seen_count, loaded_by)
       SELECT 'calls', id::VARCHAR, reason, raw, hash(raw::VARCHAR), now()::TIMESTAMP, now()::TIMESTAMP, 1, ${loadedBy === null ? 'NULL' : lit(loadedBy)}
       FROM foreign_lead_calls
       ON CONFLICT (table_name, raw_hash) DO UPDATE SET last_seen = excluded.last_seen, seen_count = rejects.seen_count + 1`,
-    `DELETE FROM calls WHERE id IN (SELECT id FROM foreign_lead_calls)`,
-  ];
+    `DELETE FROM calls WHERE id IN (SELECT id FROM foreign_lead_calls)`],
+  };
 }
 
 /** The check's filter of rows an earlier run loaded; an unreadable time or id is kept, for the check to reject. */

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { SourceTable } from '../source/contract.ts';
 import type { Store } from '../store/duckdb.ts';
+import { BUMP_DATA_VERSION } from '../store/data-as-of.ts';
 import { checkedName, ID_RANGE, type LoadStatements } from './load-sql.ts';
 
 /** What a checked batch holds: rows new to the store (kept or rejected), and how many of each. */
@@ -45,13 +46,10 @@ export async function loadBatch(store: Store, conn: DuckDBConnection, table: Sou
     ...s.upsert.map(withRange),
     ...s.after,
     ...(opts.extra?.(counts) ?? []),
-    ...(counts.upserted > 0 ? [BUMP_VERSION] : []),
+    ...(counts.upserted > 0 ? [BUMP_DATA_VERSION] : []),
   ], conn);
   return counts;
 }
-
-/** Moves the store's data version on: every answer computed before is no longer current. */
-export const BUMP_VERSION = `UPDATE store_meta SET value = (value::BIGINT + 1)::VARCHAR WHERE key = 'data_version'`;
 
 /**
  * Runs the check pass over the staged rows into their checked table and counts them.

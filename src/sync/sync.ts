@@ -3,10 +3,10 @@ import { SOURCE_TABLES, sourceTable, type SourceTable } from '../source/contract
 import type { SourceConnection } from '../source/connect.ts';
 import { hasNewRows, lowerBoundFor, readBlock, type Keyset, type SourceBlock } from '../source/reader.ts';
 import type { Store } from '../store/duckdb.ts';
-import { BUMP_VERSION, loadBatch, type LoadCounts } from './load.ts';
+import { loadBatch, type LoadCounts } from './load.ts';
 import { checkedName, loadStatements, quarantineForeignLeads, watermarkSql, type LoadStatements } from './load-sql.ts';
 import { ROLLUPS_VERSION, rebuildRollups } from './rollups.ts';
-import { markDataAsOf } from '../store/data-as-of.ts';
+import { BUMP_DATA_VERSION, markDataAsOf } from '../store/data-as-of.ts';
 import { createStage, fillStageText, stageName } from './stage.ts';
 
 export interface TableStats {
@@ -90,8 +90,11 @@ async function syncWith(store: Store, conn: DuckDBConnection, source: SourceConn
 async function ensureRollups(store: Store, loadedBy: string | null): Promise<number> {
   const [row] = await store.writeAll(`SELECT value FROM store_meta WHERE key = 'rollups_version'`, {});
   if (row?.value === ROLLUPS_VERSION) return 0;
-  const [{ n }] = await store.writeAll(`SELECT count(*)::INTEGER AS n FROM calls c JOIN (SELECT id, account_id FROM leads) l ON l.id = c.lead_id WHERE l.account_id <> c.account_id`);
-  await store.transaction([...quarantineForeignLeads(sourceTable('calls'), loadedBy), ...rebuildRollups(), BUMP_VERSION]);
+  const quarantine = quarantineForeignLeads(sourceTable('calls'), loadedBy);
+  // The temporary table lives on the write connection that runs the transaction below.
+  await store.exec(quarantine.find);
+  const [{ n }] = await store.writeAll(`SELECT count(*)::INTEGER AS n FROM foreign_lead_calls`);
+  await store.transaction([...quarantine.apply, ...rebuildRollups(), BUMP_DATA_VERSION, `DROP TABLE foreign_lead_calls`]);
   return Number(n);
 }
 
