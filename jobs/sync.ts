@@ -1,13 +1,14 @@
 import fs from 'node:fs';
 import type { MetaDb } from '../src/meta/db.ts';
-import { readSourceIdentity, sourceMismatch, SourceMismatchError } from '../src/source/identity.ts';
+import { readSourceIdentity, sourceMismatch, SourceMismatchError, type SourceIdentity } from '../src/source/identity.ts';
+import { dataAsOf } from '../src/store/data-as-of.ts';
 import { emptyStore, recordSource, storedSource } from '../src/store/source-record.ts';
 import { SOURCE_TABLES } from '../src/source/contract.ts';
 import { estimateSourceRows } from '../src/source/reader.ts';
 
 import { recordRun } from './record.ts';
 import { SingleFlight } from './single-flight.ts';
-import { connectSource } from '../src/source/connect.ts';
+import { connectSource, type SourceConnection } from '../src/source/connect.ts';
 import { syncPlatform } from '../src/sync/platform-sync.ts';
 import { parsePlatformUrl } from '../src/source/platform-url.ts';
 import type { Store } from '../src/store/duckdb.ts';
@@ -52,35 +53,48 @@ export class SyncJob {
     return this.flight.run(() => this.execute(true));
   }
 
+  /**
+   * Throws SourceMismatchError when the configured source is not the one the store was
+   * built from (see sourceMismatch); returns the configured source's identity. `open` is a
+   * connection to it the caller holds already.
+   */
+  async checkSource(open?: SourceConnection): Promise<SourceIdentity> {
+    const identity = await readSourceIdentity(this.sourceUrl, open);
+    const problem = sourceMismatch(await storedSource(this.store), identity, this.store.file);
+    if (problem) throw new SourceMismatchError(problem);
+    return identity;
+  }
+
   private async execute(reset: boolean): Promise<SyncResult> {
     return recordRun(this.meta, 'sync', async (run) => {
-      const identity = await readSourceIdentity(this.sourceUrl);
       const flag = this.opts.rebuildFlag;
       if (reset || (flag && fs.existsSync(flag))) {
         await emptyStore(this.store);
         if (flag) fs.rmSync(flag, { force: true });
       }
-      const problem = sourceMismatch(await storedSource(this.store), identity, this.store.file);
-      if (problem) throw new SourceMismatchError(problem);
-      // Recorded before the first row lands, so even a first load cut short knows its source.
-      await recordSource(this.store, identity);
       // A platform that exposes only its HTTP API instead of its database.
-      if (this.sourceUrl.startsWith('platform+')) return syncPlatform(this.store, parsePlatformUrl(this.sourceUrl), { loadedBy: run });
-      const source = connectSource(this.sourceUrl);
-      const read = new Map<string, number>();
+      const source = this.sourceUrl.startsWith('platform+') ? null : connectSource(this.sourceUrl);
       try {
-        this.current = { rows: 0, total: await estimateSourceRows(source, SOURCE_TABLES).catch(() => null) };
+        const identity = await this.checkSource(source ?? undefined);
+        // Recorded before the first row lands, so even a first load cut short knows its source.
+        const stored = await storedSource(this.store);
+        if (stored?.url !== identity.url || stored.fingerprint !== identity.fingerprint) await recordSource(this.store, identity);
+        if (!source) return await syncPlatform(this.store, parsePlatformUrl(this.sourceUrl), { loadedBy: run });
+        // The source's size is only shown while no sync has finished (the first-sync 503s and banner).
+        const total = (await dataAsOf(this.store)) === null ? await estimateSourceRows(source, SOURCE_TABLES).catch(() => null) : null;
+        const read = new Map<string, number>();
+        this.current = { rows: 0, total };
         return await syncOnce(this.store, source, {
           ...this.opts, loadedBy: run,
           onBatch: (table, stats) => {
             read.set(table, stats.read);
-            this.current = { rows: [...read.values()].reduce((a, b) => a + b, 0), total: this.current?.total ?? null };
+            this.current = { rows: [...read.values()].reduce((a, b) => a + b, 0), total };
             this.opts.onBatch?.(table, stats);
           },
         });
       } finally {
         this.current = null;
-        await source.close();
+        await source?.close();
       }
     });
   }

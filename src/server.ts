@@ -19,7 +19,7 @@ import { Store } from './store/duckdb.ts';
 import { listRejects } from './store/rejects.ts';
 import { storedSource } from './store/source-record.ts';
 import { dataAsOf } from './store/data-as-of.ts';
-import { readSourceIdentity, redactSourceUrl, sourceMismatch, SourceMismatchError } from './source/identity.ts';
+import { redactSourceUrl, SourceMismatchError } from './source/identity.ts';
 import { removeDemoUsers } from './auth/users.ts';
 
 const DEMO_PASSWORD = 'callboard-demo';
@@ -98,23 +98,6 @@ function showFirstSync(sync: SyncJob, say: (s: string) => void, out: NodeJS.Writ
   };
 }
 
-/**
- * Stops start-up when the store was built from another source than `url` (see
- * sourceMismatch), unless a rebuild is pending, which the first sync carries out.
- */
-export async function checkStoreSource(store: Store, url: string, rebuildFlag: string): Promise<void> {
-  if (fs.existsSync(rebuildFlag)) return;
-  let configured;
-  try {
-    configured = await readSourceIdentity(url);
-  } catch {
-    // A source that is down does not stop the service: every sync checks again before it loads.
-    return;
-  }
-  const problem = sourceMismatch(await storedSource(store), configured, store.file);
-  if (problem) throw new SourceMismatchError(problem);
-}
-
 /** Where the monthly billing files are written. */
 export function billingDir(config: Config): string {
   return path.join(config.exportsDir, 'billing');
@@ -136,17 +119,23 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   await markInterruptedRuns(meta);
   const source = await ensureSource(config, say);
   const store = await Store.open(p.store);
-  try {
-    await checkStoreSource(store, source.url, p.rebuildFlag);
-  } catch (err) {
-    await store.close();
-    await meta.destroy();
-    throw err;
+  const sync = new SyncJob(store, meta, source.url, { batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag });
+  // Another source stops start-up, unless a rebuild is pending (the first sync carries it
+  // out). A source that is down does not: every sync checks again before it loads.
+  if (!fs.existsSync(p.rebuildFlag)) {
+    try {
+      await sync.checkSource();
+    } catch (err) {
+      if (err instanceof SourceMismatchError) {
+        await store.close();
+        await meta.destroy();
+        throw err;
+      }
+    }
   }
   // The demo users log in only while the source is the demo source: over real data they
   // would be well-known passwords.
   if (!source.demo) await removeDemoUsers(meta, DEMO_USERS.map((u) => u.email));
-  const sync = new SyncJob(store, meta, source.url, { batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag });
   const controlToken = crypto.randomBytes(24).toString('base64url');
   const app = await buildApp({
     store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel, exports: { templates },

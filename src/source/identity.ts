@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { connectSource, parseSourceUrl } from './connect.ts';
+import { connectSource, parseSourceUrl, type SourceConnection } from './connect.ts';
 import { parsePlatformUrl } from './platform-url.ts';
 
 /**
@@ -34,11 +34,14 @@ export function redactSourceUrl(url: string): string {
 
 const digest = (value: unknown) => crypto.createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 
-/** The identity of the source a URL names, read from it (a platform's API is named by its host and account). */
-export async function readSourceIdentity(url: string): Promise<SourceIdentity> {
+/**
+ * The identity of the source a URL names, read from it (a platform's API is named by its
+ * host and account), through `open` when the caller holds a connection to it already.
+ */
+export async function readSourceIdentity(url: string, open?: SourceConnection): Promise<SourceIdentity> {
   const redacted = redactSourceUrl(url);
   if (url.startsWith('platform+')) return { url: redacted, fingerprint: digest(redacted) };
-  const source = connectSource(url);
+  const source = open ?? connectSource(url);
   try {
     const first = await sql<{ id: unknown; auth_id: unknown; created_at: unknown }>`SELECT id, auth_id, created_at FROM accounts ORDER BY id LIMIT 1`.execute(source.db);
     const row = first.rows[0];
@@ -46,7 +49,7 @@ export async function readSourceIdentity(url: string): Promise<SourceIdentity> {
     const created = row ? new Date(row.created_at instanceof Date ? row.created_at : String(row.created_at)).getTime() : null;
     return { url: redacted, fingerprint: row ? digest([String(row.id), String(row.auth_id), created]) : null };
   } finally {
-    await source.close();
+    if (!open) await source.close();
   }
 }
 
