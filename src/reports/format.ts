@@ -83,3 +83,9 @@ export function sumDecimals(values: readonly string[]): string {
   const total = parts.reduce((s, p) => s + p.v * 10n ** BigInt(scale - p.scale), 0n);
   return fixed(total, scale);
 }
+
+/** The `pagination` object of a paginated list (the platform's campaign list shape). */
+export function pagination(total: number, page: number, pageSize: number) {
+  const pages = Math.ceil(total / pageSize);
+  return { total_items: total, total_pages: pages, page_number: page, has_next: page < pages, has_previous: page > 1 };
+}

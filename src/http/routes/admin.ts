@@ -4,6 +4,7 @@ import type { MetaDb } from '../../meta/db.ts';
 import { listRuns, runFilterErrors } from '../../meta/job-runs.ts';
 import type { Store } from '../../store/duckdb.ts';
 import { listRejects, rejectFilterErrors } from '../../store/rejects.ts';
+import { pagination } from '../../reports/format.ts';
 
 const PAGE = /^\d{1,9}$/;
 
@@ -36,7 +37,6 @@ export async function adminRoutes(app: FastifyInstance, opts: { meta: MetaDb; st
     if (errors.size) throw new ValidationError(Object.fromEntries(errors));
     const n = Number(page), pageSize = Number(size);
     const { total, rows } = await listRejects(opts.store, { table: (take('table') as string | undefined) ?? null, limit: pageSize, offset: (n - 1) * pageSize });
-    const pages = Math.ceil(total / pageSize);
-    return { pagination: { total_items: total, total_pages: pages, page_number: n, has_next: n < pages, has_previous: n > 1 }, data: rows };
+    return { pagination: pagination(total, n, pageSize), data: rows };
   });
 }

@@ -1,4 +1,5 @@
 import { jsonSchemaOf, type ColumnDecl, type ReportDeclaration } from '../declaration.ts';
+import { pagination } from '../format.ts';
 import { arr, decimal, int as intSchema, obj, str } from '../schema.ts';
 
 const D4 = decimal(4);
@@ -94,12 +95,9 @@ export const billingMismatchPage: ReportDeclaration = {
     data: arr(obj(Object.fromEntries(MISMATCH_COLUMNS.map((c) => [c.key, jsonSchemaOf(c)])))),
   }),
   shape: (rows, columns, ctx) => {
-    const total = n(rows[0]?.total_items);
-    const { page, pageSize } = ctx.params;
-    const pages = Math.ceil(total / pageSize);
     return {
       month: ctx.params.month,
-      pagination: { total_items: total, total_pages: pages, page_number: page, has_next: page < pages, has_previous: page > 1 },
+      pagination: pagination(n(rows[0]?.total_items), ctx.params.page, ctx.params.pageSize),
       data: ((rows[0]?.rows as Record<string, unknown>[] | null) ?? []).map(columns),
     };
   },

@@ -1,5 +1,5 @@
 import type { ColumnDecl, ReportDeclaration } from '../declaration.ts';
-import { hms as formatHms } from '../format.ts';
+import { hms as formatHms, pagination } from '../format.ts';
 import { arr, bool, hms, int, num, obj, str } from '../schema.ts';
 import { CALL_STATUSES } from '../../source/contract.ts';
 
@@ -26,11 +26,8 @@ export const campaignSummary: ReportDeclaration = {
   }),
   shape: (rows, _columns, ctx) => {
     const r = rows[0];
-    const total = n(r.total_items);
-    const { page, pageSize } = ctx.params;
-    const pages = Math.ceil(total / pageSize);
     return {
-      pagination: { total_items: total, total_pages: pages, page_number: page, has_next: page < pages, has_previous: page > 1 },
+      pagination: pagination(n(r.total_items), ctx.params.page, ctx.params.pageSize),
       data: ((r.campaigns as CampaignRow[] | null) ?? []).map((c) => {
         const counts = new Map((c.by_status ?? []).map((s) => [s.status, n(s.n)]));
         return {
