@@ -25,7 +25,7 @@ import { adminRoutes } from './routes/admin.ts';
 import type { ExportSettings } from './export-response.ts';
 import type { ControlOptions } from './routes/control.ts';
 import type { SyncProgress } from '../sync/sync.ts';
-import { firstSyncMessage, publicReadiness } from './readiness.ts';
+import { firstSyncMessage } from './readiness.ts';
 import { dataAsOf } from '../store/data-as-of.ts';
 
 declare module 'fastify' {
@@ -129,11 +129,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (req, reply) => {
     // Job runs are stamped by the wall clock, whatever "now" the reports are given.
-    const r = await readiness(opts.store, opts.meta, new Date(), opts.readyMaxFailingSec ?? 600, opts.syncProgress?.() ?? null);
-    if (!r.ready) reply.header('retry-after', '10');
-    // The last run's error (a source's host, a path) is for admins; anyone sees the status.
     const { principal } = await bearer(req);
-    return reply.code(r.ready ? 200 : 503).send(principal?.role === 'admin' ? r : publicReadiness(r));
+    const r = await readiness(opts.store, opts.meta, new Date(), opts.readyMaxFailingSec ?? 600, opts.syncProgress?.() ?? null, principal?.role === 'admin');
+    if (!r.ready) reply.header('retry-after', '10');
+    return reply.code(r.ready ? 200 : 503).send(r);
   });
   const document = openApiDocument(opts.reports);
   await app.register(swagger, { mode: 'static', specification: { document: document as never } });

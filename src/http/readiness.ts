@@ -21,15 +21,6 @@ export interface Readiness {
  * for longer than `maxFailingSec`. A source that is down for a moment leaves the service
  * ready on its last good data; one down for longer takes it out of rotation.
  */
-/**
- * What anyone may see of the readiness: whether it is ready and why not, without the last
- * run's error text (a source's host, a file path), which only an admin's token shows.
- */
-export function publicReadiness(r: Readiness): Omit<Readiness, 'last_sync'> {
-  const { last_sync: _last, ...rest } = r;
-  return { ...rest, message: r.message.replace(/^(the sync has been failing for \d+ s \(limit \d+ s\)): .*$/s, '$1') };
-}
-
 /** What a report answers (503) while no sync has finished. */
 export function firstSyncMessage(p: SyncProgress | null): string {
   if (!p) return 'No sync has finished yet: the data is not there. Retry later, or see /readyz for the sync\'s state.';
@@ -37,7 +28,13 @@ export function firstSyncMessage(p: SyncProgress | null): string {
   return `The first sync is in progress (${p.total ? `${rows} of about ${p.total.toLocaleString('en')}` : `${rows} so far`} rows).`;
 }
 
-export async function readiness(store: Store, meta: MetaDb, now: Date, maxFailingSec: number, progress: SyncProgress | null = null): Promise<Readiness> {
+/**
+ * `details` adds the last sync run and its error text (which can name a source's host or a
+ * path): for an admin's token only; anyone sees whether it is ready and why not.
+ */
+export async function readiness(
+  store: Store, meta: MetaDb, now: Date, maxFailingSec: number, progress: SyncProgress | null = null, details = true,
+): Promise<Readiness | Omit<Readiness, 'last_sync'>> {
   let asOf: string | null = null;
   let storeOk = true;
   try {
@@ -58,7 +55,8 @@ export async function readiness(store: Store, meta: MetaDb, now: Date, maxFailin
   const ready = storeOk && loaded && failingFor <= maxFailingSec;
   const message = !storeOk ? 'the store does not answer'
     : !loaded ? firstSyncMessage(progress)
-    : failingFor > maxFailingSec ? `the sync has been failing for ${failingFor} s (limit ${maxFailingSec} s): ${last?.error ?? ''}`
+    : failingFor > maxFailingSec ? `the sync has been failing for ${failingFor} s (limit ${maxFailingSec} s)${details ? `: ${last?.error ?? ''}` : ''}`
       : failingFor > 0 ? `the sync is failing (${failingFor} s); serving the last good data` : 'ready';
-  return { ready, store: storeOk ? 'ok' : 'error', data_as_of: asOf, last_sync: last, failing_for_sec: failingFor, first_sync: loaded ? null : progress, message };
+  const answer = { ready, store: storeOk ? 'ok' as const : 'error' as const, data_as_of: asOf, failing_for_sec: failingFor, first_sync: loaded ? null : progress, message };
+  return details ? { ...answer, last_sync: last } : answer;
 }
