@@ -7,7 +7,7 @@ import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
 import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
 import { openMeta, type MetaDb } from '../meta/db.ts';
 import { processAlive } from '../meta/process-alive.ts';
-import { listRuns, runFilterErrors } from '../meta/job-runs.ts';
+import { listRuns, runFilterErrors, validLimit } from '../meta/job-runs.ts';
 import { billingDir, serve } from '../server.ts';
 import { BillingJob } from '../../jobs/billing.ts';
 import type { BillingFiles } from '../export/billing-files.ts';
@@ -148,9 +148,7 @@ async function cmdBilling(config: Config, args: string[]): Promise<void> {
 async function cmdRejects(config: Config, args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { table: { type: 'string' }, limit: { type: 'string' } } });
   const problems = rejectFilterErrors(values.table);
-  if (values.limit !== undefined && !(/^\d{1,4}$/.test(values.limit) && Number(values.limit) >= 1 && Number(values.limit) <= 1000)) {
-    problems.set('limit', ['--limit must be an integer from 1 to 1000.']);
-  }
+  if (values.limit !== undefined && !validLimit(values.limit)) problems.set('limit', ['--limit must be an integer from 1 to 1000.']);
   if (problems.size) throw new UsageError([...problems.values()].flat().join(' '));
   const table = values.table ?? null;
   const limit = values.limit === undefined ? 20 : Number(values.limit);
@@ -164,12 +162,7 @@ async function cmdRejects(config: Config, args: string[]): Promise<void> {
   };
   const remote = await throughServer(config, 'rejects', { table, limit });
   if (remote !== undefined) return show(remote as { total: number; rows: RejectRow[] });
-  const store = await openStore(config);
-  try {
-    show(await listRejects(store, { table, limit }));
-  } finally {
-    await store.close();
-  }
+  show(await offline(config, (store) => listRejects(store, { table, limit })));
 }
 
 /** The source this data directory's store was built from, or null (no store, or none recorded). */
@@ -177,18 +170,13 @@ async function storeSource(config: Config): Promise<SourceIdentity | null> {
   const remote = await throughServer(config, 'source');
   if (remote !== undefined) return remote as SourceIdentity | null;
   if (!fs.existsSync(paths(config).store)) return null;
-  const store = await openStore(config);
-  try {
-    return await storedSource(store);
-  } finally {
-    await store.close();
-  }
+  return offline(config, (store) => storedSource(store));
 }
 
 async function cmdReset(config: Config, args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: { yes: { type: 'boolean' } } });
   const p = paths(config);
-  const url = config.source ?? `sqlite:${p.demoSource}`;
+  const url = sourceUrlOf(config);
   if (!values.yes) {
     const prompt = `This empties the store ${p.store} and rebuilds it from ${redactSourceUrl(url)}. Type "yes" to go on: `;
     if (!process.stdin.isTTY) throw new UsageError(`refusing to empty the store without confirmation: run \`callboard reset --yes\``);
@@ -200,7 +188,6 @@ async function cmdReset(config: Config, args: string[]): Promise<void> {
   const show = (r: SyncResult) => console.log(`store rebuilt from ${redactSourceUrl(url)}: ${r.read} rows read, ${r.upserted} upserted, ${r.rejected} rejected in ${r.ms} ms`);
   const remote = await throughServer(config, 'reset');
   if (remote !== undefined) return show(remote as SyncResult);
-  sourceUrlOf(config);
   show(await offline(config, (store, meta) => new SyncJob(store, meta, url, { batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag }).reset()));
 }
 

@@ -10,10 +10,13 @@ export const JOB_NAMES = ['sync', 'monitor', 'billing', 'cdr', 'retention'] as c
 export function runFilterErrors(job: unknown, limit: unknown): Map<string, string[]> {
   const errors = new Map<string, string[]>();
   if (job !== undefined && !(JOB_NAMES as readonly unknown[]).includes(job)) errors.set('job', [`The job must be one of: ${JOB_NAMES.join(', ')}.`]);
-  if (limit !== undefined && !(typeof limit === 'string' && /^\d{1,4}$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 1000)) {
-    errors.set('limit', ['The limit must be an integer from 1 to 1000.']);
-  }
+  if (limit !== undefined && !validLimit(limit)) errors.set('limit', ['The limit must be an integer from 1 to 1000.']);
   return errors;
+}
+
+/** Whether a listing's `limit` (as given, text) is an integer from 1 to 1000. */
+export function validLimit(limit: unknown): boolean {
+  return typeof limit === 'string' && /^\d{1,4}$/.test(limit) && Number(limit) >= 1 && Number(limit) <= 1000;
 }
 
 export interface JobRun {
