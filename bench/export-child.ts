@@ -17,7 +17,7 @@ import { openMeta } from '../src/meta/db.ts';
 import { callDetail } from '../src/reports/calls/call-detail.ts';
 import type { Principal } from '../src/auth/principal.ts';
 import { ReportEngine } from '../src/reports/engine.ts';
-import { reportRegistry } from '../src/reports/registry.ts';
+import { reportCatalogue } from '../src/reports/registry.ts';
 import { Store } from '../src/store/duckdb.ts';
 import { drainSlices, peakMb, resetPeak } from './proc-memory.ts';
 
@@ -28,7 +28,7 @@ const admin: Principal = { userId: 1, email: 'bench@local', role: 'admin', accou
 if (mode === 'serve') {
   const meta = await openMeta(':memory:');
   await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
-  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportRegistry(), logLevel: 'silent' });
+  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportCatalogue(), logLevel: 'silent' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   console.log(JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 }));

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { addUser } from '../src/auth/users.ts';
 import { buildApp } from '../src/http/app.ts';
 import { openMeta, type MetaDb } from '../src/meta/db.ts';
-import { reportRegistry } from '../src/reports/registry.ts';
+import { reportCatalogue } from '../src/reports/registry.ts';
 import type { Store } from '../src/store/duckdb.ts';
 
 /** The bench's "now": the generated source ends here. */
@@ -12,7 +12,7 @@ export const BENCH_NOW = new Date('2026-11-24T12:00:00Z');
 export async function serveBench(store: Store, now = BENCH_NOW): Promise<{ app: FastifyInstance; meta: MetaDb; base: string; token: string }> {
   const meta = await openMeta(':memory:');
   await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
-  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportRegistry(), now: () => now, logLevel: 'silent' });
+  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportCatalogue(), now: () => now, logLevel: 'silent' });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

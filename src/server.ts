@@ -14,7 +14,7 @@ import { addUser } from './auth/users.ts';
 import { jwtSecret, paths, type Config, ConfigError } from './config/config.ts';
 import { buildApp } from './http/app.ts';
 import { openMeta, type MetaDb } from './meta/db.ts';
-import { reportRegistry } from './reports/registry.ts';
+import { reportCatalogue } from './reports/registry.ts';
 import { Store } from './store/duckdb.ts';
 import { listRejects } from './store/rejects.ts';
 import { storedSource } from './store/source-record.ts';
@@ -107,7 +107,7 @@ export function billingDir(config: Config): string {
 export async function serve(config: Config, say: (s: string) => void = (s) => console.log(s)): Promise<{ close: () => Promise<void> }> {
   const p = paths(config);
   // Templates are checked first: a bad file stops start-up before any work is done.
-  const reports = reportRegistry(config.callerIdThresholds);
+  const reports = reportCatalogue(config.callerIdThresholds);
   let templates: TemplateStore;
   try {
     templates = TemplateStore.load(config.templatesDir, reports);

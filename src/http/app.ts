@@ -1,32 +1,26 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
 import type { MetaDb } from '../meta/db.ts';
 import type { Principal } from '../auth/principal.ts';
+import { partnerOf } from '../auth/api-keys.ts';
+import { Tokens } from '../auth/tokens.ts';
+import { principalOf } from '../auth/users.ts';
 import { BadRequestError, ValidationError } from '../errors.ts';
 import { ReportEngine } from '../reports/engine.ts';
 import type { ReportDeclaration } from '../reports/declaration.ts';
 import type { Store } from '../store/duckdb.ts';
-import { Tokens } from '../auth/tokens.ts';
-import { principalOf } from '../auth/users.ts';
+import type { SyncProgress } from '../sync/sync.ts';
+import { dataAsOf } from '../store/data-as-of.ts';
 import { authRoutes } from './routes/auth.ts';
 import { reportRoutes } from './routes/reports.ts';
-import { controlRoutes } from './routes/control.ts';
-import { callRoutes } from './routes/calls.ts';
-import { callDetail } from '../reports/calls/call-detail.ts';
-import { companyRoutes } from './routes/company.ts';
-import { widgetRoutes } from './routes/widgets.ts';
-import { partnerRoutes } from './routes/partner.ts';
-import { campaignRoutes } from './routes/campaigns.ts';
-import { billingRoutes } from './routes/billing.ts';
-import swagger from '@fastify/swagger';
-import swaggerUi from '@fastify/swagger-ui';
-import { openApiDocument } from './openapi.ts';
-import { readiness } from './readiness.ts';
+import { controlRoutes, type ControlOptions } from './routes/control.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { OPENAPI_FRAME } from './openapi.ts';
+import { firstSyncMessage, readiness } from './readiness.ts';
+import { json } from './route-schema.ts';
 import type { ExportSettings } from './export-response.ts';
-import type { ControlOptions } from './routes/control.ts';
-import type { SyncProgress } from '../sync/sync.ts';
-import { firstSyncMessage } from './readiness.ts';
-import { dataAsOf } from '../store/data-as-of.ts';
+import { obj, str } from '../reports/schema.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -35,7 +29,6 @@ declare module 'fastify' {
     dataAsOf: string | null;
   }
   interface FastifyInstance {
-    authenticate: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
     /** The report engine (tests read its exports in flight). */
     engine: ReportEngine;
   }
@@ -45,6 +38,7 @@ export interface AppOptions {
   store: Store;
   meta: MetaDb;
   jwtSecret: string;
+  /** The report catalogue: every report with its endpoint (reports/registry.ts). */
   reports: ReportDeclaration[];
   now?: () => Date;
   logLevel?: string;
@@ -104,14 +98,29 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const userId = m ? await tokens.verify(m[1], 'access') : null;
     return { sent: m !== null, principal: userId === null ? null : await principalOf(opts.meta, userId) };
   };
-  app.decorate('authenticate', async (req: FastifyRequest, reply: FastifyReply) => {
-    const { sent, principal } = await bearer(req);
-    if (!principal) {
-      await reply.code(401).send({ message: sent ? 'The access token is invalid or expired.' : 'Authentication required: send Authorization: Bearer <access token>.' });
-      return;
-    }
-    req.principal = principal;
-  });
+  const authenticate = {
+    bearer: async (req: FastifyRequest, reply: FastifyReply) => {
+      const { sent, principal } = await bearer(req);
+      if (!principal) {
+        await reply.code(401).send({ message: sent ? 'The access token is invalid or expired.' : 'Authentication required: send Authorization: Bearer <access token>.' });
+        return;
+      }
+      req.principal = principal;
+    },
+    // Every failure (missing header, unknown id, revoked key, wrong token) is the same 401.
+    partner: async (req: FastifyRequest, reply: FastifyReply) => {
+      const header = (name: string) => {
+        const v = req.headers[name];
+        return Array.isArray(v) ? undefined : v;
+      };
+      const who = await partnerOf(opts.meta, header('x-auth-id'), header('x-auth-token'));
+      if (!who) {
+        await reply.code(401).send({ message: 'Authentication failed: send a valid X-Auth-ID and X-Auth-Token.' });
+        return;
+      }
+      req.principal = who;
+    },
+  };
 
   // One place shapes every error answer (src/errors.ts): 4xx with its message (and its
   // fields for a 422 or 400), 5xx logged with the request and answered with its id only.
@@ -125,28 +134,45 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ message: `No route ${req.method} ${req.url.split('?')[0]}.` }));
 
+  // Route schemas describe the API for the OpenAPI document only: the parameter readers
+  // give the exact 422 texts, and answers are written as the reports shape them.
+  app.setValidatorCompiler(() => () => true);
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  await app.register(swagger, { openapi: OPENAPI_FRAME as never });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (req, reply) => {
+
+  const health = { tags: ['health'], security: [] };
+  app.get('/healthz', {
+    schema: { ...health, summary: 'The process is up', operationId: 'healthz', response: { 200: { description: 'up', content: json(obj({ status: str() })) } } },
+  }, async () => ({ status: 'ok' }));
+  app.get('/readyz', {
+    schema: {
+      ...health, summary: 'Ready: the store answers and the sync has not been failing too long', operationId: 'readyz',
+      response: { 200: { description: 'ready', content: json({ type: 'object' }) }, 503: { description: 'not ready', content: json({ type: 'object' }) } },
+    },
+  }, async (req, reply) => {
     // Job runs are stamped by the wall clock, whatever "now" the reports are given.
     const { principal } = await bearer(req);
     const r = await readiness(opts.store, opts.meta, new Date(), opts.readyMaxFailingSec ?? 600, opts.syncProgress?.() ?? null, principal?.role === 'admin');
     if (!r.ready) reply.header('retry-after', '10');
     return reply.code(r.ready ? 200 : 503).send(r);
   });
-  const document = openApiDocument(opts.reports);
-  await app.register(swagger, { mode: 'static', specification: { document: document as never } });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
-  app.get('/openapi.json', async () => document);
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   await app.register(authRoutes, { meta: opts.meta, tokens });
-  await app.register(reportRoutes, { engine, reports: opts.reports, exports: opts.exports });
-  await app.register(callRoutes, { engine, decl: callDetail, exports: opts.exports });
-  await app.register(companyRoutes, { engine });
-  await app.register(widgetRoutes, { engine });
-  await app.register(partnerRoutes, { engine, meta: opts.meta });
-  await app.register(campaignRoutes, { engine, exports: opts.exports });
-  await app.register(billingRoutes, { engine, exports: opts.exports });
-  await app.register(adminRoutes, { meta: opts.meta, store: opts.store });
+
+  // One authentication hook per scope: the partner API's key pair, and a Bearer access
+  // token for every other report and the admin endpoints.
+  const served = (auth: 'bearer' | 'partner') => opts.reports.filter((d) => d.endpoint?.auth === auth);
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', authenticate.partner);
+    await scope.register(reportRoutes, { engine, reports: served('partner'), exports: opts.exports });
+  });
+  await app.register(async (scope) => {
+    scope.addHook('onRequest', authenticate.bearer);
+    await scope.register(reportRoutes, { engine, reports: served('bearer'), exports: opts.exports });
+    await scope.register(adminRoutes, { meta: opts.meta, store: opts.store });
+  });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

@@ -1,7 +1,7 @@
 import type { DateTime } from 'luxon';
 import type { ResultRow } from '../store/duckdb.ts';
 import { hms, ratioNumber, ratioString } from './format.ts';
-import type { ParamName, ReportParams } from './params.ts';
+import type { Format, ParamName, ReportParams } from './params.ts';
 
 /**
  * How one output field is made from a SQL row, and how it is typed in JSON.
@@ -40,6 +40,43 @@ export interface ReportContext {
   now: Date;
 }
 
+/**
+ * How a report is served over HTTP. The routes, their authentication and their OpenAPI
+ * operations are built from this alone (src/http/routes/reports.ts).
+ */
+export interface Endpoint {
+  /**
+   * The URL. `:report` stands for the report's name: the report is served at the path with
+   * its name filled in, and a name nobody declared gets a 404 listing the valid ones.
+   */
+  path: string;
+  /** `bearer`: an access token (Authorization: Bearer); `partner`: X-Auth-ID and X-Auth-Token. */
+  auth: 'bearer' | 'partner';
+  /**
+   * The JSON answer: `data` wraps the result as `{"data": …}`; `body` is the result itself
+   * (a custom shape that carries its own envelope); `page` is `{"data": […], "next_cursor"}`
+   * of a keyset report; `widget` is the widget API's `{"dataset", "datasources"}`.
+   */
+  envelope: 'data' | 'body' | 'page' | 'widget';
+  /** The formats the path serves, the first one the default; `formatsOf(decl)` when absent. */
+  formats?: readonly Format[];
+  /**
+   * A query parameter that picks one of the declarations sharing the path (the widgets'
+   * `type`): missing or unknown is a 400 listing the valid values. `noun` names what is
+   * picked in that answer, `title` the one OpenAPI operation of the path.
+   */
+  select?: { param: string; noun: string; title: string };
+  /** A `{path}/export` twin serving the file formats, where `format` is required. */
+  exportTwin?: boolean;
+  /** The report whose rows the file formats carry, when not this one (every row behind a JSON page). */
+  files?: ReportDeclaration;
+  /** More sheets of the XLSX file, each the rows of another report with the same parameters. */
+  sheets?: readonly { name: string; report: ReportDeclaration }[];
+  /** OpenAPI: the operation's description, and the error statuses it documents (404 and 422 when absent). */
+  description?: string;
+  errors?: readonly number[];
+}
+
 export interface ReportDeclaration {
   family: string;
   name: string;
@@ -64,6 +101,8 @@ export interface ReportDeclaration {
   /** Allowed values of enum filters (`direction`, `status`). */
   domains?: { direction?: readonly string[]; status?: readonly string[] };
   columns: readonly ColumnDecl[];
+  /** Where the report is served; a report without one is only a sheet or the files of another. */
+  endpoint?: Endpoint;
   /** The export file name without extension, when not `{report}_{from}_{to}`. */
   filename?: (ctx: ReportContext) => string;
   /** The JSON body's schema, for OpenAPI, when it is not `{data}` of the columns. */

@@ -3,7 +3,7 @@ import { PassThrough } from 'node:stream';
 import t from 'tap';
 import { buildApp } from '../../src/http/app.ts';
 import type { ReportDeclaration } from '../../src/reports/declaration.ts';
-import { reportRegistry } from '../../src/reports/registry.ts';
+import { reportCatalogue } from '../../src/reports/registry.ts';
 import { FIXTURE_NOW, JWT_SECRET, makeApp } from '../helpers/fixture.ts';
 
 // A paged report whose later pages fail: the error comes after the first rows went out.
@@ -11,6 +11,7 @@ const failing: ReportDeclaration = {
   family: 'test', name: 'fails-midway', title: 'Fails midway', sql: '../test/sql/fails-midway.sql', params: ['format', 'limit', 'cursor'],
   required: [], result: 'rows', keyset: { order: ['_k', 'n'], defaultLimit: 100, maxLimit: 1000, streamPage: 2000 },
   columns: [{ key: 'n', label: 'N', type: { kind: 'integer' } }, { key: 's', label: 'S', type: { kind: 'string' } }],
+  endpoint: { path: '/api/test/reports/:report', auth: 'bearer', envelope: 'data' },
 };
 
 // The same, paged by time slices like the call detail, whose CSV DuckDB writes itself.
@@ -30,7 +31,7 @@ for (const [report, query] of [['fails-midway', ''], ['fails-midway-window', '&d
     logs.on('data', (b: Buffer) => lines.push(...b.toString().split('\n').filter(Boolean)));
     const app = await buildApp({
       store: ctx.store, meta: ctx.meta, jwtSecret: JWT_SECRET, now: () => FIXTURE_NOW, logLevel: 'error', logStream: logs,
-      reports: [...reportRegistry(), failing, failingWindow],
+      reports: [...reportCatalogue(), failing, failingWindow],
     });
     t.teardown(() => app.close());
     await app.listen({ port: 0, host: '127.0.0.1' });

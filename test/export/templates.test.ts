@@ -4,11 +4,11 @@ import ExcelJS from 'exceljs';
 import { parseString } from 'fast-csv';
 import t from 'tap';
 import { TemplateError, TemplateStore } from '../../src/export/templates.ts';
-import { reportRegistry } from '../../src/reports/registry.ts';
+import { reportCatalogue } from '../../src/reports/registry.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { FIXTURE_NOW, JWT_SECRET, makeApp, tmpDir } from '../helpers/fixture.ts';
 
-const reports = reportRegistry();
+const reports = reportCatalogue();
 
 function dirWith(files: Record<string, string>): string {
   const dir = tmpDir('templates');

@@ -7,7 +7,7 @@ import { generateSource } from '../../fixtures/generate.ts';
 import { addUser } from '../../src/auth/users.ts';
 import { buildApp, type AppOptions } from '../../src/http/app.ts';
 import { openMeta, type MetaDb } from '../../src/meta/db.ts';
-import { reportRegistry } from '../../src/reports/registry.ts';
+import { reportCatalogue } from '../../src/reports/registry.ts';
 import { connectSource } from '../../src/source/connect.ts';
 import { Store } from '../../src/store/duckdb.ts';
 import { syncOnce } from '../../src/sync/sync.ts';
@@ -66,7 +66,7 @@ export async function makeApp(name: string, calls = 6000, mutate?: (db: Database
   await addUser(meta, { email: 'partner2@test', password: PASSWORD, role: 'partner', partnerId: 2 });
   await addUser(meta, { email: 'acct1@test', password: PASSWORD, role: 'account', accountId: 1 });
   await addUser(meta, { email: 'acct2@test', password: PASSWORD, role: 'account', accountId: 2 });
-  const app = await buildApp({ store, meta, jwtSecret: JWT_SECRET, reports: reportRegistry(), now: () => FIXTURE_NOW, logLevel: 'silent', ...appOpts });
+  const app = await buildApp({ store, meta, jwtSecret: JWT_SECRET, reports: reportCatalogue(), now: () => FIXTURE_NOW, logLevel: 'silent', ...appOpts });
   const tokens = new Map<string, string>();
   const token = async (email: string) => {
     let t = tokens.get(email);

@@ -1,7 +1,7 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import t from 'tap';
 import { makeApp } from '../helpers/fixture.ts';
-import { reportRegistry } from '../../src/reports/registry.ts';
+import { reportCatalogue } from '../../src/reports/registry.ts';
 
 // Every route the app registers is collected as it is added, then compared with the document.
 const routes: { method: string; url: string }[] = [];
@@ -27,7 +27,7 @@ t.test('every route the app serves is in the document, with its parameters and e
   const internal = (url: string) => url.startsWith('/docs') || url === '/openapi.json' || url.startsWith('/internal/');
   const expanded = routes.filter((r) => !internal(r.url)).flatMap((r) => {
     if (!r.url.includes(':report')) return [`${r.method} ${bare(r.url)}`];
-    return reportRegistry()
+    return reportCatalogue()
       .filter((d) => r.url.startsWith(`/api/${d.family}/`))
       .filter((d) => !r.url.endsWith('/export') || d.name !== 'abandon-rate')
       .map((d) => `${r.method} ${r.url.replace(':report', d.name)}`);

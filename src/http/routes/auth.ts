@@ -2,14 +2,29 @@ import type { FastifyInstance } from 'fastify';
 import type { MetaDb } from '../../meta/db.ts';
 import type { Tokens } from '../../auth/tokens.ts';
 import { checkPassword } from '../../auth/users.ts';
+import { arr, bool, int, obj, str, type Schema } from '../../reports/schema.ts';
+import { json } from '../route-schema.ts';
+
+const AUTH = { tags: ['auth'], security: [] };
+const envelope = (data: Schema) => obj({ status: int(), success: bool, message: { type: ['string', 'null'] }, errors: arr(str()), data });
+const refreshBody = { type: 'object', properties: { refresh: str() }, required: ['refresh'] };
+const missingRefresh = { description: 'missing refresh', content: json({ type: 'object', additionalProperties: arr(str()) }) };
+const badToken = (description: string) => ({ description, content: json(obj({ detail: str(), code: str() })) });
 
 /** Login and refresh, answering in the platform's own envelope. */
 export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tokens: Tokens }): Promise<void> {
   const fail = (status: number, message: string, errors: string[]) => ({ status, success: false, message, errors, data: {} });
 
   app.post('/api/accounts/login/', {
-    schema: { body: { type: 'object', properties: { email: { type: 'string' }, password: { type: 'string' } } } },
-    attachValidation: true,
+    schema: {
+      ...AUTH, summary: 'Log in (access token valid 1 day)', operationId: 'auth_login',
+      body: { type: 'object', properties: { email: str(), password: str() }, required: ['email', 'password'] },
+      response: {
+        200: { description: 'tokens', content: json(envelope(obj({ token: obj({ refresh: str(), access: str() }), user_data: obj({ first_name: str(), last_name: str(), email: str() }) }))) },
+        400: { description: 'missing fields', content: json(envelope({ type: 'object' })) },
+        401: { description: 'wrong email or password', content: json(envelope({ type: 'object' })) },
+      },
+    },
   }, async (req, reply) => {
     const body = (req.body ?? {}) as { email?: unknown; password?: unknown };
     const errors: string[] = [];
@@ -25,7 +40,12 @@ export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tok
     };
   });
 
-  app.post('/api/accounts/token/refresh/', async (req, reply) => {
+  app.post('/api/accounts/token/refresh/', {
+    schema: {
+      ...AUTH, summary: 'A new access token from a refresh token', operationId: 'auth_refresh', body: refreshBody,
+      response: { 200: { description: 'a new access token', content: json(obj({ access: str() })) }, 400: missingRefresh, 401: badToken('invalid or expired') },
+    },
+  }, async (req, reply) => {
     const body = (req.body ?? {}) as { refresh?: unknown };
     if (typeof body.refresh !== 'string' || body.refresh === '') {
       return reply.code(400).send({ refresh: ['This field is required.'] });
@@ -36,7 +56,12 @@ export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tok
   });
 
   // Logout: the refresh token stops working at once (access tokens end with their day).
-  app.post('/api/accounts/logout/', async (req, reply) => {
+  app.post('/api/accounts/logout/', {
+    schema: {
+      ...AUTH, summary: 'Log out: the refresh token stops working at once', operationId: 'auth_logout', body: refreshBody,
+      response: { 200: { description: 'logged out', content: json(envelope({ type: 'object' })) }, 400: missingRefresh, 401: badToken('invalid, expired or already revoked') },
+    },
+  }, async (req, reply) => {
     const body = (req.body ?? {}) as { refresh?: unknown };
     if (typeof body.refresh !== 'string' || body.refresh === '') return reply.code(400).send({ refresh: ['This field is required.'] });
     if (!(await opts.tokens.revoke(body.refresh))) return reply.code(401).send({ detail: 'Token is invalid or expired', code: 'token_not_valid' });

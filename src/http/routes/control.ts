@@ -24,6 +24,10 @@ export interface ControlOptions {
  * read the store.
  */
 export async function controlRoutes(app: FastifyInstance, opts: ControlOptions): Promise<void> {
+  // Local plumbing, not part of the API: left out of the OpenAPI document.
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
   const expected = Buffer.from(opts.token);
   app.addHook('onRequest', async (req, reply) => {
     const given = Buffer.from(String(req.headers['x-callboard-control'] ?? ''));

@@ -1,43 +1,127 @@
-import type { FastifyInstance } from 'fastify';
-import { NotFoundError, ValidationError } from '../../errors.ts';
-import type { ReportDeclaration } from '../../reports/declaration.ts';
-import { formatsOf, type ReportEngine } from '../../reports/engine.ts';
-import type { Query } from '../../reports/params.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { BadRequestError, NotFoundError, ValidationError } from '../../errors.ts';
+import type { Endpoint, ReportDeclaration } from '../../reports/declaration.ts';
+import { formatsOf, type PreparedReport, type ReportEngine } from '../../reports/engine.ts';
+import type { Format, Query } from '../../reports/params.ts';
+import { arr, int, obj, str } from '../../reports/schema.ts';
 import { sendExport, type ExportSettings } from '../export-response.ts';
+import { querySchema, reportSchema } from '../route-schema.ts';
+
+export interface ReportRouteOptions {
+  engine: ReportEngine;
+  /** The declarations this scope serves (one authentication). */
+  reports: readonly ReportDeclaration[];
+  exports?: ExportSettings;
+}
+
+const own = (q: Query, key: string) => (Object.hasOwn(q, key) ? q[key] : undefined);
+const files = (formats: readonly Format[]): Format[] => formats.filter((f) => f !== 'json');
 
 /**
- * One route per report family, plus its `/export` twin; the declaration decides
- * everything else: parameters, formats, columns and the export layout.
+ * Registers every declared report at its endpoint: the route, its answer envelope, its
+ * downloads and its OpenAPI operation all come from the declaration. The scope this runs
+ * in has already authenticated the caller.
  */
-export async function reportRoutes(app: FastifyInstance, opts: { engine: ReportEngine; reports: ReportDeclaration[]; exports?: ExportSettings }): Promise<void> {
-  const families = [...new Set(opts.reports.map((r) => r.family))];
-  for (const family of families) {
-    const byName = new Map(opts.reports.filter((r) => r.family === family).map((r) => [r.name, r]));
-    const declared = (name: string) => {
-      const decl = byName.get(name);
-      if (!decl) throw new NotFoundError(`Unknown report "${name}". Valid reports: ${[...byName.keys()].join(', ')}.`);
-      return decl;
-    };
+export async function reportRoutes(app: FastifyInstance, opts: ReportRouteOptions): Promise<void> {
+  const { engine } = opts;
 
-    app.get(`/api/${family}/reports/:report`, { onRequest: app.authenticate }, async (req, reply) => {
-      const { report } = req.params as { report: string };
-      const decl = declared(report);
-      const prepared = await opts.engine.prepare(decl, req.query as Query, req.principal!);
-      if (prepared.ctx.params.format !== 'json') return sendExport(req, reply, opts.engine, prepared, opts.exports);
-      return { data: await opts.engine.json(prepared) };
+  /** The answer of one report in the formats its path serves. */
+  const answer = async (decl: ReportDeclaration, query: Query, req: FastifyRequest, reply: FastifyReply, formats: readonly Format[]) => {
+    const ep = decl.endpoint!;
+    const who = req.principal!;
+    const asked = own(query, 'format');
+    // The rows behind a JSON page are another report's, with every row in the file.
+    if (ep.files && typeof asked === 'string' && files(formats).includes(asked as Format)) {
+      return sendExport(req, reply, engine, await engine.prepare(ep.files, query, who), opts.exports);
+    }
+    const prepared = await engine.prepare(decl, query, who, formats);
+    const format = prepared.ctx.params.format;
+    if (format !== 'json') {
+      const sheets: { name: string; report: PreparedReport }[] = [];
+      if (format === 'xlsx') for (const s of ep.sheets ?? []) sheets.push({ name: s.name, report: await engine.prepare(s.report, query, who) });
+      return sendExport(req, reply, engine, prepared, opts.exports, sheets.length ? { sheets } : {});
+    }
+    switch (ep.envelope) {
+      case 'data': return { data: await engine.json(prepared) };
+      case 'body': return engine.json(prepared);
+      case 'page': return engine.page(prepared);
+      case 'widget': return { dataset: decl.name, datasources: [{ datasource: 0, data: await engine.json(prepared) }] };
+    }
+  };
+
+  const byPath = new Map<string, ReportDeclaration[]>();
+  for (const decl of opts.reports) {
+    const path = decl.endpoint!.path;
+    byPath.set(path, [...(byPath.get(path) ?? []), decl]);
+  }
+
+  for (const [path, decls] of byPath) {
+    const ep: Endpoint = decls[0].endpoint!;
+    if (path.includes(':report')) servedByName(path, decls);
+    else if (ep.select) servedBySelect(path, ep.select, decls);
+    else {
+      const decl = decls[0];
+      const formats = ep.formats ?? formatsOf(decl);
+      app.get(path, { schema: reportSchema(decl) }, async (req, reply) => answer(decl, req.query as Query, req, reply, formats));
+    }
+  }
+
+  /** One path per report with its name filled in, plus the 404 for names nobody declared. */
+  function servedByName(template: string, decls: ReportDeclaration[]) {
+    const byName = new Map(decls.map((d) => [d.name, d]));
+    const unknown = (name: string) => new NotFoundError(`Unknown report "${name}". Valid reports: ${[...byName.keys()].join(', ')}.`);
+    for (const decl of decls) {
+      const path = template.replace(':report', decl.name);
+      const formats = decl.endpoint!.formats ?? formatsOf(decl);
+      app.get(path, { schema: reportSchema(decl) }, async (req, reply) => answer(decl, req.query as Query, req, reply, formats));
+      const fileFormats = files(formats);
+      if (!decl.endpoint!.exportTwin || fileFormats.length === 0) continue;
+      app.get(`${path}/export`, { schema: reportSchema(decl, { formats: fileFormats, file: true }) }, async (req, reply) => {
+        const query = req.query as Query;
+        if (query.format === undefined || query.format === '') {
+          throw new ValidationError({ format: [`The format field is required (${fileFormats.join(' or ')}).`] });
+        }
+        return answer(decl, query, req, reply, fileFormats);
+      });
+    }
+    const hidden = { schema: { hide: true } };
+    app.get(template, hidden, async (req) => {
+      throw unknown((req.params as { report: string }).report);
     });
+    if (decls.some((d) => d.endpoint!.exportTwin)) {
+      app.get(`${template}/export`, hidden, async (req) => {
+        const { report } = req.params as { report: string };
+        if (!byName.has(report)) throw unknown(report);
+        throw new NotFoundError(`The ${report} report has no export; it is served as JSON only.`);
+      });
+    }
+  }
 
-    app.get(`/api/${family}/reports/:report/export`, { onRequest: app.authenticate }, async (req, reply) => {
-      const { report } = req.params as { report: string };
-      const decl = declared(report);
-      const formats = formatsOf(decl).filter((f) => f !== 'json');
-      if (formats.length === 0) throw new NotFoundError(`The ${report} report has no export; it is served as JSON only.`);
-      const query = req.query as Query;
-      if (query.format === undefined || query.format === '') {
-        throw new ValidationError({ format: [`The format field is required (${formats.join(' or ')}).`] });
+  /** One path for several reports, picked by a query parameter (the widgets' `type`). */
+  function servedBySelect(path: string, select: NonNullable<Endpoint['select']>, decls: ReportDeclaration[]) {
+    const { param, noun } = select;
+    const byName = new Map(decls.map((d) => [d.name, d]));
+    const valid = [...byName.keys()].join(', ');
+    const first = decls[0];
+    const schema = {
+      ...reportSchema(first, {
+        formats: ['json'],
+        query: querySchema(first, ['json'], { [param]: str({ enum: [...byName.keys()], description: `${noun} ${param} (400 when unknown)` }) }, [param]),
+        body: obj({
+          dataset: str({ enum: [...byName.keys()] }),
+          datasources: arr(obj({ datasource: int(), data: { description: `the value of the ${param}: see docs/reports.md "${noun[0].toUpperCase()}${noun.slice(1)}s"` } })),
+        }),
+      }),
+      operationId: `${first.family}_data`, summary: select.title,
+    };
+    app.get(path, { schema }, async (req, reply) => {
+      const { [param]: name, ...rest } = req.query as Query;
+      if (typeof name !== 'string' || name === '') {
+        throw new BadRequestError(`The ${param} parameter is required. Valid ${param}s: ${valid}.`, { [param]: [`The ${param} field is required (one of: ${valid}).`] });
       }
-      const prepared = await opts.engine.prepare(decl, query, req.principal!, formats);
-      return sendExport(req, reply, opts.engine, prepared, opts.exports);
+      const decl = byName.get(name);
+      if (!decl) throw new BadRequestError(`Unknown ${noun} ${param} "${name}". Valid ${param}s: ${valid}.`, { [param]: [`The ${param} must be one of: ${valid}.`] });
+      return answer(decl, rest, req, reply, ['json']);
     });
   }
 }

@@ -9,6 +9,46 @@ const int = (key: string, label: string): ColumnDecl => ({ key, label, type: { k
 const text = (key: string, label: string): ColumnDecl => ({ key, label, type: { kind: 'string' } });
 const money = (key: string, label: string): ColumnDecl => ({ key, label, type: { kind: 'string' }, cell: 'number' });
 
+const MISMATCH_COLUMNS: readonly ColumnDecl[] = [
+    int('account_id', 'Account ID'), text('problem', 'Problem'), text('ref_type', 'Record type'),
+    { key: 'ref_id', label: 'Record ID', type: { kind: 'integer', nullable: true } },
+    { key: 'ledger_id', label: 'Ledger row ID', type: { kind: 'integer', nullable: true } },
+    { key: 'occurred_at', label: 'At (UTC)', type: { kind: 'string' }, cell: 'datetime' },
+    money('record_credits', 'Record credits'), money('charged_credits', 'Charged credits'), money('difference', 'Difference'),
+];
+
+/** Every row behind a mismatch: the second sheet of the reconciliation workbook, and its CSV. */
+export const billingMismatches: ReportDeclaration = {
+  family: 'billing', name: 'mismatches', title: 'Billing mismatches', sql: 'billing/mismatches.sql',
+  params: ['month', 'account_id', 'format'], required: ['month'], result: 'rows', exportable: true,
+  filename: (ctx) => `billing_mismatches_${ctx.params.month}`,
+  columns: MISMATCH_COLUMNS,
+};
+
+/** The same rows as JSON, a page at a time: `{month, pagination, data}`. */
+export const billingMismatchPage: ReportDeclaration = {
+  family: 'billing', name: 'mismatch-page', title: 'Billing mismatches (JSON pages)', sql: 'billing/mismatch-page.sql',
+  params: ['month', 'account_id', 'format', 'page', 'page_size'], required: ['month'], result: 'custom', exportable: false,
+  // JSON pages (page, page_size), or every row as CSV or XLSX.
+  endpoint: {
+    path: '/api/billing/mismatches', auth: 'bearer', envelope: 'body', formats: ['json', 'csv', 'xlsx'], files: billingMismatches,
+    description: 'The rows behind the month\'s mismatches: JSON a page at a time (page, page_size); CSV and XLSX every row (page and page_size are not accepted there).',
+  },
+  columns: MISMATCH_COLUMNS,
+  responseSchema: obj({
+    month: str({ pattern: '^\\d{4}-\\d{2}$' }),
+    pagination: obj({ total_items: intSchema(), total_pages: intSchema(), page_number: intSchema(), has_next: { type: 'boolean' }, has_previous: { type: 'boolean' } }),
+    data: arr(obj(Object.fromEntries(MISMATCH_COLUMNS.map((c) => [c.key, jsonSchemaOf(c)])))),
+  }),
+  shape: (rows, columns, ctx) => {
+    return {
+      month: ctx.params.month,
+      pagination: pagination(n(rows[0]?.total_items), ctx.params.page, ctx.params.pageSize),
+      data: ((rows[0]?.rows as Record<string, unknown>[] | null) ?? []).map(columns),
+    };
+  },
+};
+
 /**
  * The monthly billing reconciliation (docs/reports.md): one row per account, each month cut
  * in the account's own timezone, decimals exact (DuckDB DECIMAL, written as text). The
@@ -17,6 +57,11 @@ const money = (key: string, label: string): ColumnDecl => ({ key, label, type: {
 export const billingReconciliation: ReportDeclaration = {
   family: 'billing', name: 'reconciliation', title: 'Billing reconciliation', sql: 'billing/reconciliation.sql',
   params: ['month', 'account_id', 'format'], required: ['month'], result: 'custom', exportable: true,
+  endpoint: {
+    path: '/api/billing/reconciliation', auth: 'bearer', envelope: 'body',
+    sheets: [{ name: 'Mismatches', report: billingMismatches }],
+    description: 'CSV is the summary; XLSX has a Summary and a Mismatches sheet.',
+  },
   filename: (ctx) => `billing_reconciliation_${ctx.params.month}`,
   columns: [
     int('account_id', 'Account ID'), text('auth_id', 'Auth ID'), text('name', 'Account'), text('timezone', 'Timezone'),
@@ -66,39 +111,4 @@ export const billingReconciliation: ReportDeclaration = {
       },
     })),
   }),
-};
-
-const MISMATCH_COLUMNS: readonly ColumnDecl[] = [
-    int('account_id', 'Account ID'), text('problem', 'Problem'), text('ref_type', 'Record type'),
-    { key: 'ref_id', label: 'Record ID', type: { kind: 'integer', nullable: true } },
-    { key: 'ledger_id', label: 'Ledger row ID', type: { kind: 'integer', nullable: true } },
-    { key: 'occurred_at', label: 'At (UTC)', type: { kind: 'string' }, cell: 'datetime' },
-    money('record_credits', 'Record credits'), money('charged_credits', 'Charged credits'), money('difference', 'Difference'),
-];
-
-/** Every row behind a mismatch: the second sheet of the reconciliation workbook, and its CSV. */
-export const billingMismatches: ReportDeclaration = {
-  family: 'billing', name: 'mismatches', title: 'Billing mismatches', sql: 'billing/mismatches.sql',
-  params: ['month', 'account_id', 'format'], required: ['month'], result: 'rows', exportable: true,
-  filename: (ctx) => `billing_mismatches_${ctx.params.month}`,
-  columns: MISMATCH_COLUMNS,
-};
-
-/** The same rows as JSON, a page at a time: `{month, pagination, data}`. */
-export const billingMismatchPage: ReportDeclaration = {
-  family: 'billing', name: 'mismatch-page', title: 'Billing mismatches (JSON pages)', sql: 'billing/mismatch-page.sql',
-  params: ['month', 'account_id', 'format', 'page', 'page_size'], required: ['month'], result: 'custom', exportable: false,
-  columns: MISMATCH_COLUMNS,
-  responseSchema: obj({
-    month: str({ pattern: '^\\d{4}-\\d{2}$' }),
-    pagination: obj({ total_items: intSchema(), total_pages: intSchema(), page_number: intSchema(), has_next: { type: 'boolean' }, has_previous: { type: 'boolean' } }),
-    data: arr(obj(Object.fromEntries(MISMATCH_COLUMNS.map((c) => [c.key, jsonSchemaOf(c)])))),
-  }),
-  shape: (rows, columns, ctx) => {
-    return {
-      month: ctx.params.month,
-      pagination: pagination(n(rows[0]?.total_items), ctx.params.page, ctx.params.pageSize),
-      data: ((rows[0]?.rows as Record<string, unknown>[] | null) ?? []).map(columns),
-    };
-  },
 };

@@ -12,6 +12,7 @@ export const callDetail: ReportDeclaration = {
   params: ['date_from', 'date_to', 'timezone', 'campaign_id', 'agent_ids', 'team_id', 'direction', 'status', 'account_id', 'format', 'limit', 'cursor'],
   required: ['date_from', 'date_to'],
   result: 'rows',
+  endpoint: { path: '/api/calls', auth: 'bearer', envelope: 'page' },
   keyset: { order: ['_key_started', 'id'], defaultLimit: 1_000, maxLimit: 10_000, streamPage: 50_000, slices: 'calls/call-slices.sql' },
   domains: { direction: ['outbound', 'inbound'], status: CALL_STATUSES },
   columns: [

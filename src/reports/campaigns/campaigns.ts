@@ -17,6 +17,7 @@ interface CampaignRow {
 export const campaignSummary: ReportDeclaration = {
   family: 'campaigns', name: 'summary', title: 'Campaign report summary', sql: 'campaigns/summary.sql',
   params: ['page', 'page_size', 'account_id'], result: 'custom', exportable: false, columns: [],
+  endpoint: { path: '/api/system/campaigns/report/summary/', auth: 'bearer', envelope: 'body' },
   responseSchema: obj({
     pagination: obj({ total_items: int(), total_pages: int(), page_number: int(), has_next: bool, has_previous: bool }),
     data: arr(obj({
@@ -51,6 +52,7 @@ const col = (key: string, type: ColumnDecl['type'], cell?: ColumnDecl['cell']): 
 export const campaignDownload: ReportDeclaration = {
   family: 'campaigns', name: 'campaign-report', title: 'Campaign report', sql: 'campaigns/download.sql',
   params: ['campaign_id', 'format', 'timezone'], required: ['campaign_id'], result: 'rows', exportable: true,
+  endpoint: { path: '/api/system/campaigns/report/download/', auth: 'bearer', envelope: 'body', formats: ['xlsx', 'csv'] },
   filename: (ctx) => `campaign_${ctx.params.campaignId}_report`,
   columns: [
     col('number', { kind: 'string' }, 'text'),

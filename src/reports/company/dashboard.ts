@@ -14,6 +14,7 @@ const n = (v: unknown) => Number(v ?? 0);
 export const companyDashboard: ReportDeclaration = {
   family: 'company', name: 'dashboard', title: 'Company dashboard', sql: 'company/dashboard.sql',
   params: ['days', 'account_id'], result: 'custom', exportable: false,
+  endpoint: { path: '/api/v1/dashboard/', auth: 'bearer', envelope: 'body', errors: [404, 422] },
   // The last `days` × 24 h ending now.
   window: (now, p) => ({ from: now.minus({ hours: 24 * p.days }), to: now }),
   columns: [],

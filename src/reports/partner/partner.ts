@@ -64,6 +64,7 @@ function activity(groups: readonly Group[], ctx: ReportContext) {
 export const partnerDashboard: ReportDeclaration = {
   family: 'partner', name: 'dashboard', title: 'Partner dashboard', sql: 'partner/dashboard.sql',
   params: [], result: 'custom', exportable: false, columns: [],
+  endpoint: { path: '/api/partner/v1/dashboard', auth: 'partner', envelope: 'body', errors: [422] },
   window: (now) => ({ from: now.startOf('day'), to: now }),
   responseSchema: obj({
     partner: obj({ id: nullable(int()), name: nullable(str()), email: nullable(str()), balance: { type: 'null' } }),
@@ -96,6 +97,7 @@ export const partnerDashboard: ReportDeclaration = {
 export const partnerAnalytics: ReportDeclaration = {
   family: 'partner', name: 'analytics', title: 'Partner analytics', sql: 'partner/analytics.sql',
   params: ['from_date', 'to_date'], result: 'custom', exportable: false, columns: [],
+  endpoint: { path: '/api/partner/v1/analytics', auth: 'partner', envelope: 'body', errors: [422] },
   responseSchema: obj({ ...ACTIVITY, top_spenders: arr(obj({ auth_id: str(), name: str(), total_calls: int(), total_cost: decimal(2) })) }),
   shape: (rows, _columns, ctx) => {
     const r = rows[0];

@@ -1,9 +1,11 @@
+import { TELESALES_ENDPOINT } from './shared.ts';
 import type { ReportDeclaration } from '../declaration.ts';
 import { ratioNumber } from '../format.ts';
 
 export const abandonRate: ReportDeclaration = {
   family: 'telesales', name: 'abandon-rate', title: 'Realtime abandon rate', sql: 'telesales/abandon-rate.sql',
   params: ['campaign_id', 'window_minutes', 'account_id', 'format'], required: ['campaign_id'], result: 'custom',
+  endpoint: TELESALES_ENDPOINT,
   // Realtime: the last window_minutes ending now.
   window: (now, p) => ({ from: now.minus({ minutes: p.windowMinutes }), to: now }),
   columns: [

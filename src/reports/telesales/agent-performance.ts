@@ -1,9 +1,10 @@
 import type { ReportDeclaration } from '../declaration.ts';
-import { TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
+import { TELESALES_ENDPOINT, TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
 
 export const agentPerformance: ReportDeclaration = {
   family: 'telesales', name: 'agent-performance', title: 'Agent performance', sql: 'telesales/agent-performance.sql',
   params: TELESALES_PARAMS, required: TELESALES_REQUIRED, result: 'rows',
+  endpoint: TELESALES_ENDPOINT,
   columns: [
     { key: 'agent_id', label: 'Agent ID', type: { kind: 'integer' } },
     { key: 'name', label: 'Name', type: { kind: 'string' } },

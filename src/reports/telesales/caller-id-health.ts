@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { utcSql, type ReportDeclaration } from '../declaration.ts';
-import { TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
+import { TELESALES_ENDPOINT, TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
 
 /** Health thresholds; CALLBOARD_CID_* variables override them (see docs/operations.md). */
 export interface CallerIdThresholds {
@@ -17,6 +17,7 @@ export function callerIdHealth(th: CallerIdThresholds = DEFAULT_CID_THRESHOLDS):
   return {
     family: 'telesales', name: 'caller-id-health', title: 'Caller-ID health', sql: 'telesales/caller-id-health.sql',
     params: TELESALES_PARAMS, required: TELESALES_REQUIRED, result: 'rows',
+    endpoint: TELESALES_ENDPOINT,
     sqlParams: ({ params, now }) => {
       // "Today" is the local day of `timezone` that contains now, whatever the window.
       const midnight = DateTime.fromJSDate(now, { zone: params.timezone }).startOf('day');

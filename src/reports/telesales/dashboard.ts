@@ -1,9 +1,10 @@
 import type { ReportDeclaration } from '../declaration.ts';
-import { TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
+import { TELESALES_ENDPOINT, TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
 
 export const dashboard: ReportDeclaration = {
   family: 'telesales', name: 'dashboard', title: 'Overall KPIs', sql: 'telesales/dashboard.sql',
   params: TELESALES_PARAMS, required: TELESALES_REQUIRED, result: 'object',
+  endpoint: TELESALES_ENDPOINT,
   columns: [
     { key: 'total_dials', label: 'Dials', type: { kind: 'integer' } },
     { key: 'total_answers', label: 'Answers', type: { kind: 'integer' } },

@@ -1,9 +1,10 @@
 import type { ReportDeclaration } from '../declaration.ts';
-import { TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
+import { TELESALES_ENDPOINT, TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
 
 export const dispositionBreakdown: ReportDeclaration = {
   family: 'telesales', name: 'disposition-breakdown', title: 'Disposition breakdown', sql: 'telesales/disposition-breakdown.sql',
   params: TELESALES_PARAMS, required: TELESALES_REQUIRED, result: 'rows',
+  endpoint: TELESALES_ENDPOINT,
   columns: [
     { key: 'code', label: 'Code', type: { kind: 'string' } },
     { key: 'label', label: 'Label', type: { kind: 'string' } },

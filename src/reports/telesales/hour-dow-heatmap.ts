@@ -1,9 +1,10 @@
 import type { ReportDeclaration } from '../declaration.ts';
-import { TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
+import { TELESALES_ENDPOINT, TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
 
 export const hourDowHeatmap: ReportDeclaration = {
   family: 'telesales', name: 'hour-dow-heatmap', title: 'Hour × weekday heatmap', sql: 'telesales/hour-dow-heatmap.sql',
   params: TELESALES_PARAMS, required: TELESALES_REQUIRED, result: 'rows',
+  endpoint: TELESALES_ENDPOINT,
   columns: [
     { key: 'day_of_week', label: 'Day of week (0 = Sun)', type: { kind: 'integer' } },
     { key: 'hour', label: 'Hour', type: { kind: 'integer' } },

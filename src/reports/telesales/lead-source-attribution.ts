@@ -1,9 +1,10 @@
 import type { ReportDeclaration } from '../declaration.ts';
-import { TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
+import { TELESALES_ENDPOINT, TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
 
 export const leadSourceAttribution: ReportDeclaration = {
   family: 'telesales', name: 'lead-source-attribution', title: 'Lead-source attribution', sql: 'telesales/lead-source-attribution.sql',
   params: TELESALES_PARAMS, required: TELESALES_REQUIRED, result: 'rows',
+  endpoint: TELESALES_ENDPOINT,
   columns: [
     { key: 'source', label: 'Source', type: { kind: 'string' } },
     { key: 'total_leads', label: 'Leads', type: { kind: 'integer' } },

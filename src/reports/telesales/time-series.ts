@@ -1,9 +1,10 @@
 import type { ReportDeclaration } from '../declaration.ts';
-import { TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
+import { TELESALES_ENDPOINT, TELESALES_PARAMS, TELESALES_REQUIRED } from './shared.ts';
 
 export const timeSeries: ReportDeclaration = {
   family: 'telesales', name: 'time-series', title: 'Time series', sql: 'telesales/time-series.sql',
   params: [...TELESALES_PARAMS, 'group_by'], required: TELESALES_REQUIRED, result: 'rows',
+  endpoint: TELESALES_ENDPOINT,
   columns: [
     { key: 'bucket', label: 'Bucket', type: { kind: 'string' }, cell: (p) => (p.groupBy === 'day' ? 'date' : p.groupBy === 'hour' ? 'datetime' : 'text') },
     { key: 'dials', label: 'Dials', type: { kind: 'integer' } },

@@ -1,4 +1,4 @@
-import type { ReportContext, ReportDeclaration } from '../declaration.ts';
+import type { Endpoint, ReportContext, ReportDeclaration } from '../declaration.ts';
 import type { ResultRow } from '../../store/duckdb.ts';
 import { ratioNumber, ratioString } from '../format.ts';
 import type { ParamName } from '../params.ts';
@@ -9,11 +9,17 @@ import type { ParamName } from '../params.ts';
  * (counts as strings where that API has strings).
  */
 const PARAMS: readonly ParamName[] = ['customer_id', 'from_date', 'to_date', 'timezone'];
+/** Every widget is answered at one path, picked by `type`, in the widget API's envelope. */
+const ENDPOINT: Endpoint = {
+  path: '/api/widgets/data', auth: 'bearer', envelope: 'widget', errors: [400, 404, 422],
+  select: { param: 'type', noun: 'widget', title: 'Widget data' },
+};
 const n = (v: unknown) => Number(v ?? 0);
 
 function widget(name: string, title: string, shape: (rows: ResultRow[], ctx: ReportContext) => unknown): ReportDeclaration {
   return {
     family: 'widgets', name, title, sql: `widgets/${name}.sql`, params: PARAMS, result: 'custom', exportable: false,
+    endpoint: ENDPOINT,
     columns: [], shape: (rows, _columns, ctx) => shape(rows, ctx),
   };
 }
