@@ -7,9 +7,9 @@ import type { Params, ResultRow, Store } from '../store/duckdb.ts';
 import { shapeRow, utcSql, type ReportContext, type ReportDeclaration } from './declaration.ts';
 import { ValidationError } from '../errors.ts';
 import type { Principal } from '../auth/principal.ts';
-import { parseParams, type Format, type Query } from './params.ts';
+import { parseParams, type Format, type Query, type ReportParams } from './params.ts';
 import { checkFilters, resolveScope } from './scope.ts';
-import { PARAM_SQL_TYPES } from './param-catalog.ts';
+import { PARAM_SQL_TYPES, PARAMS } from './param-catalog.ts';
 import { decodeCursor, encodeCursor } from './cursor.ts';
 import { cutWindow, timeSlices } from './time-slices.ts';
 
@@ -29,7 +29,7 @@ export interface ReportStream {
 
 /** The SQL types of the request's values (the parameter catalogue) and of the engine's own bindings. */
 const BOUND_TYPES = {
-  ...PARAM_SQL_TYPES, after_started: 'varchar', after_id: 'bigint', now: 'varchar', partner_id: 'bigint', slice_rows: 'bigint',
+  ...PARAM_SQL_TYPES, from: 'varchar', to: 'varchar', after_started: 'varchar', after_id: 'bigint', now: 'varchar', partner_id: 'bigint', slice_rows: 'bigint',
 } as const;
 
 /** Which formats a report is served in. */
@@ -69,33 +69,28 @@ export class ReportEngine {
     });
     const after = decl.keyset ? decodeCursor(params.cursor) : null;
     if (decl.window) Object.assign(params, decl.window(DateTime.fromJSDate(now, { zone: 'UTC' }), params));
-    if (params.accountId !== null && params.customerId !== null && params.accountId !== params.customerId) {
+    if (params.account_id !== null && params.customer_id !== null && params.account_id !== params.customer_id) {
       throw new ValidationError({ customer_id: ['Give account_id or customer_id, not two different accounts.'] });
     }
-    const accounts = params.customerId !== null
-      ? await resolveScope(this.store, who, params.customerId, 'customer')
-      : await resolveScope(this.store, who, params.accountId);
+    const accounts = params.customer_id !== null
+      ? await resolveScope(this.store, who, params.customer_id, 'customer')
+      : await resolveScope(this.store, who, params.account_id);
     await checkFilters(this.store, params, accounts);
     const ctx: ReportContext = { params, accounts, now };
-    const p = ctx.params;
-    const bound: Params = {
-      accounts: ctx.accounts,
-      from: p.from ? utcSql(p.from) : null,
-      to: p.to ? utcSql(p.to) : null,
-      campaign_id: p.campaignId,
-      agent_ids: p.agentIds,
-      team_id: p.teamId,
-      tz: p.timezone,
-      group_by: p.groupBy,
+    // The engine's own values (scope, window, clock), then each declared parameter's.
+    const bound: Record<string, Params[string]> = {
+      accounts,
+      from: params.from ? utcSql(params.from) : null,
+      to: params.to ? utcSql(params.to) : null,
       now: utcSql(DateTime.fromJSDate(now, { zone: 'UTC' })),
-      customer_id: p.customerId,
       partner_id: who.partnerId,
-      page: p.page,
-      page_size: p.pageSize,
-      month: p.month,
-      ...(decl.keyset ? { direction: p.direction, status: p.status, after_started: after?.[0] ?? null, after_id: after?.[1] ?? null, limit: p.limit } : {}),
-      ...(decl.sqlParams?.(ctx) ?? {}),
     };
+    for (const name of decl.params) {
+      const sql = PARAMS[name].sql;
+      if (sql) bound[sql.name] = params[name as keyof ReportParams] as Params[string];
+    }
+    if (decl.keyset) Object.assign(bound, { after_started: after?.[0] ?? null, after_id: after?.[1] ?? null });
+    Object.assign(bound, decl.sqlParams?.(ctx) ?? {});
     return { decl, ctx, sql: readSql(decl.sql), bound };
   }
 

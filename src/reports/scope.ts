@@ -33,16 +33,16 @@ async function found(store: Store, table: string, ids: number[], accounts: numbe
 
 /** Checks every id filter against the scope: soft-deleted things are not filters either. */
 export async function checkFilters(store: Store, p: ReportParams, accounts: number[]): Promise<void> {
-  if (p.campaignId !== null && !(await found(store, 'campaigns', [p.campaignId], accounts, true)).has(p.campaignId)) {
-    throw new NotFoundError(`No campaign ${p.campaignId} in your scope.`);
+  if (p.campaign_id !== null && !(await found(store, 'campaigns', [p.campaign_id], accounts, true)).has(p.campaign_id)) {
+    throw new NotFoundError(`No campaign ${p.campaign_id} in your scope.`);
   }
-  if (p.teamId !== null && !(await found(store, 'teams', [p.teamId], accounts, false)).has(p.teamId)) {
-    throw new NotFoundError(`No team ${p.teamId} in your scope.`);
+  if (p.team_id !== null && !(await found(store, 'teams', [p.team_id], accounts, false)).has(p.team_id)) {
+    throw new NotFoundError(`No team ${p.team_id} in your scope.`);
   }
-  if (p.agentIds && p.agentIds.length > 0) {
+  if (p.agent_ids && p.agent_ids.length > 0) {
     // One query for the whole list rather than one per agent.
-    const agents = await found(store, 'agents', p.agentIds, accounts, true);
-    const missing = p.agentIds.find((id) => !agents.has(id));
+    const agents = await found(store, 'agents', p.agent_ids, accounts, true);
+    const missing = p.agent_ids.find((id) => !agents.has(id));
     if (missing !== undefined) throw new NotFoundError(`No agent ${missing} in your scope.`);
   }
 }

@@ -112,3 +112,14 @@ t.test('authentication', async (t) => {
   const refreshAsBearer = await ctx.app.inject({ url: '/api/telesales/reports/dashboard', headers: { authorization: `Bearer ${body.data.token.refresh}` } });
   t.equal(refreshAsBearer.statusCode, 401, 'a refresh token is not an access token');
 });
+
+t.test('a parameter given twice is one problem, said once, and only that', async (t) => {
+  for (const field of ['date_from', 'date_to', 'timezone', 'campaign_id']) {
+    const q = new URLSearchParams({ date_from: '2026-12-01', date_to: '2026-12-02' });
+    q.append(field, field === 'timezone' ? 'UTC' : field === 'campaign_id' ? '1' : '2026-12-02');
+    if (field === 'timezone' || field === 'campaign_id') q.append(field, field === 'timezone' ? 'UTC' : '1');
+    const res = await dash(q.toString());
+    t.equal(res.status, 422, field);
+    t.strictSame(res.body.errors, { [field]: [`The ${field} may be given only once.`] }, field);
+  }
+});

@@ -43,7 +43,7 @@ export const billingMismatchPage: ReportDeclaration = {
   shape: (rows, columns, ctx) => {
     return {
       month: ctx.params.month,
-      pagination: pagination(n(rows[0]?.total_items), ctx.params.page, ctx.params.pageSize),
+      pagination: pagination(n(rows[0]?.total_items), ctx.params.page, ctx.params.page_size),
       data: ((rows[0]?.rows as Record<string, unknown>[] | null) ?? []).map(columns),
     };
   },

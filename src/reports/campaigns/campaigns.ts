@@ -28,7 +28,7 @@ export const campaignSummary: ReportDeclaration = {
   shape: (rows, _columns, ctx) => {
     const r = rows[0];
     return {
-      pagination: pagination(n(r.total_items), ctx.params.page, ctx.params.pageSize),
+      pagination: pagination(n(r.total_items), ctx.params.page, ctx.params.page_size),
       data: ((r.campaigns as CampaignRow[] | null) ?? []).map((c) => {
         const counts = new Map((c.by_status ?? []).map((s) => [s.status, n(s.n)]));
         return {
@@ -53,7 +53,7 @@ export const campaignDownload: ReportDeclaration = {
   family: 'campaigns', name: 'campaign-report', title: 'Campaign report', sql: 'campaigns/download.sql',
   params: ['campaign_id', 'format', 'timezone'], required: ['campaign_id'], result: 'rows', exportable: true,
   endpoint: { path: '/api/system/campaigns/report/download/', auth: 'bearer', envelope: 'body', formats: ['xlsx', 'csv'] },
-  filename: (ctx) => `campaign_${ctx.params.campaignId}_report`,
+  filename: (ctx) => `campaign_${ctx.params.campaign_id}_report`,
   columns: [
     col('number', { kind: 'string' }, 'text'),
     col('status', { kind: 'string' }),

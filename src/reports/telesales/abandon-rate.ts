@@ -7,7 +7,7 @@ export const abandonRate: ReportDeclaration = {
   params: ['campaign_id', 'window_minutes', 'account_id', 'format'], required: ['campaign_id'], result: 'custom',
   endpoint: TELESALES_ENDPOINT,
   // Realtime: the last window_minutes ending now.
-  window: (now, p) => ({ from: now.minus({ minutes: p.windowMinutes }), to: now }),
+  window: (now, p) => ({ from: now.minus({ minutes: p.window_minutes }), to: now }),
   columns: [
     { key: 'campaign_id', label: 'Campaign ID', type: { kind: 'integer' } },
     { key: 'attempts_total', label: 'Answered dials', type: { kind: 'integer' } },
@@ -31,7 +31,7 @@ export const abandonRate: ReportDeclaration = {
       abandon_rate_pct: ratioNumber(Number(b.attempts_abandoned), Number(b.attempts_total), 100, 2),
       limit_pct: Number(b.limit_pct),
     }));
-    const current = columns({ ...row, window_minutes: ctx.params.windowMinutes });
+    const current = columns({ ...row, window_minutes: ctx.params.window_minutes });
     // A campaign over its limit now lists that breach first even before the monitor's next
     // snapshot records it: `breached` is never shown without its entry in `breaches`.
     if (current.breached === true && breaches[0]?.snapshot_at !== current.window_to) {

@@ -6,7 +6,7 @@ export const timeSeries: ReportDeclaration = {
   params: [...TELESALES_PARAMS, 'group_by'], required: TELESALES_REQUIRED, result: 'rows',
   endpoint: TELESALES_ENDPOINT,
   columns: [
-    { key: 'bucket', label: 'Bucket', type: { kind: 'string' }, cell: (p) => (p.groupBy === 'day' ? 'date' : p.groupBy === 'hour' ? 'datetime' : 'text') },
+    { key: 'bucket', label: 'Bucket', type: { kind: 'string' }, cell: (p) => (p.group_by === 'day' ? 'date' : p.group_by === 'hour' ? 'datetime' : 'text') },
     { key: 'dials', label: 'Dials', type: { kind: 'integer' } },
     { key: 'answers', label: 'Answers', type: { kind: 'integer' } },
     { key: 'talk_sec', label: 'Talk (s)', type: { kind: 'integer' } },

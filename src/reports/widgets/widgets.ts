@@ -57,7 +57,7 @@ export const WIDGETS: readonly ReportDeclaration[] = [
     }));
   }),
   widget('top_customers_by_calls', 'Top customers by calls', (rows, ctx) => {
-    if (ctx.params.customerId !== null) return String(rows.reduce((s, r) => s + n(r.val), 0));
+    if (ctx.params.customer_id !== null) return String(rows.reduce((s, r) => s + n(r.val), 0));
     return rows.map((r) => ({ scId: String(r.id), name: String(r.name), val: String(n(r.val)), url: `/mypages/dashboard/scid:${String(r.id)}` }));
   }),
   widget('calls_per_day', 'Calls per day', (rows, ctx) => {
