@@ -8,9 +8,10 @@ import type { TemplateStore } from './templates.ts';
 import { Book, writeWorkbook, type SheetPart, type XlsxStats } from './xlsx.ts';
 import { copyLineSlices, writeCopiedXlsx, xlsxRowsSql } from './xlsx-copied.ts';
 
-// Where a report becomes a file: the one place that chooses how. A windowed keyset report
-// whose every cell DuckDB can write is COPY'd by DuckDB slice by slice (CSV text, or each
-// XLSX row's XML); anything else streams rows through fast-csv or exceljs.
+// Where a report becomes a file: the one place that chooses how. A report whose every cell
+// DuckDB can write is COPY'd by DuckDB (CSV text, or each XLSX row's XML), a windowed
+// keyset report slice by slice and any other at once; anything else streams rows through
+// fast-csv or exceljs.
 
 export interface ExportSettings {
   /** Data rows per XLSX sheet; Excel's limit unless a test injects a smaller one. */
@@ -89,11 +90,10 @@ export async function writeReport(
 }
 
 /**
- * A windowed keyset report whose every CSV cell DuckDB can write as csvCell would (the call
- * detail: integers and text) is exported by DuckDB's COPY, slice by slice; null otherwise.
+ * A report whose every CSV cell DuckDB can write as csvCell would (integers and text, say)
+ * is exported by DuckDB's COPY; null otherwise.
  */
 export async function copiedCsv(engine: ReportEngine, r: PreparedReport, columns: readonly ExportColumn[]): Promise<SliceFiles | null> {
-  if (!r.decl.keyset) return null;
   const types = await engine.columnTypes(r);
   const cells = columns.map((c) => csvCellSql(c, types));
   if (cells.some((c) => c === null)) return null;
@@ -105,7 +105,7 @@ export async function copiedCsv(engine: ReportEngine, r: PreparedReport, columns
  * when every column's cell can be, and no template colours cells one by one; null otherwise.
  */
 async function copiedXlsx(engine: ReportEngine, r: PreparedReport, columns: readonly ExportColumn[], out: Writable, settings: ExportSettings): Promise<{ book: Book; slices: SliceFiles } | null> {
-  if (!r.decl.keyset || columns.some((c) => c.rules)) return null;
+  if (columns.some((c) => c.rules)) return null;
   const book = await Book.create(out, { maxRowsPerSheet: settings.xlsxRowsPerSheet });
   const rows = xlsxRowsSql(columns, await engine.columnTypes(r), book);
   const slices = rows && copyLineSlices(engine, r, rows);

@@ -144,26 +144,29 @@ export class ReportEngine {
    * `options` (the file format is the caller's: src/export/): `select(before)` is the
    * slice's query over the report's SQL, `before` the rows of the slices before it, known
    * only when one slice is written at a time (`ahead` 1); `ahead` slices are written at
-   * once (see timeSlices), each of about `rows` rows (the report's page unless given). Null
-   * for a report without a time window. The files live in a directory removed on close.
+   * once (see timeSlices), each of about `rows` rows (the report's page unless given). A
+   * report without keyset pages (the campaign download, the telesales reports) is one
+   * slice: its whole query COPY'd at once, which DuckDB writes on every core. Null for a
+   * keyset report without a time window, which is read page by page instead. The files
+   * live in a directory removed on close.
    */
   copySlices(r: PreparedReport, select: (before: number) => string, options: string, opts: { rows?: number; ahead: number }): SliceFiles | null {
     const target = opts.rows ?? this.slicePage(r);
-    const ahead = opts.ahead;
     const start = epochMs(r.bound.from);
     const end = epochMs(r.bound.to);
-    const ks = r.decl.keyset;
-    if (!ks || Number.isNaN(start) || Number.isNaN(end)) return null;
+    const windowed = r.decl.keyset !== undefined && !Number.isNaN(start) && !Number.isNaN(end);
+    if (r.decl.keyset && !windowed) return null;
+    const ahead = windowed ? opts.ahead : 1;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'callboard-slices-'));
     const store = this.store;
-    const bounds = () => this.sliceBounds(r, target);
+    const bounds = async () => (windowed ? this.sliceBounds(r, target) : [0, 1]);
     let n = 0;
     let written = 0;
     const fetch = async (lo: number, hi: number): Promise<SliceFile> => {
       const file = path.join(dir, `${n++}.slice`);
       // With slices written at once the count is unknown: NaN, which no SQL accepts.
       const copy = `COPY (${select(ahead === 1 ? written : Number.NaN)}) TO '${file.replace(/'/g, "''")}' ${options}`;
-      const [result] = await store.all(copy, { ...r.bound, ...sliceParams(lo, hi) }, BOUND_TYPES);
+      const [result] = await store.all(copy, windowed ? { ...r.bound, ...sliceParams(lo, hi) } : r.bound, BOUND_TYPES);
       const rows = Number(Object.values(result ?? {})[0] ?? 0);
       written += rows;
       return { file, rows };
