@@ -10,6 +10,9 @@ import { makeApp, sourceRows } from '../helpers/fixture.ts';
 
 // Enough calls that an export outgrows the socket's buffers (the disconnect test needs it),
 // in slices of 1,500 rows (CSV) and 375 (XLSX), so every export spans many.
+// Slice files go to a temporary directory of this test's own, so the check that none is
+// left behind never sees another test's export running at the same time.
+process.env.TMPDIR = fs.mkdtempSync(`${os.tmpdir()}/callboard-calls-test-`);
 const ctx = await makeApp('calls', 30000, undefined, { exports: { sliceRows: 1500 } });
 t.teardown(ctx.close);
 
