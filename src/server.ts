@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { TemplateStore } from './export/templates.ts';
 import { generateSource } from '../fixtures/generate.ts';
-import { SyncJob } from '../jobs/sync.ts';
+import { SyncJob, syncJobOptions } from '../jobs/sync.ts';
 import { markInterruptedRuns } from '../jobs/record.ts';
 import { startSchedule } from '../jobs/schedule.ts';
 import { BillingJob } from '../jobs/billing.ts';
@@ -119,7 +119,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   await markInterruptedRuns(meta);
   const source = await ensureSource(config, say);
   const store = await Store.open(p.store);
-  const sync = new SyncJob(store, meta, source.url, { batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag });
+  const sync = new SyncJob(store, meta, source.url, syncJobOptions(config, p.rebuildFlag));
   // Another source stops start-up, unless a rebuild is pending (the first sync carries it
   // out). A source that is down does not: every sync checks again before it loads.
   if (!fs.existsSync(p.rebuildFlag)) {
@@ -139,7 +139,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const controlToken = crypto.randomBytes(24).toString('base64url');
   const app = await buildApp({
     store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel, exports: { templates },
-    readyMaxFailingSec: config.readyMaxFailingSec,
+    readyMaxFailingSec: config.readyMaxFailingSec, syncTimeoutSec: config.syncTimeoutSec,
     syncProgress: () => sync.progress,
     control: {
       token: controlToken, sync: () => sync.run(), reset: () => sync.reset(), billing: (month) => billing.run(month),
@@ -205,11 +205,16 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
       if (closed) return;
       closed = true;
       schedule.stop();
+      // What is running is stopped, not waited for: a hung source or a long query would
+      // otherwise hold the process (main bounds the whole shutdown as well).
+      sync.stop();
       for (const t of tasks) await t.destroy();
       await first;
       await app.close();
       while (sync.busy || billing.busy || monitor.busy || cdr.busy) await new Promise((r) => setTimeout(r, 50));
       fs.rmSync(p.server, { force: true });
+      // A query of a sync given up may still run on the writer.
+      store.interrupt();
       await store.close();
       await meta.destroy();
     },

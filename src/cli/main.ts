@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { generateSource } from '../../fixtures/generate.ts';
-import { SyncJob } from '../../jobs/sync.ts';
+import { SyncJob, syncJobOptions } from '../../jobs/sync.ts';
 import { addUser } from '../auth/users.ts';
 import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
 import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
@@ -73,9 +73,19 @@ async function throughServer(config: Config, what: 'sync' | 'billing' | 'rejects
   if (!processAlive(server.pid)) return undefined;
   const host = server.host === '0.0.0.0' ? '127.0.0.1' : server.host;
   console.log(`The server (pid ${server.pid}) owns the store; asking it to run ${what} …`);
-  const res = await fetch(`http://${host}:${server.port}/internal/${what}`, {
-    method: 'POST', headers: { 'x-callboard-control': server.controlToken, 'content-type': 'application/json' }, body: JSON.stringify(body),
-  });
+  // The server fails a sync past CALLBOARD_SYNC_TIMEOUT_SEC; this waits a little longer,
+  // so a server that stopped answering cannot hold the command either.
+  const waitSec = config.syncTimeoutSec + 30;
+  let res: Response;
+  try {
+    res = await fetch(`http://${host}:${server.port}/internal/${what}`, {
+      method: 'POST', headers: { 'x-callboard-control': server.controlToken, 'content-type': 'application/json' }, body: JSON.stringify(body),
+      signal: AbortSignal.timeout(waitSec * 1000),
+    });
+  } catch (err) {
+    if ((err as Error).name === 'TimeoutError') throw new Error(`the server (pid ${server.pid}) did not answer ${what} within ${waitSec} s (CALLBOARD_SYNC_TIMEOUT_SEC + 30 s)`);
+    throw err;
+  }
   const answer = (await res.json()) as { result?: unknown; message?: string };
   if (res.status === 409) throw new SourceMismatchError(answer.message ?? 'the store was built from another source');
   if (!res.ok) throw new Error(`the server refused ${what}: ${answer.message ?? res.status}`);
@@ -125,7 +135,7 @@ async function cmdSync(config: Config): Promise<void> {
   }
   const url = sourceUrlOf(config);
   const r = await offline(config, (store, meta) => new SyncJob(store, meta, url, {
-    batchSize: config.syncBatchSize, rebuildFlag: paths(config).rebuildFlag,
+    ...syncJobOptions(config, paths(config).rebuildFlag),
     onBatch: (table, s) => console.log(`batch ${table}: ${s.read} read, ${s.upserted} upserted, ${s.rejected} rejected`),
   }).run());
   console.log(`sync done: ${r.read} rows read, ${r.upserted} upserted, ${r.rejected} rejected in ${r.ms} ms`);
@@ -188,7 +198,7 @@ async function cmdReset(config: Config, args: string[]): Promise<void> {
   const show = (r: SyncResult) => console.log(`store rebuilt from ${redactSourceUrl(url)}: ${r.read} rows read, ${r.upserted} upserted, ${r.rejected} rejected in ${r.ms} ms`);
   const remote = await throughServer(config, 'reset');
   if (remote !== undefined) return show(remote as SyncResult);
-  show(await offline(config, (store, meta) => new SyncJob(store, meta, url, { batchSize: config.syncBatchSize, rebuildFlag: p.rebuildFlag }).reset()));
+  show(await offline(config, (store, meta) => new SyncJob(store, meta, url, syncJobOptions(config, p.rebuildFlag)).reset()));
 }
 
 async function cmdSeed(config: Config, args: string[]): Promise<void> {
@@ -314,6 +324,11 @@ export async function main(argv: string[]): Promise<number> {
       case 'serve': {
         const server = await serve(config);
         const stop = async () => {
+          // Whatever still runs after the bound (a request, a job) does not keep the process.
+          setTimeout(() => {
+            console.error(`callboard: shutdown took longer than ${config.shutdownTimeoutSec} s (CALLBOARD_SHUTDOWN_TIMEOUT_SEC); exiting`);
+            process.exit(1);
+          }, config.shutdownTimeoutSec * 1000).unref();
           await server.close();
           process.exit(0);
         };
@@ -339,7 +354,9 @@ export async function main(argv: string[]): Promise<number> {
     else if (err instanceof UsageError) console.error(`callboard ${command}: ${err.message}`);
     else if (err instanceof StoreLockedError) console.error(`callboard ${command}: ${err.message}`);
     else if (err instanceof SourceMismatchError) console.error(`callboard ${command}: ${err.message}`);
-    else console.error(err);
+    // Anything else is one line too; its stack is for CALLBOARD_LOG_LEVEL=debug.
+    else if (process.env.CALLBOARD_LOG_LEVEL === 'debug' || process.env.CALLBOARD_LOG_LEVEL === 'trace' || !(err instanceof Error)) console.error(err);
+    else console.error(`callboard ${command}: ${err.message}${err.cause instanceof Error ? ` (${err.cause.message})` : ''}`);
     return err instanceof ConfigError || err instanceof UsageError || err instanceof SourceMismatchError ? 2 : 1;
   }
 }

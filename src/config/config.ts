@@ -31,6 +31,12 @@ export interface Config {
   retentionCron: string;
   jobRetentionDays: number;
   syncRetry: { retries: number; baseMs: number; maxMs: number };
+  /** How long the source may keep a sync waiting (see SourceTimeouts). */
+  sourceTimeouts: { connectMs: number; statementMs: number; idleMs: number };
+  /** A sync running longer than this is failed (and /readyz counts it as failing). */
+  syncTimeoutSec: number;
+  /** SIGTERM exits within this, whatever is still running. */
+  shutdownTimeoutSec: number;
   /** The CDR drop directory: <dir>/inbox, loaded/, failed/. */
   cdrDir: string;
   cdrCron: string;
@@ -58,6 +64,7 @@ interface Settings {
   exportsDir: string; billingCron: string; billingZone: string; readyMaxFailingSec: number; syncRetries: number;
   monitorCron: string; abandonWindowMinutes: number; retentionCron: string; jobRetentionDays: number; cdrDir: string;
   cdrCron: string; syncBatchSize: number; jwtSecret: string | null; demoCalls: number; logLevel: string;
+  sourceConnectSec: number; sourceStatementSec: number; sourceIdleSec: number; syncTimeoutSec: number; shutdownTimeoutSec: number;
   cidBlockMinCalls: number; cidBlockAsrPct: number; cidBlockRejectedPct: number; cidWarnAsrPct: number; cidWarnShortPct: number;
 }
 
@@ -127,6 +134,11 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   cfg('cdrDir', 'CALLBOARD_CDR_DIR', 'DATA_DIR/cdr', 'CDR drop directory: CSV or Parquet call records put in inbox/ load once, then move to loaded/ or failed/', dataSubdir('cdr')),
   cfg('cdrCron', 'CALLBOARD_CDR_CRON', '*/10 * * * * *', 'node-cron schedule of the CDR import (every 10 s)', cron('*/10 * * * * *')),
   cfg('syncBatchSize', 'CALLBOARD_SYNC_BATCH', '250000', 'rows per sync batch (one DuckDB transaction each)', integer(250_000, 100, 1_000_000)),
+  cfg('sourceConnectSec', 'CALLBOARD_SOURCE_CONNECT_TIMEOUT_SEC', '10', 'seconds to connect to a PostgreSQL source (and to close it)', integer(10, 1, 3600)),
+  cfg('sourceStatementSec', 'CALLBOARD_SOURCE_STATEMENT_TIMEOUT_SEC', '300', 'seconds one source statement, or one request of the platform API, may take', integer(300, 1, 86_400)),
+  cfg('sourceIdleSec', 'CALLBOARD_SOURCE_IDLE_TIMEOUT_SEC', '30', 'seconds an idle PostgreSQL source connection is kept', integer(30, 1, 86_400)),
+  cfg('syncTimeoutSec', 'CALLBOARD_SYNC_TIMEOUT_SEC', '3600', 'a sync running longer is stopped and fails; /readyz counts it as failing', integer(3600, 1, 604_800)),
+  cfg('shutdownTimeoutSec', 'CALLBOARD_SHUTDOWN_TIMEOUT_SEC', '10', 'on SIGTERM or SIGINT the process exits within this, stopping what still runs', integer(10, 1, 3600)),
   cfg('jwtSecret', 'CALLBOARD_JWT_SECRET', '(generated into DATA_DIR/jwt-secret)', 'HS256 secret for access and refresh tokens, at least 32 characters', (raw, name) => {
     const v = given(raw) ?? null;
     if (v !== null && v.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
@@ -156,6 +168,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     readyMaxFailingSec: s.readyMaxFailingSec, monitorCron: s.monitorCron, abandonWindowMinutes: s.abandonWindowMinutes,
     retentionCron: s.retentionCron, jobRetentionDays: s.jobRetentionDays, cdrDir: s.cdrDir, cdrCron: s.cdrCron,
     syncRetry: { retries: s.syncRetries, baseMs: 2_000, maxMs: 30_000 },
+    sourceTimeouts: { connectMs: s.sourceConnectSec * 1000, statementMs: s.sourceStatementSec * 1000, idleMs: s.sourceIdleSec * 1000 },
+    syncTimeoutSec: s.syncTimeoutSec, shutdownTimeoutSec: s.shutdownTimeoutSec,
     jwtSecret: s.jwtSecret, demoCalls: s.demoCalls, logLevel: s.logLevel,
     callerIdThresholds: {
       blockMinCalls: s.cidBlockMinCalls, blockAsrPct: s.cidBlockAsrPct, blockRejectedPct: s.cidBlockRejectedPct,

@@ -46,12 +46,19 @@ export interface AppOptions {
   logStream?: NodeJS.WritableStream;
   /** /readyz fails once the sync has been failing for longer than this (seconds). */
   readyMaxFailingSec?: number;
+  /** /readyz fails while a sync has been running for longer than this (seconds). */
+  syncTimeoutSec?: number;
   /** Sees every route as it is added (the OpenAPI test lists them). */
   onRoute?: (route: RouteOptions) => void;
   /** Export settings (tests inject a small XLSX sheet limit). */
   exports?: ExportSettings;
   /** The running sync's progress: while no sync has finished, reports answer 503 with it. */
   syncProgress?: () => SyncProgress | null;
+  /**
+   * A connection silent for this long is closed (ms; 120 s by default): a request whose
+   * body never arrives, or a client that stopped reading a download, holds nothing.
+   */
+  connectionTimeoutMs?: number;
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
   control?: ControlOptions;
 }
@@ -64,6 +71,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // `/api/v1/dashboard` and `/api/v1/dashboard/` are one route: clients use both.
     routerOptions: { ignoreTrailingSlash: true },
+    // A whole request (headers and body) must arrive within 30 s, and a connection that
+    // goes silent is closed: slow or stalled clients cannot pile up, nor hold up shutdown.
+    requestTimeout: 30_000,
+    connectionTimeout: opts.connectionTimeoutMs ?? 120_000,
     logger: { level: opts.logLevel ?? 'info', ...(opts.logStream ? { stream: opts.logStream } : {}) },
     genReqId: (() => {
       let n = 0;
@@ -154,7 +165,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   }, async (req, reply) => {
     // Job runs are stamped by the wall clock, whatever "now" the reports are given.
     const { principal } = await bearer(req);
-    const r = await readiness(opts.store, opts.meta, new Date(), opts.readyMaxFailingSec ?? 600, opts.syncProgress?.() ?? null, principal?.role === 'admin');
+    const r = await readiness(opts.store, opts.meta, new Date(), opts.readyMaxFailingSec ?? 600, opts.syncProgress?.() ?? null, principal?.role === 'admin', opts.syncTimeoutSec);
     if (!r.ready) reply.header('retry-after', '10');
     return reply.code(r.ready ? 200 : 503).send(r);
   });

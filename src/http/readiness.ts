@@ -33,7 +33,7 @@ export function firstSyncMessage(p: SyncProgress | null): string {
  * path): for an admin's token only; anyone sees whether it is ready and why not.
  */
 export async function readiness(
-  store: Store, meta: MetaDb, now: Date, maxFailingSec: number, progress: SyncProgress | null = null, details = true,
+  store: Store, meta: MetaDb, now: Date, maxFailingSec: number, progress: SyncProgress | null = null, details = true, syncTimeoutSec = 3600,
 ): Promise<Readiness | Omit<Readiness, 'last_sync'>> {
   let asOf: string | null = null;
   let storeOk = true;
@@ -51,9 +51,15 @@ export async function readiness(
     failingSince = r.started_at;
   }
   const failingFor = failingSince ? Math.max(0, Math.round((now.getTime() - Date.parse(failingSince)) / 1000)) : 0;
+  // A run still going past its limit is failing too: a source that hangs is not a sync in progress.
+  const running = await meta.selectFrom('job_runs').select(['started_at']).where('job', '=', 'sync').where('status', '=', 'running')
+    .orderBy('id', 'asc').limit(1).executeTakeFirst();
+  const runningFor = running ? Math.max(0, Math.round((now.getTime() - Date.parse(running.started_at)) / 1000)) : 0;
+  const overdue = runningFor > syncTimeoutSec;
   const loaded = asOf !== null;
-  const ready = storeOk && loaded && failingFor <= maxFailingSec;
+  const ready = storeOk && loaded && failingFor <= maxFailingSec && !overdue;
   const message = !storeOk ? 'the store does not answer'
+    : overdue ? `the sync has been running for ${runningFor} s, past its limit of ${syncTimeoutSec} s (CALLBOARD_SYNC_TIMEOUT_SEC)`
     : !loaded ? firstSyncMessage(progress)
     : failingFor > maxFailingSec ? `the sync has been failing for ${failingFor} s (limit ${maxFailingSec} s)${details ? `: ${last?.error ?? ''}` : ''}`
       : failingFor > 0 ? `the sync is failing (${failingFor} s); serving the last good data` : 'ready';

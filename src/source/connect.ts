@@ -9,6 +9,33 @@ export type SourceDb = Record<string, SourceRow>;
 
 export type SourceDialect = 'sqlite' | 'postgres';
 
+/**
+ * How long a source may keep the service waiting, in milliseconds: to connect, for one
+ * statement (or one HTTP request of the platform's API, body included), and idle in a
+ * pool. A source that accepts a connection and never answers fails the run instead of
+ * hanging it.
+ */
+export interface SourceTimeouts {
+  connectMs: number;
+  statementMs: number;
+  idleMs: number;
+}
+
+export const DEFAULT_SOURCE_TIMEOUTS: SourceTimeouts = { connectMs: 10_000, statementMs: 300_000, idleMs: 30_000 };
+
+/** Settles with `p`, or rejects with `message` after `ms`: a wait that cannot hang. */
+export async function within<T>(p: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 export interface SourceConnection {
   readonly url: string;
   readonly dialect: SourceDialect;
@@ -46,8 +73,13 @@ export function parseSourceUrl(url: string): { dialect: SourceDialect; target: s
   throw new Error(`source URL "${url}" is neither sqlite:PATH nor postgres://…`);
 }
 
-/** Opens a read-only Kysely connection to the source; SQLite and PostgreSQL share every query. */
-export function connectSource(url: string, opts: { readonly?: boolean } = {}): SourceConnection {
+/**
+ * Opens a read-only Kysely connection to the source; SQLite and PostgreSQL share every
+ * query. Closing never waits longer than the connect timeout: a server that stopped
+ * answering is left behind, not waited for.
+ */
+export function connectSource(url: string, opts: { readonly?: boolean; timeouts?: SourceTimeouts } = {}): SourceConnection {
+  const t = opts.timeouts ?? DEFAULT_SOURCE_TIMEOUTS;
   const { dialect, target } = parseSourceUrl(url);
   if (dialect === 'sqlite') {
     const sqlite = new Database(target, { readonly: opts.readonly ?? true, fileMustExist: opts.readonly ?? true });
@@ -56,7 +88,16 @@ export function connectSource(url: string, opts: { readonly?: boolean } = {}): S
     return { url, dialect, db, sqlite, close: () => db.destroy() };
   }
   // Decimals and bigints arrive as exact strings; timestamps as Date (normalised by the reader).
-  const pool = new pg.Pool({ connectionString: target, max: 2 });
+  // The server cancels a statement past statement_timeout; query_timeout gives up on the
+  // client side too, for a server that has stopped answering altogether.
+  const pool = new pg.Pool({
+    connectionString: target, max: 2,
+    connectionTimeoutMillis: t.connectMs, idleTimeoutMillis: t.idleMs,
+    statement_timeout: t.statementMs, query_timeout: t.statementMs + 5_000,
+    idle_in_transaction_session_timeout: t.statementMs, keepAlive: true,
+  });
+  // An idle client's socket error (the server went away) is the next query's error, not a crash.
+  pool.on('error', () => undefined);
   const db = new Kysely<SourceDb>({ dialect: new PostgresDialect({ pool }) });
-  return { url, dialect, db, close: () => db.destroy() };
+  return { url, dialect, db, close: () => within(db.destroy(), t.connectMs, 'closing the source timed out').catch(() => undefined) };
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { sql } from 'kysely';
-import { connectSource, parseSourceUrl, type SourceConnection } from './connect.ts';
+import { connectSource, parseSourceUrl, type SourceConnection, type SourceTimeouts } from './connect.ts';
 import { parsePlatformUrl } from './platform-url.ts';
 
 /**
@@ -38,10 +38,10 @@ const digest = (value: unknown) => crypto.createHash('sha256').update(JSON.strin
  * The identity of the source a URL names, read from it (a platform's API is named by its
  * host and account), through `open` when the caller holds a connection to it already.
  */
-export async function readSourceIdentity(url: string, open?: SourceConnection): Promise<SourceIdentity> {
+export async function readSourceIdentity(url: string, open?: SourceConnection, timeouts?: SourceTimeouts): Promise<SourceIdentity> {
   const redacted = redactSourceUrl(url);
   if (url.startsWith('platform+')) return { url: redacted, fingerprint: digest(redacted) };
-  const source = open ?? connectSource(url);
+  const source = open ?? connectSource(url, { timeouts });
   try {
     const first = await sql<{ id: unknown; auth_id: unknown; created_at: unknown }>`SELECT id, auth_id, created_at FROM accounts ORDER BY id LIMIT 1`.execute(source.db);
     const row = first.rows[0];

@@ -16,6 +16,8 @@ export interface ClientOptions {
   sleep?: (ms: number) => Promise<void>;
   /** Longest Retry-After honoured, in seconds. */
   maxRetryAfterSec?: number;
+  /** The longest one request may take, body included (ms): a platform that never answers fails the run. */
+  requestTimeoutMs?: number;
 }
 
 export class PlatformError extends Error {}
@@ -29,13 +31,22 @@ export class PlatformClient {
 
   constructor(private readonly src: PlatformSource, private readonly opts: ClientOptions = {}) {}
 
+  /** Aborts a request, its body included, once it has taken longer than the request timeout. */
+  private deadline(): AbortSignal {
+    return AbortSignal.timeout(this.opts.requestTimeoutMs ?? 300_000);
+  }
+
   private sleep(ms: number): Promise<void> {
     return this.opts.sleep ? this.opts.sleep(ms) : new Promise((r) => setTimeout(r, ms));
   }
 
   private async post(path: string, body: unknown): Promise<Response> {
     this.stats.requests++;
-    return fetch(`${this.src.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    try {
+      return await fetch(`${this.src.baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: this.deadline() });
+    } catch (err) {
+      throw new PlatformError(`platform unreachable: ${(err as Error).message}`);
+    }
   }
 
   private async login(): Promise<void> {
@@ -77,7 +88,7 @@ export class PlatformClient {
       this.stats.requests++;
       let res: Response;
       try {
-        res = await fetch(`${this.src.baseUrl}${path}`, { headers: { authorization: `Bearer ${this.access}` } });
+        res = await fetch(`${this.src.baseUrl}${path}`, { headers: { authorization: `Bearer ${this.access}` }, signal: this.deadline() });
       } catch (err) {
         if (++failures > (this.opts.retries ?? 4)) throw new PlatformError(`platform unreachable: ${(err as Error).message}`);
         this.stats.retried++;

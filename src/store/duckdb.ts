@@ -242,6 +242,11 @@ export class Store {
   }
 
   /** Stops the queries still running (a prefetched export page, say), then closes. */
+  /** Stops every running query, the writer's included (shutdown): each fails with DuckDB's interrupt error. */
+  interrupt(): void {
+    for (const c of [...this.readers, this.writer]) c.interrupt();
+  }
+
   async close(): Promise<void> {
     if (this.running.size) {
       for (const c of this.readers) c.interrupt();

@@ -36,6 +36,8 @@ export interface SyncOptions {
   loadedBy?: string;
   /** Called after each committed batch; the CLI prints progress, tests kill here. */
   onBatch?: (table: string, stats: TableStats) => void;
+  /** A run given up (the sync watchdog, shutdown) loads no batch it reads afterwards. */
+  signal?: AbortSignal;
 }
 
 /**
@@ -121,6 +123,7 @@ async function syncTable(
   let pending: Promise<SourceBlock> | null = read(null);
   while (pending) {
     const block: SourceBlock = await pending;
+    opts.signal?.throwIfAborted();
     if (block.rows === 0) break;
     if (since && !block.next && block.rows <= RECHECK_ROWS && !(await hasNewRows(source, table, readOpts(null), since))) break;
     await fillStageText(conn, table, block.text, block.rows);

@@ -1,5 +1,8 @@
+import net from 'node:net';
 import t from 'tap';
-import { makeApp } from '../helpers/fixture.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { reportCatalogue } from '../../src/reports/registry.ts';
+import { JWT_SECRET, makeApp } from '../helpers/fixture.ts';
 
 const ctx = await makeApp('ops', 1500);
 t.teardown(ctx.close);
@@ -67,4 +70,23 @@ t.test('GET /api/admin/jobs lists runs for admins only', async (t) => {
   t.equal((await ctx.get('/api/admin/jobs', 'partner1@test')).status, 403);
   t.equal((await ctx.get('/api/admin/jobs?limit=0', 'admin@test')).status, 422);
   t.ok((await ctx.get('/api/admin/jobs?since=1', 'admin@test')).body.errors.since);
+});
+
+t.test('a request whose body never arrives is dropped, and does not hold up close', async (t) => {
+  const app = await buildApp({ store: ctx.store, meta: ctx.meta, jwtSecret: JWT_SECRET, reports: reportCatalogue(), logLevel: 'silent', connectionTimeoutMs: 500 });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as net.AddressInfo;
+  const socket = net.connect(port, '127.0.0.1');
+  await new Promise((r) => socket.once('connect', r));
+  socket.write('POST /api/accounts/login/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"email":');
+  const started = Date.now();
+  const closed = await Promise.race([
+    new Promise<boolean>((r) => socket.once('close', () => r(true))),
+    new Promise<boolean>((r) => setTimeout(() => r(false), 10_000)),
+  ]);
+  t.ok(closed, `the server closed the stalled connection (${Date.now() - started} ms)`);
+  socket.destroy();
+  const closing = Date.now();
+  await app.close();
+  t.ok(Date.now() - closing < 5_000, 'close is not held up');
 });

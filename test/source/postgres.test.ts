@@ -10,6 +10,8 @@ import { readSourceIdentity } from '../../src/source/identity.ts';
 import { estimateSourceRows } from '../../src/source/reader.ts';
 import { sql } from 'kysely';
 import { FIXTURE_NOW, tmpDir } from '../helpers/fixture.ts';
+import { SyncJob } from '../../jobs/sync.ts';
+import { openMeta } from '../../src/meta/db.ts';
 
 // A real PostgreSQL server: .ci/postgres starts one (CI always does); elsewhere these
 // tests skip, loudly, when none answers.
@@ -131,6 +133,29 @@ async function run(): Promise<void> {
       t.match(String(rejects[0].reason), /status/);
     } finally {
       await src.end();
+    }
+  });
+
+  t.test('a statement the server holds up fails the run at the statement timeout, and the next run loads', async (t) => {
+    // Another session holds an exclusive lock on calls: the sync's read of calls waits on it.
+    const locker = new pg.Client({ connectionString: pgUrl });
+    await locker.connect();
+    const meta = await openMeta(path.join(dir, 'timeout-meta.db'));
+    const store = await Store.open(path.join(dir, 'timeout.duckdb'));
+    stores.push(store);
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE calls IN ACCESS EXCLUSIVE MODE');
+      const job = new SyncJob(store, meta, pgUrl, { timeouts: { connectMs: 5_000, statementMs: 1_000, idleMs: 1_000 } });
+      const started = Date.now();
+      const failed = await job.run().then(() => null, (err: Error) => err);
+      t.match(failed?.message, /statement timeout/, `failed after ${Date.now() - started} ms`);
+      await locker.query('ROLLBACK');
+      const r = await job.run();
+      t.ok(r.upserted > 0, 'once the lock is gone, the sync loads');
+    } finally {
+      await locker.end();
+      await meta.destroy();
     }
   });
 }
