@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { addUser } from '../src/auth/users.ts';
-import { buildApp } from '../src/http/app.ts';
+import { buildApp, type AppOptions } from '../src/http/app.ts';
 import { openMeta, type MetaDb } from '../src/meta/db.ts';
 import { reportCatalogue } from '../src/reports/registry.ts';
 import type { Store } from '../src/store/duckdb.ts';
@@ -9,10 +9,10 @@ import type { Store } from '../src/store/duckdb.ts';
 export const BENCH_NOW = new Date('2026-11-24T12:00:00Z');
 
 /** The real app on a local port over `store`, and an admin's access token. */
-export async function serveBench(store: Store, now = BENCH_NOW): Promise<{ app: FastifyInstance; meta: MetaDb; base: string; token: string }> {
+export async function serveBench(store: Store, now = BENCH_NOW, appOpts: Partial<AppOptions> = {}): Promise<{ app: FastifyInstance; meta: MetaDb; base: string; token: string }> {
   const meta = await openMeta(':memory:');
   await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
-  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportCatalogue(), now: () => now, logLevel: 'silent' });
+  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportCatalogue(), now: () => now, logLevel: 'silent', ...appOpts });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -139,7 +139,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const controlToken = crypto.randomBytes(24).toString('base64url');
   const app = await buildApp({
     store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel, exports: { templates },
-    readyMaxFailingSec: config.readyMaxFailingSec, syncTimeoutSec: config.syncTimeoutSec,
+    readyMaxFailingSec: config.readyMaxFailingSec, syncTimeoutSec: config.syncTimeoutSec, loginLimits: config.loginLimits,
     syncProgress: () => sync.progress,
     control: {
       token: controlToken, sync: () => sync.run(), reset: () => sync.reset(), billing: (month) => billing.run(month),

@@ -1,8 +1,6 @@
-import bcrypt from 'bcryptjs';
 import type { MetaDb } from '../meta/db.ts';
+import { hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import type { Principal, Role } from './principal.ts';
-
-const ROUNDS = 10;
 
 export interface NewUser {
   email: string;
@@ -14,11 +12,12 @@ export interface NewUser {
   lastName?: string;
 }
 
-/** Creates a user with a bcrypt hash; the role decides which id it needs. */
+/** Creates a user with a password hash (password.ts); the role decides which id it needs. */
 export async function addUser(meta: MetaDb, u: NewUser): Promise<number> {
   const email = u.email.trim().toLowerCase();
   if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new Error(`"${u.email}" is not an email address`);
-  if (u.password.length < 8) throw new Error('the password must have at least 8 characters');
+  const weak = passwordProblem(u.password);
+  if (weak) throw new Error(weak);
   if (u.role === 'account' && !u.accountId) throw new Error('an account user needs --account-id');
   if (u.role === 'partner' && !u.partnerId) throw new Error('a partner user needs --partner-id');
   // An option that does not fit the role would be silently ignored: an admin given
@@ -28,7 +27,7 @@ export async function addUser(meta: MetaDb, u: NewUser): Promise<number> {
   const existing = await meta.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
   if (existing) throw new Error(`a user ${email} exists already`);
   const res = await meta.insertInto('users').values({
-    email, password_hash: await bcrypt.hash(u.password, ROUNDS), role: u.role,
+    email, password_hash: await hashPassword(u.password), role: u.role,
     account_id: u.role === 'account' ? u.accountId ?? null : null, partner_id: u.role === 'partner' ? u.partnerId ?? null : null,
     first_name: u.firstName ?? '', last_name: u.lastName ?? '', created_at: new Date().toISOString(),
   }).executeTakeFirstOrThrow();
@@ -36,13 +35,18 @@ export async function addUser(meta: MetaDb, u: NewUser): Promise<number> {
 }
 
 // A real hash to compare against when the email is unknown, so both paths cost the same.
-const DUMMY_HASH = bcrypt.hashSync('callboard-timing-equaliser', ROUNDS);
+let dummyHash: Promise<string> | null = null;
 
-/** The user for an email and password, or null; constant work whether or not the email exists. */
+/**
+ * The user for an email and password, or null; the same work whether or not the email
+ * exists. A hash of the older kind is replaced at the first successful login.
+ */
 export async function checkPassword(meta: MetaDb, email: string, password: string) {
   const user = await meta.selectFrom('users').selectAll().where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
-  const ok = await bcrypt.compare(password, user?.password_hash ?? DUMMY_HASH);
-  return ok && user ? user : null;
+  const { ok, upgrade } = await verifyPassword(password, user?.password_hash ?? (await (dummyHash ??= hashPassword('callboard-timing-equaliser'))));
+  if (!ok || !user) return null;
+  if (upgrade) await meta.updateTable('users').set({ password_hash: await hashPassword(password) }).where('id', '=', user.id).execute();
+  return user;
 }
 
 /** Removes the users with these emails and their refresh tokens (the demo users over a real source). */

@@ -37,6 +37,7 @@ export interface Config {
   syncTimeoutSec: number;
   /** SIGTERM exits within this, whatever is still running. */
   shutdownTimeoutSec: number;
+  loginLimits: { perClientPerMinute: number; perAccountPerQuarterHour: number };
   /** The CDR drop directory: <dir>/inbox, loaded/, failed/. */
   cdrDir: string;
   cdrCron: string;
@@ -64,6 +65,7 @@ interface Settings {
   exportsDir: string; billingCron: string; billingZone: string; readyMaxFailingSec: number; syncRetries: number;
   monitorCron: string; abandonWindowMinutes: number; retentionCron: string; jobRetentionDays: number; cdrDir: string;
   cdrCron: string; syncBatchSize: number; jwtSecret: string | null; demoCalls: number; logLevel: string;
+  loginPerClient: number; loginPerAccount: number;
   sourceConnectSec: number; sourceStatementSec: number; sourceIdleSec: number; syncTimeoutSec: number; shutdownTimeoutSec: number;
   cidBlockMinCalls: number; cidBlockAsrPct: number; cidBlockRejectedPct: number; cidWarnAsrPct: number; cidWarnShortPct: number;
 }
@@ -139,6 +141,8 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   cfg('sourceIdleSec', 'CALLBOARD_SOURCE_IDLE_TIMEOUT_SEC', '30', 'seconds an idle PostgreSQL source connection is kept', integer(30, 1, 86_400)),
   cfg('syncTimeoutSec', 'CALLBOARD_SYNC_TIMEOUT_SEC', '3600', 'a sync running longer is stopped and fails; /readyz counts it as failing', integer(3600, 1, 604_800)),
   cfg('shutdownTimeoutSec', 'CALLBOARD_SHUTDOWN_TIMEOUT_SEC', '10', 'on SIGTERM or SIGINT the process exits within this, stopping what still runs', integer(10, 1, 3600)),
+  cfg('loginPerClient', 'CALLBOARD_LOGIN_MAX_PER_MIN', '20', 'logins a client address may try per minute before 429 (each try past it doubles the wait)', integer(20, 1, 100_000)),
+  cfg('loginPerAccount', 'CALLBOARD_LOGIN_MAX_PER_ACCOUNT', '10', 'logins one account may be tried per 15 minutes before 429 (each try past it doubles the wait)', integer(10, 1, 100_000)),
   cfg('jwtSecret', 'CALLBOARD_JWT_SECRET', '(generated into DATA_DIR/jwt-secret)', 'HS256 secret for access and refresh tokens, at least 32 characters', (raw, name) => {
     const v = given(raw) ?? null;
     if (v !== null && v.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
@@ -170,6 +174,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     syncRetry: { retries: s.syncRetries, baseMs: 2_000, maxMs: 30_000 },
     sourceTimeouts: { connectMs: s.sourceConnectSec * 1000, statementMs: s.sourceStatementSec * 1000, idleMs: s.sourceIdleSec * 1000 },
     syncTimeoutSec: s.syncTimeoutSec, shutdownTimeoutSec: s.shutdownTimeoutSec,
+    loginLimits: { perClientPerMinute: s.loginPerClient, perAccountPerQuarterHour: s.loginPerAccount },
     jwtSecret: s.jwtSecret, demoCalls: s.demoCalls, logLevel: s.logLevel,
     callerIdThresholds: {
       blockMinCalls: s.cidBlockMinCalls, blockAsrPct: s.cidBlockAsrPct, blockRejectedPct: s.cidBlockRejectedPct,

@@ -12,7 +12,7 @@ import type { ReportDeclaration } from '../reports/declaration.ts';
 import type { Store } from '../store/duckdb.ts';
 import type { SyncProgress } from '../sync/sync.ts';
 import { dataAsOf } from '../store/data-as-of.ts';
-import { authRoutes } from './routes/auth.ts';
+import { authRoutes, type LoginLimits } from './routes/auth.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { controlRoutes, type ControlOptions } from './routes/control.ts';
 import { adminRoutes } from './routes/admin.ts';
@@ -59,6 +59,8 @@ export interface AppOptions {
    * body never arrives, or a client that stopped reading a download, holds nothing.
    */
   connectionTimeoutMs?: number;
+  /** Logins let through before 429 (routes/auth.ts). */
+  loginLimits?: LoginLimits;
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
   control?: ControlOptions;
 }
@@ -170,7 +172,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.code(r.ready ? 200 : 503).send(r);
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(authRoutes, { meta: opts.meta, tokens });
+  await app.register(authRoutes, { meta: opts.meta, tokens, limits: opts.loginLimits });
 
   // One authentication hook per scope: the partner API's key pair, and a Bearer access
   // token for every other report and the admin endpoints.

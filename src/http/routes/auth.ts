@@ -1,4 +1,5 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import type { MetaDb } from '../../meta/db.ts';
 import type { Tokens } from '../../auth/tokens.ts';
 import { checkPassword } from '../../auth/users.ts';
@@ -11,11 +12,44 @@ const refreshBody = { type: 'object', properties: { refresh: str() }, required: 
 const missingRefresh = { description: 'missing refresh', content: json({ type: 'object', additionalProperties: arr(str()) }) };
 const badToken = (description: string) => ({ description, content: json(obj({ detail: str(), code: str() })) });
 
-/** Login and refresh, answering in the platform's own envelope. */
-export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tokens: Tokens }): Promise<void> {
+/** How many logins are let through before 429: per client address a minute, per account a quarter hour. */
+export interface LoginLimits {
+  perClientPerMinute: number;
+  perAccountPerQuarterHour: number;
+}
+
+export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perClientPerMinute: 20, perAccountPerQuarterHour: 10 };
+
+/**
+ * Login and refresh, answering in the platform's own envelope. Logins are rate limited per
+ * client address and per account (429 with Retry-After), and each attempt past the limit
+ * doubles the wait: guessing passwords, or wearing the service down with hashing, gets
+ * slower the more it is tried.
+ */
+export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tokens: Tokens; limits?: LoginLimits }): Promise<void> {
+  const limits = opts.limits ?? DEFAULT_LOGIN_LIMITS;
   const fail = (status: number, message: string, errors: string[]) => ({ status, success: false, message, errors, data: {} });
+  // One store for both limits (keys apart); each try past a limit doubles its wait.
+  await app.register(rateLimit, { global: false, exponentialBackoff: true });
+  const limit = (what: string, max: number, timeWindow: number, key: (req: FastifyRequest) => string) => {
+    const check = app.createRateLimit({ max, timeWindow, keyGenerator: key });
+    return async (req: FastifyRequest, reply: FastifyReply) => {
+      const r = await check(req);
+      if (r.isAllowed || !r.isExceeded) return;
+      reply.header('retry-after', String(r.ttlInSeconds));
+      throw Object.assign(new Error(`Too many login attempts ${what}: retry in ${r.ttlInSeconds} s.`), { statusCode: 429 });
+    };
+  };
+  const perClient = limit('from this address', limits.perClientPerMinute, 60_000, (req) => `login-client:${req.ip}`);
+  // After the body is parsed: the account is the email asked for, known or not.
+  const perAccount = limit('for this account', limits.perAccountPerQuarterHour, 15 * 60_000, (req) => {
+    const email = (req.body as { email?: unknown } | undefined)?.email;
+    return `login-account:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
+  });
 
   app.post('/api/accounts/login/', {
+    onRequest: perClient,
+    preHandler: perAccount,
     schema: {
       ...AUTH, summary: 'Log in (access token valid 1 day)', operationId: 'auth_login',
       body: { type: 'object', properties: { email: str(), password: str() }, required: ['email', 'password'] },
@@ -23,6 +57,7 @@ export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tok
         200: { description: 'tokens', content: json(envelope(obj({ token: obj({ refresh: str(), access: str() }), user_data: obj({ first_name: str(), last_name: str(), email: str() }) }))) },
         400: { description: 'missing fields', content: json(envelope({ type: 'object' })) },
         401: { description: 'wrong email or password', content: json(envelope({ type: 'object' })) },
+        429: { description: 'too many attempts from this address or for this account: see Retry-After', content: json(obj({ message: str() })) },
       },
     },
   }, async (req, reply) => {

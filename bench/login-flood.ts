@@ -1,0 +1,69 @@
+/**
+ * Login used against the service: the dashboard's p50/p95 while idle, then while 32
+ * clients send wrong passwords as fast as they can, in the same run (goal: p95 within 2×
+ * of idle). Twice: with the login limits as configured (most tries answered 429), and with
+ * the limits lifted, so every try is hashed: what hashing off the event loop holds alone.
+ *   BENCH_CALLS=10000000 npx tsx bench/login-flood.ts   (on the store `npm run bench` left)
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Store } from '../src/store/duckdb.ts';
+import { record, writeResults } from './results.ts';
+import { latency, serveBench } from './serve.ts';
+
+const CLIENTS = 32;
+
+export async function loginFlood(store: Store, requests: number): Promise<void> {
+  console.log(`\nlogin flood: dashboard latency while ${CLIENTS} clients send wrong passwords (goal: p95 within 2× of idle):`);
+  const modes = [
+    { key: 'limited', label: 'login limits as configured', loginLimits: undefined },
+    { key: 'unlimited', label: 'limits lifted (every try hashed)', loginLimits: { perClientPerMinute: 1e9, perAccountPerQuarterHour: 1e9 } },
+  ];
+  for (const mode of modes) {
+    const { app, base, token, meta } = await serveBench(store, undefined, { loginLimits: mode.loginLimits });
+    const url = `${base}/api/telesales/reports/dashboard?date_from=2026-09-01&date_to=2026-11-23&timezone=America/New_York&account_id=1`;
+    const dashboard = async () => {
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      if (res.status !== 200) throw new Error(`dashboard: ${res.status}`);
+      await res.arrayBuffer();
+    };
+    const idle = await latency(dashboard, requests);
+    let stop = false;
+    const statuses = new Map<number, number>();
+    const started = performance.now();
+    const client = async (i: number) => {
+      while (!stop) {
+        const res = await fetch(`${base}/api/accounts/login/`, {
+          method: 'POST', headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: i % 2 ? 'bench@local' : `nobody${i}@local`, password: `wrong-${Math.random()}` }),
+        });
+        await res.arrayBuffer();
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      }
+    };
+    const clients = Array.from({ length: CLIENTS }, (_, i) => client(i));
+    await new Promise((r) => setTimeout(r, 1000));
+    const flood = await latency(dashboard, requests);
+    stop = true;
+    await Promise.all(clients);
+    const seconds = (performance.now() - started) / 1000;
+    const tries = [...statuses.values()].reduce((a, b) => a + b, 0);
+    const ratio = flood.p95 / idle.p95;
+    const answered = [...statuses].map(([s, n]) => `${n} × ${s}`).join(', ');
+    console.log(`  ${mode.label.padEnd(36)} idle p50/p95 ${idle.p50.toFixed(1)}/${idle.p95.toFixed(1)} ms, flooded ${flood.p50.toFixed(1)}/${flood.p95.toFixed(1)} ms = ${ratio.toFixed(2)}× idle p95; ${Math.round(tries / seconds)} tries/s (${answered})`);
+    record(`login_flood.${mode.key}.idle_p95_ms`, idle.p95);
+    record(`login_flood.${mode.key}.flooded_p95_ms`, flood.p95);
+    record(`login_flood.${mode.key}.p95_ratio`, ratio);
+    record(`login_flood.${mode.key}.tries_per_s`, tries / seconds);
+    await app.close();
+    await meta.destroy();
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
+  const store = await Store.open(path.resolve('bench-data', `store-${calls}.duckdb`));
+  await loginFlood(store, Number(process.env.BENCH_REQUESTS ?? 40));
+  await store.close();
+  console.log(`results: ${writeResults()}`);
+}
