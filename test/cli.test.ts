@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import t from 'tap';
 import { loadConfig, ConfigError } from '../src/config/config.ts';
 import { tmpDir } from './helpers/fixture.ts';
-import { addUser, type NewUser } from '../src/auth/users.ts';
+import { addUser, checkPassword, type NewUser } from '../src/auth/users.ts';
 import { openMeta } from '../src/meta/db.ts';
 
 const cli = (args: string[], env: Record<string, string> = {}) =>
@@ -64,6 +64,12 @@ t.test('seed, users add and an offline sync from the command line', async (t) =>
   t.match(seed.stdout, /calls\s+500/);
   const add = cli(['users', 'add', '--email', 'ops@example.com', '--password', 'long-enough', '--role', 'account', '--account-id', '2'], env);
   t.equal(add.status, 0, add.stderr);
+  // An account or partner the source does not have would see nothing: refused.
+  const ghost = cli(['users', 'add', '--email', 'ghost@example.com', '--password', 'long-enough', '--role', 'account', '--account-id', '999'], env);
+  t.equal(ghost.status, 2);
+  t.match(ghost.stderr, /no account 999 in the source/);
+  const ghostPartner = cli(['users', 'add', '--email', 'ghost@example.com', '--password', 'long-enough', '--role', 'partner', '--partner-id', '999'], env);
+  t.match(ghostPartner.stderr, /no partner 999 in the source/);
   const missing = cli(['users', 'add', '--email', 'p@example.com', '--password', 'long-enough', '--role', 'partner'], env);
   t.equal(missing.status, 2);
   t.match(missing.stderr, /--partner-id/);
@@ -140,7 +146,11 @@ t.test('seed, users add and an offline sync from the command line', async (t) =>
 
 t.test('keys add prints Partner API credentials once; keys list never shows a token; keys revoke', async (t) => {
   const env = { CALLBOARD_DATA_DIR: tmpDir('cli-keys') };
-  const added = cli(['keys', 'add', '--partner-id', '3'], env);
+  t.equal(cli(['seed', '--calls', '300'], env).status, 0);
+  const ghost = cli(['keys', 'add', '--partner-id', '999'], env);
+  t.equal(ghost.status, 2, 'a partner the source does not have gets no key');
+  t.match(ghost.stderr, /no partner 999 in the source/);
+  const added = cli(['keys', 'add', '--partner-id', '1'], env);
   t.equal(added.status, 0, added.stderr);
   const id = /X-Auth-ID:\s+(\S+)/.exec(added.stdout)?.[1];
   const token = /X-Auth-Token:\s+(\S+)/.exec(added.stdout)?.[1];
@@ -170,3 +180,32 @@ t.test('a port in use is one clear line and exit code 2', async (t) => {
     blocker.close();
   }
 });
+
+t.test('users list, disable, enable, passwd and remove from the command line', async (t) => {
+  const dir = tmpDir('cli-users');
+  const env = { CALLBOARD_DATA_DIR: dir };
+  t.equal(cli(['seed', '--calls', '300'], env).status, 0);
+  t.equal(cli(['users', 'add', '--email', 'u1@example.com', '--password', 'long-enough', '--role', 'account', '--account-id', '1'], env).status, 0);
+  t.match(cli(['users', 'list'], env).stdout, /u1@example\.com\s+account of account 1/);
+  const disabled = cli(['users', 'disable', '--email', 'u1@example.com'], env);
+  t.equal(disabled.status, 0, disabled.stderr);
+  t.match(cli(['users', 'list'], env).stdout, /u1@example\.com.*DISABLED/);
+  const meta = await openMeta(path.join(dir, 'meta.db'));
+  try {
+    t.equal(await checkPassword(meta, 'u1@example.com', 'long-enough'), null, 'a disabled user cannot log in');
+    t.equal(cli(['users', 'enable', '--email', 'u1@example.com'], env).status, 0);
+    t.ok(await checkPassword(meta, 'u1@example.com', 'long-enough'), 'enabled again');
+    t.equal(cli(['users', 'passwd', '--email', 'u1@example.com', '--password', 'another-one'], env).status, 0);
+    t.equal(await checkPassword(meta, 'u1@example.com', 'long-enough'), null, 'the old password is gone');
+    t.ok(await checkPassword(meta, 'u1@example.com', 'another-one'));
+    t.match(cli(['users', 'passwd', '--email', 'u1@example.com', '--password', 'short'], env).stderr, /at least 8 characters/);
+    t.equal(cli(['users', 'remove', '--email', 'u1@example.com'], env).status, 0);
+    t.notMatch(cli(['users', 'list'], env).stdout, /u1@example\.com/);
+    const gone = cli(['users', 'disable', '--email', 'u1@example.com'], env);
+    t.equal(gone.status, 2);
+    t.match(gone.stderr, /no user u1@example\.com/);
+  } finally {
+    await meta.destroy();
+  }
+});
+

@@ -2,7 +2,9 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { generateSource } from '../../fixtures/generate.ts';
 import { SyncJob, syncJobOptions } from '../../jobs/sync.ts';
-import { addUser } from '../auth/users.ts';
+import { checkNewUser, listUsers, removeUser, setDisabled, setPassword, addUser } from '../auth/users.ts';
+import { connectSource } from '../source/connect.ts';
+import { parsePlatformUrl } from '../source/platform-url.ts';
 import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
 import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
 import { openMeta, type MetaDb } from '../meta/db.ts';
@@ -37,15 +39,24 @@ Commands:
                                 (asks for confirmation unless --yes)
   users add --email E --password P --role admin|partner|account
             [--account-id N | --partner-id N] [--first-name F] [--last-name L]
-                                create a user who can log in to the API
+                                create a user who can log in to the API (the account
+                                or partner must exist in the source)
+  users list                    every user with its role, scope and whether it is disabled
+  users disable|enable --email E
+                                stop (or allow again) a user's logins; disabling ends its
+                                sessions and its tokens stop working at once
+  users remove --email E        delete a user and its sessions
+  users passwd --email E --password P
+                                set a new password; the user's sessions end
   jobs [--job NAME] [--limit N]  the last job runs (sync, monitor, billing, cdr, retention): status, times, counts, errors
   rejects [--table T] [--limit N]
                                 the quarantined source rows, latest first: table, id, reason,
                                 the row as read, and the sync run or CDR file it came from
   billing --month YYYY-MM       write (or rewrite) a month's reconciliation files, as the
                                 monthly job does (through the running server if there is one)
-  keys add --partner-id N       create Partner API credentials (X-Auth-ID / X-Auth-Token);
-                                the token is printed once and stored only as a hash
+  keys add --partner-id N       create Partner API credentials (X-Auth-ID / X-Auth-Token)
+                                for a partner of the source; the token is printed once and
+                                stored only as a hash
   keys revoke --auth-id ID      revoke Partner API credentials
   keys list                     list Partner API credentials (never their tokens)
   help                          print this help
@@ -235,9 +246,38 @@ async function cmdSeed(config: Config, args: string[]): Promise<void> {
   }
 }
 
+/**
+ * Refuses an account or partner id the configured source does not have: a user or key for
+ * one would see nothing, or (given to the wrong role) everything. A platform's API source
+ * has the one account of its URL.
+ */
+async function mustExist(config: Config, table: 'accounts' | 'partners', id: number): Promise<void> {
+  const url = sourceUrlOf(config);
+  const noun = table === 'accounts' ? 'account' : 'partner';
+  if (url.startsWith('platform+')) {
+    if (table === 'accounts' && parsePlatformUrl(url).accountId === id) return;
+    throw new UsageError(`no ${noun} ${id} in the source (the platform source serves account ${parsePlatformUrl(url).accountId} only)`);
+  }
+  const source = connectSource(url, { timeouts: config.sourceTimeouts });
+  try {
+    const row = await source.db.selectFrom(table).select('id').where('id', '=', id).executeTakeFirst();
+    if (!row) throw new UsageError(`no ${noun} ${id} in the source (${redactSourceUrl(url)})`);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    throw new UsageError(`cannot check ${noun} ${id} against the source: ${(err as Error).message}`);
+  } finally {
+    await source.close();
+  }
+}
+
+const USERS_USAGE = `usage: callboard users list
+       callboard users add --email E --password P --role admin|partner|account [--account-id N | --partner-id N]
+       callboard users disable|enable|remove --email E
+       callboard users passwd --email E --password P`;
+
 async function cmdUsers(config: Config, args: string[]): Promise<void> {
   const [sub, ...rest] = args;
-  if (sub !== 'add') throw new UsageError('usage: callboard users add --email E --password P --role admin|partner|account [--account-id N | --partner-id N]');
+  if (!['list', 'add', 'disable', 'enable', 'remove', 'passwd'].includes(sub)) throw new UsageError(USERS_USAGE);
   const { values } = parseArgs({
     args: rest,
     options: {
@@ -245,17 +285,46 @@ async function cmdUsers(config: Config, args: string[]): Promise<void> {
       'partner-id': { type: 'string' }, 'first-name': { type: 'string' }, 'last-name': { type: 'string' },
     },
   });
-  if (!values.email || !values.password || !values.role) throw new UsageError('--email, --password and --role are required');
-  if (!['admin', 'partner', 'account'].includes(values.role)) throw new UsageError(`--role must be admin, partner or account, got "${values.role}"`);
+  if (sub !== 'list' && !values.email) throw new UsageError(`--email is required\n${USERS_USAGE}`);
+  const email = values.email!;
+  let accountId: number | null = null;
+  let partnerId: number | null = null;
+  if (sub === 'add') {
+    if (!values.password || !values.role) throw new UsageError('--email, --password and --role are required');
+    if (!['admin', 'partner', 'account'].includes(values.role)) throw new UsageError(`--role must be admin, partner or account, got "${values.role}"`);
+    accountId = intOption(values['account-id'], 'account-id') ?? null;
+    partnerId = intOption(values['partner-id'], 'partner-id') ?? null;
+  }
+  if (sub === 'passwd' && !values.password) throw new UsageError('--password is required');
   const meta = await openMeta(paths(config).meta);
   try {
-    const id = await addUser(meta, {
-      email: values.email, password: values.password, role: values.role as 'admin' | 'partner' | 'account',
-      accountId: intOption(values['account-id'], 'account-id') ?? null, partnerId: intOption(values['partner-id'], 'partner-id') ?? null,
-      firstName: values['first-name'], lastName: values['last-name'],
-    });
-    console.log(`user ${id} created: ${values.email} (${values.role})`);
+    if (sub === 'list') {
+      for (const u of await listUsers(meta)) {
+        const scope = u.role === 'account' ? ` of account ${u.account_id}` : u.role === 'partner' ? ` of partner ${u.partner_id}` : '';
+        console.log(`${String(u.id).padStart(4)}  ${u.email.padEnd(32)} ${u.role}${scope}  created ${u.created_at}${u.disabled_at ? `  DISABLED ${u.disabled_at}` : ''}`);
+      }
+      return;
+    }
+    if (sub === 'add') {
+      const user = { email, password: values.password!, role: values.role as 'admin' | 'partner' | 'account', accountId, partnerId, firstName: values['first-name'], lastName: values['last-name'] };
+      // The role's own checks first (a misfit option), then the id against the source.
+      checkNewUser(user);
+      if (user.role === 'account') await mustExist(config, 'accounts', accountId!);
+      if (user.role === 'partner') await mustExist(config, 'partners', partnerId!);
+      const id = await addUser(meta, user);
+      console.log(`user ${id} created: ${email} (${values.role})`);
+    } else if (sub === 'disable' || sub === 'enable') {
+      await setDisabled(meta, email, sub === 'disable');
+      console.log(sub === 'disable' ? `${email} disabled: its sessions and tokens stop working now` : `${email} enabled`);
+    } else if (sub === 'remove') {
+      await removeUser(meta, email);
+      console.log(`${email} removed, with its sessions`);
+    } else {
+      await setPassword(meta, email, values.password!);
+      console.log(`${email}: password changed; its sessions ended`);
+    }
   } catch (err) {
+    if (err instanceof UsageError) throw err;
     throw new UsageError((err as Error).message);
   } finally {
     await meta.destroy();
@@ -294,6 +363,7 @@ async function cmdKeys(config: Config, args: string[]): Promise<void> {
     if (sub === 'add') {
       const partnerId = intOption(values['partner-id'], 'partner-id');
       if (!partnerId) throw new UsageError('--partner-id N is required');
+      await mustExist(config, 'partners', partnerId);
       const key = await addKey(meta, partnerId);
       console.log(`Partner API credentials for partner ${partnerId} (the token is shown this once; keep it safe):`);
       console.log(`  X-Auth-ID:    ${key.authId}`);

@@ -13,6 +13,8 @@ export interface UsersTable {
   first_name: string;
   last_name: string;
   created_at: string;
+  /** Set while the user may not sign in; its tokens stop working at once. */
+  disabled_at: Generated<string | null>;
 }
 
 export interface RefreshTokensTable {
@@ -96,5 +98,8 @@ export async function openMeta(file: string): Promise<MetaDb> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .addColumn('revoked_at', 'text')
     .execute();
+  // Columns added after a table was first made: added to older files on open.
+  const userColumns = (await sql<{ name: string }>`PRAGMA table_info(users)`.execute(db)).rows.map((c) => c.name);
+  if (!userColumns.includes('disabled_at')) await sql`ALTER TABLE users ADD COLUMN disabled_at TEXT`.execute(db);
   return db;
 }

@@ -2,6 +2,7 @@ import { SignJWT } from 'jose';
 import t from 'tap';
 import { RetentionJob } from '../../jobs/retention.ts';
 import { JWT_SECRET, PASSWORD, makeApp } from '../helpers/fixture.ts';
+import { addUser, removeUser, setDisabled } from '../../src/auth/users.ts';
 
 // Tokens that cannot be used against the service: no expiry, a refresh token's user
 // swapped, a refresh token after logout; expired ones are pruned.
@@ -48,4 +49,22 @@ t.test('retention prunes expired refresh tokens', async (t) => {
   t.ok(r.refresh_tokens >= 1);
   t.equal((await ctx.meta.selectFrom('refresh_tokens').select('jti').where('jti', '=', 'expired-one').execute()).length, 0);
   t.ok((await ctx.meta.selectFrom('refresh_tokens').select('jti').execute()).length > 0, 'live ones stay');
+});
+
+t.test('disabling or removing a user ends its sessions and its access tokens at once', async (t) => {
+  await addUser(ctx.meta, { email: 'leaver@test', password: PASSWORD, role: 'account', accountId: 1 });
+  const first = await login('leaver@test');
+  t.equal((await dashboard(first.access)).statusCode, 200);
+  await setDisabled(ctx.meta, 'leaver@test', true);
+  t.equal((await dashboard(first.access)).statusCode, 401, 'the access token stops working at once');
+  t.equal((await refresh(first.refresh)).statusCode, 401, 'the refresh token is revoked');
+  const refused = await ctx.app.inject({ method: 'POST', url: '/api/accounts/login/', payload: { email: 'leaver@test', password: PASSWORD } });
+  t.equal(refused.statusCode, 401, 'no new login');
+  await setDisabled(ctx.meta, 'leaver@test', false);
+  const second = await login('leaver@test');
+  t.equal((await dashboard(second.access)).statusCode, 200, 'enabled again');
+  t.equal((await refresh(first.refresh)).statusCode, 401, 'the old session stays ended');
+  await removeUser(ctx.meta, 'leaver@test');
+  t.equal((await dashboard(second.access)).statusCode, 401, 'removed: its access token stops working');
+  t.equal((await refresh(second.refresh)).statusCode, 401);
 });
