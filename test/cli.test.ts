@@ -101,7 +101,15 @@ t.test('seed, users add and an offline sync from the command line', async (t) =>
   t.equal(billing.status, 0, billing.stderr);
   t.match(billing.stdout, /billing 2026-05: \d+ accounts/);
   t.strictSame(fs.readdirSync(billingDir).sort(), files);
+  // The store, the metadata (password hashes) and the exports are their owner's alone.
+  const others = (f: string) => fs.statSync(f).mode & 0o077;
+  for (const f of ['callboard.duckdb', 'meta.db', ...files.map((x) => path.join('exports', 'billing', x))]) t.equal(others(path.join(dir, f)), 0, `${f} is readable by its owner only`);
+  t.equal(others(dir), 0, 'and so is the data directory');
   fs.rmSync(billingDir, { recursive: true });
+  // A file an earlier version left readable by others is narrowed on the next start.
+  fs.chmodSync(path.join(dir, 'meta.db'), 0o644);
+  t.equal(cli(['jobs'], env).status, 0);
+  t.equal(others(path.join(dir, 'meta.db')), 0, 'meta.db narrowed again');
   for (const bad of [['billing'], ['billing', '--month', '2026-13'], ['billing', '--month', '9999-01']]) {
     const r = cli(bad, env);
     t.equal(r.status, 2, bad.join(' '));

@@ -6,7 +6,7 @@ import { checkNewUser, listUsers, removeUser, setDisabled, setPassword, addUser 
 import { connectSource } from '../source/connect.ts';
 import { parsePlatformUrl } from '../source/platform-url.ts';
 import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
-import { CONFIG_VARS, ConfigError, loadConfig, paths, type Config } from '../config/config.ts';
+import { CONFIG_VARS, ConfigError, loadConfig, ownerOnly, paths, type Config } from '../config/config.ts';
 import { openMeta, type MetaDb } from '../meta/db.ts';
 import { processAlive } from '../meta/process-alive.ts';
 import { listRuns, runFilterErrors, validLimit } from '../meta/job-runs.ts';
@@ -390,6 +390,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   try {
     const config = loadConfig();
+    ownerOnly(config);
     switch (command) {
       case 'serve': {
         const server = await serve(config);

@@ -202,3 +202,28 @@ export const paths = (config: Config) => ({
   /** Left by `callboard seed --force` over the store's own source: the next sync empties the store first. */
   rebuildFlag: path.join(config.dataDir, 'rebuild-store'),
 });
+
+/**
+ * Everything the service writes is its owner's alone: files 0600, folders 0700 (the
+ * store, the metadata with its password hashes, exports with customers' data). Files an
+ * earlier version left readable by others are narrowed too.
+ */
+export function ownerOnly(config: Config): void {
+  process.umask(0o077);
+  const p = paths(config);
+  for (const file of [p.store, `${p.store}.wal`, p.meta, `${p.meta}-wal`, `${p.meta}-shm`, path.join(config.dataDir, 'jwt-secret')]) {
+    try {
+      fs.chmodSync(file, 0o600);
+    } catch {
+      // not there (yet)
+    }
+  }
+  for (const dir of [config.dataDir, config.exportsDir]) {
+    try {
+      fs.chmodSync(dir, 0o700);
+    } catch {
+      // not there (yet)
+    }
+  }
+}
+
