@@ -10,14 +10,22 @@ export async function recordRun<T>(meta: MetaDb, job: string, fn: (run: string) 
     .values({ job, started_at: new Date().toISOString(), status: 'running', pid: process.pid, stats: null, error: null, ended_at: null })
     .executeTakeFirstOrThrow();
   const id = Number(run.insertId);
+  let result: T;
   try {
-    const result = await fn(`${job} run #${id}`);
-    await meta.updateTable('job_runs').set({ status: 'ok', ended_at: new Date().toISOString(), stats: JSON.stringify(result) }).where('id', '=', id).execute();
-    return result;
+    result = await fn(`${job} run #${id}`);
   } catch (err) {
-    await meta.updateTable('job_runs').set({ status: 'failed', ended_at: new Date().toISOString(), error: (err as Error).message }).where('id', '=', id).execute();
+    // The run's own error is what is thrown (and logged), even when meta.db cannot take
+    // it (a full disk): the recording's failure travels with it as `unrecorded`.
+    await meta.updateTable('job_runs').set({ status: 'failed', ended_at: new Date().toISOString(), error: (err as Error).message }).where('id', '=', id).execute()
+      .catch((recording: Error) => {
+        if (err instanceof Error) Object.assign(err, { unrecorded: `the run could not be recorded: ${recording.message}` });
+      });
     throw err;
   }
+  // A run that did its work stays done even when its record cannot be written.
+  await meta.updateTable('job_runs').set({ status: 'ok', ended_at: new Date().toISOString(), stats: JSON.stringify(result) }).where('id', '=', id).execute()
+    .catch((recording: Error) => Object.assign(result as object, { unrecorded: `the run could not be recorded: ${recording.message}` }));
+  return result;
 }
 
 /** Runs left "running" by a process that died (kill -9 mid-sync) are marked interrupted. */

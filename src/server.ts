@@ -16,6 +16,7 @@ import { buildApp } from './http/app.ts';
 import { openMeta, type MetaDb } from './meta/db.ts';
 import { reportCatalogue } from './reports/registry.ts';
 import { Store } from './store/duckdb.ts';
+import type { FastifyBaseLogger } from 'fastify';
 import { listRejects } from './store/rejects.ts';
 import { storedSource } from './store/source-record.ts';
 import { dataAsOf } from './store/data-as-of.ts';
@@ -199,12 +200,14 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
     { name: 'retention', cron: config.retentionCron, run: () => retention.run(), busy: () => false, summary: (r) => r as object },
   ], app.log);
   const tasks = schedule.tasks;
+  const healing = healStore(store, app.log);
   let closed = false;
   return {
     close: async () => {
       if (closed) return;
       closed = true;
       schedule.stop();
+      clearInterval(healing);
       // What is running is stopped, not waited for: a hung source or a long query would
       // otherwise hold the process (main bounds the whole shutdown as well).
       sync.stop();
@@ -220,3 +223,28 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
     },
   };
 }
+
+/**
+ * Heals an invalidated store (a checkpoint DuckDB could not write on a full disk): every
+ * 5 s (`everyMs`) while it is unusable the file is opened again, until the disk has room. Meanwhile
+ * /healthz fails and requests answer 503. Committed transactions survive the reopen
+ * (DuckDB replays its write-ahead log); the next sync continues from its watermarks.
+ */
+export function healStore(store: Store, log: FastifyBaseLogger, everyMs = 5_000): NodeJS.Timeout {
+  let reported: Error | null = null;
+  let busy = false;
+  const timer = setInterval(() => {
+    const fatal = store.fatal;
+    if (!fatal || busy) return;
+    if (reported !== fatal) log.error({ err: fatal }, 'the store was invalidated by a storage error; reopening it');
+    reported = fatal;
+    busy = true;
+    store.reopen()
+      .then(() => log.warn('the store was reopened after a storage error'))
+      .catch((err: unknown) => log.warn({ err }, 'the store could not be reopened yet; trying again in 5 s'))
+      .finally(() => { busy = false; });
+  }, everyMs);
+  timer.unref();
+  return timer;
+}
+

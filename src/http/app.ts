@@ -137,8 +137,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   // One place shapes every error answer (src/errors.ts): 4xx with its message (and its
   // fields for a 422 or 400), 5xx logged with the request and answered with its id only.
-  app.setErrorHandler((err: Error & { statusCode?: number }, req, reply) => {
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, req, reply) => {
     if (err instanceof ValidationError || err instanceof BadRequestError) return reply.code(err.statusCode).send({ message: err.message, errors: err.errors });
+    // Storage faults are the server's state, not a bug: 503 with a reason, and the
+    // original error in the log.
+    const unavailable = storageFault(err, opts.store);
+    if (unavailable) {
+      req.log.error({ err }, 'storage fault');
+      return reply.code(503).header('retry-after', '30').send({ message: unavailable, request_id: req.id });
+    }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ message: err.message });
     }
@@ -156,9 +163,17 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
 
   const health = { tags: ['health'], security: [] };
+  // Alive means able to serve: an invalidated store fails it until it is reopened.
   app.get('/healthz', {
-    schema: { ...health, summary: 'The process is up', operationId: 'healthz', response: { 200: { description: 'up', content: json(obj({ status: str() })) } } },
-  }, async () => ({ status: 'ok' }));
+    schema: { ...health, summary: 'The process is up', operationId: 'healthz', response: {
+      200: { description: 'up', content: json(obj({ status: str() })) },
+      503: { description: 'the store is unusable (a storage fault) until it is reopened', content: json(obj({ status: str(), message: str() })) },
+    } },
+  }, async (_req, reply) => {
+    const fatal = opts.store.fatal;
+    if (fatal) return reply.code(503).send({ status: 'error', message: `the store is unusable until it is reopened: ${fatal.message.split('\n')[0]}` });
+    return { status: 'ok' };
+  });
   app.get('/readyz', {
     schema: {
       ...health, summary: 'Ready: the store answers and the sync has not been failing too long', operationId: 'readyz',
@@ -189,3 +204,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }
+
+/**
+ * The 503 message of a storage fault, or null: a full disk (the store's or meta.db's), or
+ * a store DuckDB invalidated, which the server reopens (see server.ts).
+ */
+function storageFault(err: Error & { code?: string }, store: Store): string | null {
+  if (store.fatal || /database has been invalidated/i.test(err.message)) return 'The store hit a storage error and is being reopened: retry shortly.';
+  if (err.code === 'SQLITE_FULL' || err.code === 'ENOSPC' || /no space left on device|database or disk is full/i.test(err.message)) {
+    return 'The server\'s disk is full: nothing was changed. Retry once space is freed.';
+  }
+  return null;
+}
+

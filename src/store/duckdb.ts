@@ -67,12 +67,69 @@ function plain(rows: Record<string, unknown>[]): ResultRow[] {
  * sync never blocks a report.
  */
 export class Store {
-  private readonly readers: DuckDBConnection[] = [];
+  private readers: DuckDBConnection[] = [];
   private next = 0;
   /** Queries running right now: closing under one hangs the native layer for good. */
   private readonly running = new Set<Promise<unknown>>();
+  private fatalError: Error | null = null;
 
-  private constructor(readonly file: string, private readonly instance: DuckDBInstance, private readonly writer: DuckDBConnection) {}
+  private constructor(
+    readonly file: string, private instance: DuckDBInstance, private writer: DuckDBConnection,
+    private readonly opts: { readers?: number; threads?: number },
+  ) {}
+
+  /**
+   * The error that invalidated the database (a checkpoint that could not be written on a
+   * full disk, say), or null. Once DuckDB has invalidated it, every query fails until the
+   * file is opened again: see reopen().
+   */
+  get fatal(): Error | null {
+    return this.fatalError;
+  }
+
+  /** Notes an error that leaves the database unusable; every query path passes its errors here. */
+  private notice(err: unknown): void {
+    if (!this.fatalError && err instanceof Error && /FATAL Error|database has been invalidated/i.test(err.message)) this.fatalError = err;
+  }
+
+  /** Runs `p`, noting a fatal error before passing it on. */
+  private async watched<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      this.notice(err);
+      throw err;
+    }
+  }
+
+  /**
+   * Opens the file again after a fatal error: what is left of the old instance is closed,
+   * and DuckDB replays the write-ahead log, so every committed transaction is there and
+   * the one that failed is not. Throws (and stays fatal) while the cause remains (the
+   * disk still full): call it again later.
+   */
+  async reopen(): Promise<void> {
+    for (const c of [...this.readers, this.writer]) {
+      try {
+        c.closeSync();
+      } catch {
+        // already unusable
+      }
+    }
+    try {
+      this.instance.closeSync();
+    } catch {
+      // already unusable
+    }
+    this.readers = [];
+    const instance = await DuckDBInstance.create(this.file, this.opts.threads ? { threads: String(this.opts.threads) } : {});
+    this.instance = instance;
+    this.writer = await Store.connectUtc(instance);
+    // A first statement proves the file readable before the store is declared healed.
+    await this.writer.run(`SELECT count(*) FROM schema_migrations`);
+    for (let i = 0; i < (this.opts.readers ?? 3); i++) this.readers.push(await Store.connectUtc(instance));
+    this.fatalError = null;
+  }
 
   /** Opens (creating if needed) the store and applies pending migrations from sql/schema. */
   static async open(file: string, opts: { readers?: number; threads?: number } = {}): Promise<Store> {
@@ -88,7 +145,7 @@ export class Store {
       throw err;
     }
     const writer = await Store.connectUtc(instance);
-    const store = new Store(file, instance, writer);
+    const store = new Store(file, instance, writer, opts);
     await store.migrate();
     for (let i = 0; i < (opts.readers ?? 3); i++) store.readers.push(await Store.connectUtc(instance));
     return store;
@@ -190,6 +247,7 @@ export class Store {
     try {
       await on.run(['BEGIN TRANSACTION', ...statements, 'COMMIT'].join(';\n'));
     } catch (err) {
+      this.notice(err);
       await on.run('ROLLBACK').catch(() => undefined);
       throw err;
     }
@@ -200,7 +258,7 @@ export class Store {
    * that connection): the one writer DuckDB allows, so only the sync and its loaders use it.
    */
   async withWriteConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return fn(this.writer);
+    return this.watched(fn(this.writer));
   }
 
   /**
@@ -214,7 +272,7 @@ export class Store {
   async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     const conn = await this.connect();
     try {
-      return await fn(conn);
+      return await this.watched(fn(conn));
     } finally {
       conn.closeSync();
     }
@@ -223,7 +281,7 @@ export class Store {
   /** Runs a statement on the write connection. */
   async exec(text: string, params: Params = {}, types: ParamTypes = {}): Promise<void> {
     const b = bindings(text, params, types);
-    await this.writer.run(text, b.values, b.types);
+    await this.watched(this.writer.run(text, b.values, b.types));
   }
 
   async writeAll(text: string, params: Params = {}, types: ParamTypes = {}): Promise<ResultRow[]> {
@@ -231,22 +289,25 @@ export class Store {
   }
 
   private async connect(): Promise<DuckDBConnection> {
-    return Store.connectUtc(this.instance);
+    return this.watched(Store.connectUtc(this.instance));
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
     this.running.add(p);
     const untrack = () => this.running.delete(p);
-    p.then(untrack, untrack);
+    p.then(untrack, (err: unknown) => {
+      this.notice(err);
+      untrack();
+    });
     return p;
   }
 
-  /** Stops the queries still running (a prefetched export page, say), then closes. */
   /** Stops every running query, the writer's included (shutdown): each fails with DuckDB's interrupt error. */
   interrupt(): void {
     for (const c of [...this.readers, this.writer]) c.interrupt();
   }
 
+  /** Stops the queries still running (a prefetched export page, say), then closes. */
   async close(): Promise<void> {
     if (this.running.size) {
       for (const c of this.readers) c.interrupt();
