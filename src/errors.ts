@@ -28,3 +28,12 @@ export class NotFoundError extends Error {
 export class ForbiddenError extends Error {
   readonly statusCode = 403;
 }
+
+/** The service is at a limit it keeps on purpose (exports in flight): 503 `{"message"}` with Retry-After. */
+export class UnavailableError extends Error {
+  readonly statusCode = 503;
+  constructor(message: string, readonly retryAfterSec: number) {
+    super(message);
+  }
+}
+

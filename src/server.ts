@@ -11,7 +11,8 @@ import { AbandonMonitor } from '../jobs/abandon-monitor.ts';
 import { RetentionJob } from '../jobs/retention.ts';
 import { CdrImportJob } from '../jobs/cdr-import.ts';
 import { addUser } from './auth/users.ts';
-import { jwtSecret, paths, type Config, ConfigError } from './config/config.ts';
+import { jwtSecret, paths, storeMemory, type Config, ConfigError } from './config/config.ts';
+import { ExportGate } from './export/gate.ts';
 import { buildApp } from './http/app.ts';
 import { openMeta, type MetaDb } from './meta/db.ts';
 import { reportCatalogue } from './reports/registry.ts';
@@ -119,7 +120,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const meta = await openMeta(p.meta);
   await markInterruptedRuns(meta);
   const source = await ensureSource(config, say);
-  const store = await Store.open(p.store);
+  const store = await Store.open(p.store, storeMemory(config));
   const sync = new SyncJob(store, meta, source.url, syncJobOptions(config, p.rebuildFlag));
   // Another source stops start-up, unless a rebuild is pending (the first sync carries it
   // out). A source that is down does not: every sync checks again before it loads.
@@ -139,7 +140,8 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   if (!source.demo) await removeDemoUsers(meta, DEMO_USERS.map((u) => u.email));
   const controlToken = crypto.randomBytes(24).toString('base64url');
   const app = await buildApp({
-    store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel, exports: { templates },
+    store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel,
+    exports: { templates, gate: new ExportGate(config.exportConcurrency, config.exportQueue) },
     readyMaxFailingSec: config.readyMaxFailingSec, syncTimeoutSec: config.syncTimeoutSec, loginLimits: config.loginLimits,
     syncProgress: () => sync.progress,
     control: {

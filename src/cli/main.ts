@@ -6,7 +6,7 @@ import { checkNewUser, listUsers, removeUser, setDisabled, setPassword, addUser 
 import { connectSource } from '../source/connect.ts';
 import { parsePlatformUrl } from '../source/platform-url.ts';
 import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
-import { CONFIG_VARS, ConfigError, loadConfig, ownerOnly, paths, type Config } from '../config/config.ts';
+import { CONFIG_VARS, ConfigError, loadConfig, ownerOnly, paths, storeMemory, type Config } from '../config/config.ts';
 import { openMeta, type MetaDb } from '../meta/db.ts';
 import { processAlive } from '../meta/process-alive.ts';
 import { listRuns, runFilterErrors, validLimit } from '../meta/job-runs.ts';
@@ -106,7 +106,7 @@ async function throughServer(config: Config, what: 'sync' | 'billing' | 'rejects
 /** The store opened by this process (no server runs), or a clear refusal. */
 async function openStore(config: Config): Promise<Store> {
   try {
-    return await Store.open(paths(config).store, { readers: 1 });
+    return await Store.open(paths(config).store, { readers: 1, ...storeMemory(config) });
   } catch (err) {
     if (err instanceof StoreLockedError) throw new UsageError(`${err.message}\nIs a server running from another data directory? Stop it or run the command through it.`);
     throw err;

@@ -38,6 +38,11 @@ export interface Config {
   /** SIGTERM exits within this, whatever is still running. */
   shutdownTimeoutSec: number;
   loginLimits: { perClientPerMinute: number; perAccountPerQuarterHour: number };
+  /** The process's memory budget in bytes; DuckDB gets half (see storeMemory). */
+  memoryLimit: number;
+  /** Exports written at once, and queued, before 503. */
+  exportConcurrency: number;
+  exportQueue: number;
   /** The CDR drop directory: <dir>/inbox, loaded/, failed/. */
   cdrDir: string;
   cdrCron: string;
@@ -65,7 +70,7 @@ interface Settings {
   exportsDir: string; billingCron: string; billingZone: string; readyMaxFailingSec: number; syncRetries: number;
   monitorCron: string; abandonWindowMinutes: number; retentionCron: string; jobRetentionDays: number; cdrDir: string;
   cdrCron: string; syncBatchSize: number; jwtSecret: string | null; demoCalls: number; logLevel: string;
-  loginPerClient: number; loginPerAccount: number;
+  loginPerClient: number; loginPerAccount: number; memoryLimit: number; exportConcurrency: number | null; exportQueue: number;
   sourceConnectSec: number; sourceStatementSec: number; sourceIdleSec: number; syncTimeoutSec: number; shutdownTimeoutSec: number;
   cidBlockMinCalls: number; cidBlockAsrPct: number; cidBlockRejectedPct: number; cidWarnAsrPct: number; cidWarnShortPct: number;
 }
@@ -108,6 +113,20 @@ const sourceUrl: Reader<string | null> = (raw, name) => {
   return v;
 };
 
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1e3, kb: 1e3, kib: 2 ** 10, m: 1e6, mb: 1e6, mib: 2 ** 20, g: 1e9, gb: 1e9, gib: 2 ** 30 };
+
+/** A size: bytes, or a number with a unit (512MiB, 1GiB, 2GB). */
+const size = (fallback: number, min: number): Reader<number> => (raw, name) => {
+  const v = given(raw);
+  if (v === undefined) return fallback;
+  const m = /^(\d+(?:\.\d+)?)\s*([a-z]*)$/i.exec(v);
+  const unit = m ? UNITS[m[2].toLowerCase()] : undefined;
+  if (!m || unit === undefined) throw new ConfigError(`${name}="${v}" must be a size such as 1GiB, 768MiB or 2GB`);
+  const bytes = Math.floor(Number(m[1]) * unit);
+  if (bytes < min) throw new ConfigError(`${name}="${v}" must be at least ${Math.round(min / 2 ** 20)} MiB`);
+  return bytes;
+};
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const d = DEFAULT_CID_THRESHOLDS;
 const cfg = (key: keyof Settings, name: string, shown: string, meaning: string, read: Reader<unknown>): ConfigVar => ({ key, name, default: shown, meaning, read });
@@ -143,6 +162,9 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   cfg('shutdownTimeoutSec', 'CALLBOARD_SHUTDOWN_TIMEOUT_SEC', '10', 'on SIGTERM or SIGINT the process exits within this, stopping what still runs', integer(10, 1, 3600)),
   cfg('loginPerClient', 'CALLBOARD_LOGIN_MAX_PER_MIN', '20', 'logins a client address may try per minute before 429 (each try past it doubles the wait)', integer(20, 1, 100_000)),
   cfg('loginPerAccount', 'CALLBOARD_LOGIN_MAX_PER_ACCOUNT', '10', 'logins one account may be tried per 15 minutes before 429 (each try past it doubles the wait)', integer(10, 1, 100_000)),
+  cfg('memoryLimit', 'CALLBOARD_MEMORY_LIMIT', '1GiB', "the process's memory budget: DuckDB gets half (it spills to DATA_DIR/duckdb-tmp beyond it), exports share the rest", size(2 ** 30, 256 * 2 ** 20)),
+  cfg('exportConcurrency', 'CALLBOARD_EXPORT_CONCURRENCY', '(one per 512 MiB of the budget)', 'CSV/XLSX exports written at once; more wait in a queue', (raw, name, read) => (given(raw) === undefined ? null : integer(1, 1, 1000)(raw, name, read))),
+  cfg('exportQueue', 'CALLBOARD_EXPORT_QUEUE', '16', 'exports that may wait for a slot; beyond, 503 with Retry-After', integer(16, 0, 10_000)),
   cfg('jwtSecret', 'CALLBOARD_JWT_SECRET', '(generated into DATA_DIR/jwt-secret)', 'HS256 secret for access and refresh tokens, at least 32 characters', (raw, name) => {
     const v = given(raw) ?? null;
     if (v !== null && v.length < 32) throw new ConfigError(`${name} must be at least 32 characters`);
@@ -175,6 +197,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sourceTimeouts: { connectMs: s.sourceConnectSec * 1000, statementMs: s.sourceStatementSec * 1000, idleMs: s.sourceIdleSec * 1000 },
     syncTimeoutSec: s.syncTimeoutSec, shutdownTimeoutSec: s.shutdownTimeoutSec,
     loginLimits: { perClientPerMinute: s.loginPerClient, perAccountPerQuarterHour: s.loginPerAccount },
+    memoryLimit: s.memoryLimit,
+    exportConcurrency: s.exportConcurrency ?? Math.max(1, Math.floor(s.memoryLimit / (512 * 2 ** 20))),
+    exportQueue: s.exportQueue,
     jwtSecret: s.jwtSecret, demoCalls: s.demoCalls, logLevel: s.logLevel,
     callerIdThresholds: {
       blockMinCalls: s.cidBlockMinCalls, blockAsrPct: s.cidBlockAsrPct, blockRejectedPct: s.cidBlockRejectedPct,
@@ -225,5 +250,10 @@ export function ownerOnly(config: Config): void {
       // not there (yet)
     }
   }
+}
+
+/** The store's share of the memory budget, and where it spills the rest. */
+export function storeMemory(config: Config): { memoryLimit: number; tempDir: string } {
+  return { memoryLimit: Math.floor(config.memoryLimit / 2), tempDir: path.join(config.dataDir, 'duckdb-tmp') };
 }
 

@@ -4,6 +4,7 @@ import type { PreparedReport, ReportEngine, ReportStream, SliceFiles } from '../
 import type { ResultRow } from '../store/duckdb.ts';
 import { copyCsvSlices, csvCellSql, writeCopiedCsv, writeCsv } from './csv.ts';
 import { genericLayout, templateLayout, type ExportColumn } from './layout.ts';
+import type { ExportGate } from './gate.ts';
 import type { TemplateStore } from './templates.ts';
 import { Book, writeWorkbook, type SheetPart, type XlsxStats } from './xlsx.ts';
 import { copyLineSlices, writeCopiedXlsx, xlsxRowsSql } from './xlsx-copied.ts';
@@ -20,6 +21,8 @@ export interface ExportSettings {
   sliceRows?: number;
   /** Customer layouts (templates/); none when absent. */
   templates?: TemplateStore;
+  /** Exports written at once, and queued, before 503 (src/export/gate.ts); unlimited when absent. */
+  gate?: ExportGate;
 }
 
 /** An export under way: `done` settles when the file is written; `close` stops its queries. */

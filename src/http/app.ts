@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principal.ts';
 import { partnerOf } from '../auth/api-keys.ts';
 import { Tokens } from '../auth/tokens.ts';
 import { principalOf } from '../auth/users.ts';
-import { BadRequestError, ValidationError } from '../errors.ts';
+import { BadRequestError, UnavailableError, ValidationError } from '../errors.ts';
 import { ReportEngine } from '../reports/engine.ts';
 import type { ReportDeclaration } from '../reports/declaration.ts';
 import type { Store } from '../store/duckdb.ts';
@@ -141,6 +141,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (err instanceof ValidationError || err instanceof BadRequestError) return reply.code(err.statusCode).send({ message: err.message, errors: err.errors });
     // Storage faults are the server's state, not a bug: 503 with a reason, and the
     // original error in the log.
+    if (err instanceof UnavailableError) return reply.code(503).header('retry-after', String(err.retryAfterSec)).send({ message: err.message });
     const unavailable = storageFault(err, opts.store);
     if (unavailable) {
       req.log.error({ err }, 'storage fault');

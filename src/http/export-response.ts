@@ -27,11 +27,23 @@ export function exportFilename(r: PreparedReport, ext: string): string {
  */
 export async function sendExport(req: FastifyRequest, reply: FastifyReply, engine: ReportEngine, r: PreparedReport, settings: ExportSettings = {}, more: { sheets?: { name: string; report: PreparedReport }[] } = {}): Promise<FastifyReply> {
   const format = r.ctx.params.format === 'xlsx' ? 'xlsx' : 'csv';
+  // A slot among the exports in flight (or a place in the queue, or a 503) before any work.
+  const leave = settings.gate ? await settings.gate.enter() : () => undefined;
   const out = new PassThrough();
-  const run = await writeReport(engine, r, out, settings, {
-    ...more, onXlsx: (stats) => req.log.info({ report: r.decl.name, ...stats }, 'xlsx export written'),
-  });
-  const closeAll = () => run.close();
+  let run: Awaited<ReturnType<typeof writeReport>>;
+  try {
+    run = await writeReport(engine, r, out, settings, {
+      ...more, onXlsx: (stats) => req.log.info({ report: r.decl.name, ...stats }, 'xlsx export written'),
+    });
+  } catch (err) {
+    leave();
+    throw err;
+  }
+  run.done.then(leave, leave);
+  const closeAll = () => {
+    run.close();
+    leave();
+  };
   run.done.catch((err: unknown) => {
     req.log.error({ err, report: r.decl.name }, 'export failed after the response started; aborting it');
     closeAll();

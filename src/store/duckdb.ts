@@ -61,6 +61,25 @@ function plain(rows: Record<string, unknown>[]): ResultRow[] {
   return rows;
 }
 
+export interface StoreOptions {
+  /** Pooled reader connections (3). */
+  readers?: number;
+  threads?: number;
+  /** DuckDB's memory limit in bytes (its buffer pool: cached blocks, sorts, joins); DuckDB's own default (80 % of the machine) when absent. */
+  memoryLimit?: number;
+  /** Where DuckDB spills what does not fit in its memory limit. */
+  tempDir?: string;
+}
+
+/** DuckDB's settings for an instance. */
+function instanceSettings(opts: StoreOptions): Record<string, string> {
+  const s: Record<string, string> = {};
+  if (opts.threads) s.threads = String(opts.threads);
+  if (opts.memoryLimit) s.memory_limit = `${Math.floor(opts.memoryLimit / 1024 / 1024)}MiB`;
+  if (opts.tempDir) s.temp_directory = opts.tempDir;
+  return s;
+}
+
 /**
  * The analytical store: one DuckDB file. The process that opens it is its only writer
  * (DuckDB allows one read-write process); reads run on a small pool of connections so a
@@ -75,7 +94,7 @@ export class Store {
 
   private constructor(
     readonly file: string, private instance: DuckDBInstance, private writer: DuckDBConnection,
-    private readonly opts: { readers?: number; threads?: number },
+    private readonly opts: StoreOptions,
   ) {}
 
   /**
@@ -122,7 +141,7 @@ export class Store {
       // already unusable
     }
     this.readers = [];
-    const instance = await DuckDBInstance.create(this.file, this.opts.threads ? { threads: String(this.opts.threads) } : {});
+    const instance = await DuckDBInstance.create(this.file, instanceSettings(this.opts));
     this.instance = instance;
     this.writer = await Store.connectUtc(instance);
     // A first statement proves the file readable before the store is declared healed.
@@ -132,11 +151,11 @@ export class Store {
   }
 
   /** Opens (creating if needed) the store and applies pending migrations from sql/schema. */
-  static async open(file: string, opts: { readers?: number; threads?: number } = {}): Promise<Store> {
+  static async open(file: string, opts: StoreOptions = {}): Promise<Store> {
     if (file !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(file, opts.threads ? { threads: String(opts.threads) } : {});
+      instance = await DuckDBInstance.create(file, instanceSettings(opts));
     } catch (err) {
       const msg = (err as Error).message;
       if (/lock/i.test(msg)) {

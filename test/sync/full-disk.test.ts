@@ -23,7 +23,7 @@ const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=48m', 'tmpfs', mo
 if (mounted.status !== 0) {
   const why = `full-disk tests SKIPPED: cannot mount a tmpfs (${(mounted.stderr || mounted.error?.message || '').trim()}); they run as root, as CI does`;
   if (process.env.CI) t.fail(why);
-  else t.skip(why);
+  else t.test('full-disk tests', { skip: why }, async () => undefined);
 } else {
   t.teardown(() => {
     spawnSync('umount', ['-l', mount]);

@@ -1,0 +1,81 @@
+import http from 'node:http';
+import path from 'node:path';
+import t from 'tap';
+import { loadConfig, storeMemory } from '../../src/config/config.ts';
+import { ExportGate } from '../../src/export/gate.ts';
+import { buildApp } from '../../src/http/app.ts';
+import { reportCatalogue } from '../../src/reports/registry.ts';
+import { Store } from '../../src/store/duckdb.ts';
+import { FIXTURE_NOW, JWT_SECRET, makeApp, tmpDir } from '../helpers/fixture.ts';
+
+// The memory budget: CALLBOARD_MEMORY_LIMIT sets DuckDB's limit and spill folder, and
+// exports beyond their concurrency wait in a queue, then get 503 with Retry-After.
+
+t.test('CALLBOARD_MEMORY_LIMIT gives DuckDB half the budget and a spill folder', async (t) => {
+  const dir = tmpDir('budget');
+  const config = loadConfig({ CALLBOARD_DATA_DIR: dir, CALLBOARD_MEMORY_LIMIT: '768MiB' });
+  t.equal(config.memoryLimit, 768 * 2 ** 20);
+  t.equal(config.exportConcurrency, 1, 'one export at once per 512 MiB, at least one');
+  t.equal(loadConfig({ CALLBOARD_DATA_DIR: dir }).memoryLimit, 2 ** 30, '1 GiB by default');
+  t.equal(loadConfig({ CALLBOARD_DATA_DIR: dir }).exportConcurrency, 2);
+  t.equal(loadConfig({ CALLBOARD_DATA_DIR: dir, CALLBOARD_MEMORY_LIMIT: '2GB' }).memoryLimit, 2e9);
+  for (const bad of ['lots', '1TBx', '100MiB']) t.throws(() => loadConfig({ CALLBOARD_DATA_DIR: dir, CALLBOARD_MEMORY_LIMIT: bad }), /CALLBOARD_MEMORY_LIMIT/, bad);
+  const store = await Store.open(path.join(dir, 'store.duckdb'), storeMemory(config));
+  try {
+    const [s] = await store.all(`SELECT current_setting('memory_limit') AS m, current_setting('temp_directory') AS d`);
+    t.match(String(s.m), /^38[34]/, `DuckDB's memory_limit is half the budget: ${String(s.m)}`);
+    t.equal(s.d, path.join(dir, 'duckdb-tmp'));
+  } finally {
+    await store.close();
+  }
+});
+
+t.test('exports beyond their concurrency wait, then get 503 with Retry-After', async (t) => {
+  const ctx = await makeApp('budget-gate', 20_000);
+  t.teardown(ctx.close);
+  const gate = new ExportGate(1, 1);
+  const app = await buildApp({
+    store: ctx.store, meta: ctx.meta, jwtSecret: JWT_SECRET, reports: reportCatalogue(), now: () => FIXTURE_NOW, logLevel: 'silent',
+    exports: { gate, sliceRows: 500 },
+  });
+  t.teardown(() => app.close());
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const { port } = app.server.address() as { port: number };
+  const token = await ctx.token('admin@test');
+  const path = '/api/calls?date_from=2026-10-15&date_to=2027-01-10&format=csv';
+  // A download whose client reads its first bytes and then stops reading: it holds its slot.
+  const open = () => new Promise<{ status: number; req: http.ClientRequest; res: http.IncomingMessage; retryAfter?: string; body: Promise<string> }>((resolve) => {
+    const req = http.get({ port, path, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      const chunks: Buffer[] = [];
+      const body = new Promise<string>((done) => {
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => done(Buffer.concat(chunks).toString()));
+        res.on('close', () => done(Buffer.concat(chunks).toString()));
+      });
+      res.once('data', () => res.pause());
+      resolve({ status: res.statusCode!, req, res, retryAfter: res.headers['retry-after'] as string | undefined, body });
+    });
+    req.on('error', () => undefined);
+  });
+  const first = await open();
+  t.equal(first.status, 200, 'the first export runs');
+  t.equal(gate.inFlight, 1);
+  let secondStarted = false;
+  const second = open().then((r) => { secondStarted = true; return r; });
+  for (let i = 0; i < 50 && gate.queued < 1; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(gate.queued, 1, 'the second waits in the queue');
+  t.notOk(secondStarted, 'and has no answer yet');
+  const third = await open();
+  t.equal(third.status, 503, 'the third finds the queue full');
+  t.equal(third.retryAfter, '60');
+  t.match(JSON.parse(await third.body).message, /exports are being written/);
+  first.res.resume();
+  await first.body;
+  const next = await second;
+  t.equal(next.status, 200, 'the second runs once the first is done');
+  next.res.resume();
+  const text = await next.body;
+  t.ok(text.split('\r\n').length > 1000, 'and is whole');
+  for (let i = 0; i < 50 && gate.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(gate.inFlight, 0, 'every slot is given back');
+});
