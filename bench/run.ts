@@ -10,6 +10,7 @@ import Database from 'better-sqlite3';
 import { generateSource } from '../fixtures/generate.ts';
 import { timeOtherEndpoints } from './endpoints.ts';
 import { loginFlood } from './login-flood.ts';
+import { cacheBench } from './cache.ts';
 import { latency, serveBench } from './serve.ts';
 import { reportCatalogue } from '../src/reports/registry.ts';
 import { connectSource } from '../src/source/connect.ts';
@@ -150,6 +151,7 @@ for (const decl of reportCatalogue().filter((d) => d.family === 'telesales')) {
 // ---- the other report families: p95 goal 150 ms each ---------------------------------
 await timeOtherEndpoints(base, token, meta, store, REQUESTS);
 await loginFlood(store, REQUESTS);
+await cacheBench(store);
 
 console.log(`\npeak RSS of the bench process: ${peak} MB`);
 clearInterval(sampler);

@@ -11,7 +11,8 @@ import { ReportEngine } from '../reports/engine.ts';
 import type { ReportDeclaration } from '../reports/declaration.ts';
 import type { Store } from '../store/duckdb.ts';
 import type { SyncProgress } from '../sync/sync.ts';
-import { dataAsOf } from '../store/data-as-of.ts';
+import { dataState } from '../store/data-as-of.ts';
+import { LRUCache } from 'lru-cache';
 import { authRoutes, type LoginLimits } from './routes/auth.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { controlRoutes, type ControlOptions } from './routes/control.ts';
@@ -27,6 +28,8 @@ declare module 'fastify' {
     principal: Principal | null;
     /** When the data a report reads was current (X-Data-As-Of), read before the report runs. */
     dataAsOf: string | null;
+    /** The store's data version, read with dataAsOf: the result cache's key (routes/reports.ts). */
+    dataVersion: string | null;
   }
   interface FastifyInstance {
     /** The report engine (tests read its exports in flight). */
@@ -59,6 +62,8 @@ export interface AppOptions {
    * body never arrives, or a client that stopped reading a download, holds nothing.
    */
   connectionTimeoutMs?: number;
+  /** Bytes of JSON answers the result cache keeps (64 MiB). */
+  cacheBytes?: number;
   /** Logins let through before 429 (routes/auth.ts). */
   loginLimits?: LoginLimits;
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
@@ -90,13 +95,16 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   app.decorateRequest('principal', null);
   app.decorateRequest('dataAsOf', null);
+  app.decorateRequest('dataVersion', null);
   // Every report answer says how fresh its data is: the start of the last sync that
   // finished, read before the report runs so the header never claims more than the data.
   const reportRoute = (url: string | undefined) => url !== undefined && url.startsWith('/api/') && !url.startsWith('/api/accounts/');
   app.addHook('preHandler', async (req, reply) => {
     const url = req.routeOptions.url;
     if (!reportRoute(url)) return;
-    req.dataAsOf = await dataAsOf(opts.store);
+    const state = await dataState(opts.store);
+    req.dataAsOf = state.asOf;
+    req.dataVersion = state.version;
     // Before the first sync has finished a report would be zeros that look like figures.
     if (req.dataAsOf === null && !url!.startsWith('/api/admin/')) {
       return reply.code(503).header('retry-after', '10').send({ message: firstSyncMessage(opts.syncProgress?.() ?? null) });
@@ -193,13 +201,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // One authentication hook per scope: the partner API's key pair, and a Bearer access
   // token for every other report and the admin endpoints.
   const served = (auth: 'bearer' | 'partner') => opts.reports.filter((d) => d.endpoint?.auth === auth);
+  // JSON answers by data version, scope and parameters (routes/reports.ts), sized in bytes.
+  const cache = new LRUCache<string, string>({ maxSize: opts.cacheBytes ?? 64 * 2 ** 20, sizeCalculation: (text) => Math.max(1, text.length) });
   await app.register(async (scope) => {
     scope.addHook('onRequest', authenticate.partner);
-    await scope.register(reportRoutes, { engine, reports: served('partner'), exports: opts.exports });
+    await scope.register(reportRoutes, { engine, reports: served('partner'), exports: opts.exports, cache });
   });
   await app.register(async (scope) => {
     scope.addHook('onRequest', authenticate.bearer);
-    await scope.register(reportRoutes, { engine, reports: served('bearer'), exports: opts.exports });
+    await scope.register(reportRoutes, { engine, reports: served('bearer'), exports: opts.exports, cache });
     await scope.register(adminRoutes, { meta: opts.meta, store: opts.store });
   });
   if (opts.control) await app.register(controlRoutes, opts.control);

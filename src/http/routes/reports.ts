@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { BadRequestError, NotFoundError, ValidationError } from '../../errors.ts';
 import type { Endpoint, ReportDeclaration } from '../../reports/declaration.ts';
+import type { LRUCache } from 'lru-cache';
 import { formatsOf, type PreparedReport, type ReportEngine } from '../../reports/engine.ts';
 import type { Format, Query } from '../../reports/params.ts';
 import { arr, int, obj, str } from '../../reports/schema.ts';
@@ -12,6 +13,21 @@ export interface ReportRouteOptions {
   /** The declarations this scope serves (one authentication). */
   reports: readonly ReportDeclaration[];
   exports?: ExportSettings;
+  /** JSON answers already computed, by cacheKey. */
+  cache?: LRUCache<string, string>;
+}
+
+/**
+ * The key of a JSON answer in the result cache, or null when it cannot be cached: the
+ * data version (any committed change makes a new one, so nothing older than the last
+ * sync is served), the report, the caller's resolved scope and every bound SQL value
+ * (accounts, partner), and the parsed parameters. A report whose window or SQL reads the
+ * clock changes without a new version, and is never cached.
+ */
+function cacheKey(r: PreparedReport, version: string | null): string | null {
+  if (version === null || r.decl.window || r.sql.includes('$now')) return null;
+  const { now: _now, ...bound } = r.bound as Record<string, unknown>;
+  return JSON.stringify([version, r.decl.family, r.decl.name, r.ctx.accounts, bound, r.ctx.params]);
 }
 
 const own = (q: Query, key: string) => (Object.hasOwn(q, key) ? q[key] : undefined);
@@ -32,16 +48,29 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRouteOption
     const asked = own(query, 'format');
     // The rows behind a JSON page are another report's, with every row in the file.
     if (ep.files && typeof asked === 'string' && files(formats).includes(asked as Format)) {
+      reply.header('x-cache', 'miss');
       return sendExport(req, reply, engine, await engine.prepare(ep.files, query, who), opts.exports);
     }
     const prepared = await engine.prepare(decl, query, who, formats);
     const format = prepared.ctx.params.format;
     if (format !== 'json') {
+      reply.header('x-cache', 'miss');
       const sheets: { name: string; report: PreparedReport }[] = [];
       if (format === 'xlsx') for (const s of ep.sheets ?? []) sheets.push({ name: s.name, report: await engine.prepare(s.report, query, who) });
       return sendExport(req, reply, engine, prepared, opts.exports, sheets.length ? { sheets } : {});
     }
-    switch (ep.envelope) {
+    const key = opts.cache ? cacheKey(prepared, req.dataVersion) : null;
+    const cached = key === null ? undefined : opts.cache!.get(key);
+    reply.header('x-cache', cached === undefined ? 'miss' : 'hit').type('application/json; charset=utf-8');
+    if (cached !== undefined) return reply.send(cached);
+    const text = JSON.stringify(await body(decl, prepared));
+    if (key !== null) opts.cache!.set(key, text);
+    return reply.send(text);
+  };
+
+  /** The JSON answer of a prepared report in its endpoint's envelope. */
+  const body = async (decl: ReportDeclaration, prepared: PreparedReport): Promise<unknown> => {
+    switch (decl.endpoint!.envelope) {
       case 'data': return { data: await engine.json(prepared) };
       case 'body': return engine.json(prepared);
       case 'page': return engine.page(prepared);
