@@ -35,16 +35,16 @@ export async function exportWindows(store: Store, targets: number[]): Promise<{ 
 }
 
 /** Compiles the project to dist/ with the package's own build script, which the children run. */
-function build(): void {
+export function build(): void {
   const r = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
   if (r.status !== 0) throw new Error('npm run build failed');
 }
 
-function child(args: string[]) {
-  return spawn(process.execPath, [...CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+export function child(args: string[], env: Record<string, string> = {}) {
+  return spawn(process.execPath, [...CHILD, ...args], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...env } });
 }
 
-async function firstLine(p: ReturnType<typeof child>): Promise<Record<string, number>> {
+export async function firstLine(p: ReturnType<typeof child>): Promise<Record<string, number>> {
   const rl = readline.createInterface({ input: p.stdout! });
   for await (const line of rl) {
     try {

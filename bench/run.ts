@@ -17,6 +17,7 @@ import { connectSource } from '../src/source/connect.ts';
 import { Store } from '../src/store/duckdb.ts';
 import { syncOnce } from '../src/sync/sync.ts';
 import { exportBench, exportWindows } from './export.ts';
+import { budgetBench } from './budget.ts';
 import { record, writeResults } from './results.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000_000);
@@ -158,5 +159,8 @@ clearInterval(sampler);
 const windows = await exportWindows(store, [1_000_000, 2_000_000]);
 await app.close();
 await store.close();
-if (process.env.BENCH_EXPORTS !== '0') await exportBench(storeFile, windows);
+if (process.env.BENCH_EXPORTS !== '0') {
+  await exportBench(storeFile, windows);
+  await budgetBench(storeFile);
+}
 console.log(`\nfigures written to ${writeResults()}`);

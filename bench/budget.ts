@@ -1,0 +1,77 @@
+/**
+ * The memory budget (CALLBOARD_MEMORY_LIMIT, 1 GiB by default): the server's peak RSS for
+ * one call-detail CSV export of about 1M rows and one of the longest window (90 days, about
+ * 7.5M rows of the 10M-call source), and for 8 exports of about 1M rows at once (4 CSV,
+ * 4 XLSX; the export queue runs 2 at a time under 1 GiB). Each case on a fresh server (the
+ * compiled build) with the budget, and the 1M-row CSV once more with no budget as the
+ * baseline of the same run. Goals: the long export within 10 % of the 1M one; every peak
+ * under the budget.
+ *   npm run build && BENCH_CALLS=10000000 npx tsx bench/budget.ts
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Store } from '../src/store/duckdb.ts';
+import { build, child, exportWindows, firstLine } from './export.ts';
+import { peakMb, resetPeak } from './proc-memory.ts';
+import { record, writeResults } from './results.ts';
+
+const BUDGET = Number(process.env.BENCH_MEMORY_LIMIT ?? 2 ** 30);
+const fmt = (n: number) => Math.round(n).toLocaleString('en');
+
+async function serve(storeFile: string, budget: number) {
+  const server = child(['serve', storeFile], budget ? { BENCH_MEMORY_LIMIT: String(budget) } : {});
+  const { port } = await firstLine(server);
+  const base = `http://127.0.0.1:${port}`;
+  const login = await fetch(`${base}/api/accounts/login/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'bench@local', password: 'bench-password' }) });
+  const token = ((await login.json()) as { data: { token: { access: string } } }).data.token.access;
+  const download = async (query: string, format: string) => {
+    const res = await fetch(`${base}/api/calls?${query}&format=${format}`, { headers: { authorization: `Bearer ${token}` } });
+    if (res.status !== 200) throw new Error(`export: ${res.status} ${await res.text()}`);
+    let bytes = 0;
+    for await (const part of res.body! as unknown as AsyncIterable<Uint8Array>) bytes += part.length;
+    return bytes;
+  };
+  resetPeak(server.pid!);
+  return {
+    download,
+    peak: () => peakMb(server.pid!),
+    stop: async () => {
+      server.kill();
+      await new Promise((r) => server.on('exit', r));
+    },
+  };
+}
+
+export async function budgetBench(storeFile: string): Promise<void> {
+  build();
+  const store = await Store.open(storeFile);
+  const [one, long] = await exportWindows(store, [1_000_000, 20_000_000]);
+  await store.close();
+  console.log(`\nmemory budget ${fmt(BUDGET / 2 ** 20)} MiB: server peak RSS (goal: every case under the budget, the long export within 10 % of the 1M one):`);
+  const cases: [string, string, (s: Awaited<ReturnType<typeof serve>>) => Promise<unknown>, number][] = [
+    ['csv_1m_unlimited', `CSV, ${fmt(one.rows)} rows, no budget (baseline)`, (s) => s.download(one.query, 'csv'), 0],
+    ['csv_1m', `CSV, ${fmt(one.rows)} rows`, (s) => s.download(one.query, 'csv'), BUDGET],
+    ['csv_long', `CSV, ${fmt(long.rows)} rows`, (s) => s.download(long.query, 'csv'), BUDGET],
+    ['concurrent_8', `8 at once (4 CSV, 4 XLSX), ${fmt(one.rows)} rows each`, (s) => Promise.all(['csv', 'csv', 'csv', 'csv', 'xlsx', 'xlsx', 'xlsx', 'xlsx'].map((f) => s.download(one.query, f))), BUDGET],
+  ];
+  const peaks: Record<string, number> = {};
+  for (const [key, label, run, budget] of cases) {
+    const s = await serve(storeFile, budget);
+    const t0 = performance.now();
+    await run(s);
+    const secs = (performance.now() - t0) / 1000;
+    peaks[key] = s.peak();
+    await s.stop();
+    console.log(`  ${label.padEnd(48)} peak ${fmt(peaks[key]).padStart(6)} MB${budget ? ` = ${(peaks[key] / (budget / 1e6)).toFixed(2)} of the budget` : ''}, ${secs.toFixed(1)} s`);
+    record(`budget.${key}.peak_rss_mb`, peaks[key]);
+    record(`budget.${key}.seconds`, secs);
+  }
+  console.log(`  the long export peaks at ${(peaks.csv_long / peaks.csv_1m).toFixed(2)}× the 1M one; the 1M one at ${(peaks.csv_1m / peaks.csv_1m_unlimited).toFixed(2)}× the same export with no budget`);
+  record('budget.long_to_1m_peak_ratio', peaks.csv_long / peaks.csv_1m);
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
+  await budgetBench(path.resolve('bench-data', `store-${calls}.duckdb`));
+  console.log(`results: ${writeResults()}`);
+}
