@@ -18,6 +18,8 @@ export interface LoginLimits {
   perAccountPerQuarterHour: number;
 }
 
+const REFUSAL_DELAY_MS = 1_000;
+
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perClientPerMinute: 20, perAccountPerQuarterHour: 10 };
 
 /**
@@ -36,6 +38,9 @@ export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tok
     return async (req: FastifyRequest, reply: FastifyReply) => {
       const r = await check(req);
       if (r.isAllowed || !r.isExceeded) return;
+      // The refusal itself comes after a second: a client that hammers gets one answer a
+      // second per connection, so refusing costs the service next to nothing.
+      await new Promise((resolve) => setTimeout(resolve, REFUSAL_DELAY_MS));
       reply.header('retry-after', String(r.ttlInSeconds));
       throw Object.assign(new Error(`Too many login attempts ${what}: retry in ${r.ttlInSeconds} s.`), { statusCode: 429 });
     };
