@@ -10,7 +10,7 @@ import { addKey } from '../src/auth/api-keys.ts';
 import type { MetaDb } from '../src/meta/db.ts';
 import { WIDGETS } from '../src/reports/widgets/widgets.ts';
 import { Store } from '../src/store/duckdb.ts';
-import { record } from './results.ts';
+import { record, writeResults } from './results.ts';
 import { exportWindows } from './export.ts';
 import { latency, serveBench } from './serve.ts';
 
@@ -81,4 +81,5 @@ if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   await timeOtherEndpoints(base, token, meta, store, Number(process.env.BENCH_REQUESTS ?? 20));
   await app.close();
   await store.close();
+  console.log(`results: ${writeResults()}`);
 }

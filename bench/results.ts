@@ -27,6 +27,8 @@ export function writeResults(dir = path.join(import.meta.dirname, 'results')): s
   fs.mkdirSync(dir, { recursive: true });
   const file = path.join(dir, `${at.slice(0, 10)}-${commit}.json`);
   const machine = { cpus: os.cpus().length, cpu: os.cpus()[0]?.model ?? 'unknown', memory_gb: Math.round(os.totalmem() / 2 ** 30), node: process.version };
-  fs.writeFileSync(file, `${JSON.stringify({ at, commit, machine, figures }, null, 1)}\n`);
+  // Scripts run alone (bench:cache, bench:login …) on the same commit add to one file.
+  const earlier = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as { figures?: Record<string, unknown> }).figures ?? {} : {};
+  fs.writeFileSync(file, `${JSON.stringify({ at, commit, machine, figures: { ...earlier, ...figures } }, null, 1)}\n`);
   return file;
 }

@@ -9,9 +9,11 @@ import type { ReportParams } from './params.ts';
  */
 export async function resolveScope(store: Store, who: Principal, accountId: number | null, noun = 'account'): Promise<number[]> {
   let ids: number[];
-  if (who.role === 'admin') ids = (await store.all(`SELECT id FROM accounts ORDER BY id`)).map((r) => Number(r.id));
+  // The account lists change only with a sync: kept until the store's next write.
+  if (who.role === 'admin') ids = (await store.memo('accounts', () => store.all(`SELECT id FROM accounts ORDER BY id`))).map((r) => Number(r.id));
   else if (who.role === 'partner') {
-    ids = (await store.all(`SELECT id FROM accounts WHERE partner_id = $p ORDER BY id`, { p: who.partnerId ?? -1 })).map((r) => Number(r.id));
+    const p = who.partnerId ?? -1;
+    ids = (await store.memo(`accounts:partner:${p}`, () => store.all(`SELECT id FROM accounts WHERE partner_id = $p ORDER BY id`, { p }))).map((r) => Number(r.id));
   } else ids = who.accountId === null ? [] : [who.accountId];
   if (accountId === null) return ids;
   // Admin ids come from the accounts table, so membership is existence for every role.
@@ -24,10 +26,10 @@ export async function resolveScope(store: Store, who: Principal, accountId: numb
 /** The ids among `ids` that exist in `table` within the accounts (and are not soft-deleted). */
 async function found(store: Store, table: string, ids: number[], accounts: number[], checkDeleted: boolean): Promise<Set<number>> {
   const deleted = checkDeleted ? 'AND deleted_at IS NULL' : '';
-  const rows = await store.all(
+  const rows = await store.memo(`found:${table}:${ids.join(',')}:${accounts.join(',')}:${checkDeleted}`, () => store.all(
     `SELECT id FROM ${table} WHERE list_contains($ids, id) AND account_id IN (SELECT unnest($accounts)) ${deleted}`,
     { ids, accounts },
-  );
+  ));
   return new Set(rows.map((r) => Number(r.id)));
 }
 

@@ -15,7 +15,7 @@ export async function dataAsOf(store: Store): Promise<string | null> {
  * version is current exactly while the version stays.
  */
 export async function dataState(store: Store): Promise<{ asOf: string | null; version: string | null }> {
-  const rows = await store.all(`SELECT key, value FROM store_meta WHERE key IN ('data_as_of', 'data_version')`);
+  const rows = await store.memo('data-state', () => store.all(`SELECT key, value FROM store_meta WHERE key IN ('data_as_of', 'data_version')`));
   const get = (key: string) => {
     const row = rows.find((r) => r.key === key);
     return row ? String(row.value) : null;

@@ -91,6 +91,10 @@ export class Store {
   /** Queries running right now: closing under one hangs the native layer for good. */
   private readonly running = new Set<Promise<unknown>>();
   private fatalError: Error | null = null;
+  /** Writes this process has committed (it is the store's only writer): what memo() keys on. */
+  private writes = 0;
+  private readonly memos = new Map<string, Promise<unknown>>();
+  private memoAt = 0;
 
   private constructor(
     readonly file: string, private instance: DuckDBInstance, private writer: DuckDBConnection,
@@ -104,6 +108,25 @@ export class Store {
    */
   get fatal(): Error | null {
     return this.fatalError;
+  }
+
+  /**
+   * A read kept until the next write this process commits: DuckDB allows one writing
+   * process, so nothing else can change what it read. For the small reads every request
+   * makes (the data version, the caller's accounts), not for reports.
+   */
+  memo<T>(key: string, compute: () => Promise<T>): Promise<T> {
+    if (this.memoAt !== this.writes || this.memos.size > 10_000) {
+      this.memos.clear();
+      this.memoAt = this.writes;
+    }
+    let p = this.memos.get(key) as Promise<T> | undefined;
+    if (!p) {
+      p = compute();
+      this.memos.set(key, p);
+      p.catch(() => this.memos.delete(key));
+    }
+    return p;
   }
 
   /** Notes an error that leaves the database unusable; every query path passes its errors here. */
@@ -148,6 +171,7 @@ export class Store {
     await this.writer.run(`SELECT count(*) FROM schema_migrations`);
     for (let i = 0; i < (this.opts.readers ?? 3); i++) this.readers.push(await Store.connectUtc(instance));
     this.fatalError = null;
+    this.writes++;
   }
 
   /** Opens (creating if needed) the store and applies pending migrations from sql/schema. */
@@ -269,6 +293,8 @@ export class Store {
       this.notice(err);
       await on.run('ROLLBACK').catch(() => undefined);
       throw err;
+    } finally {
+      this.writes++;
     }
   }
 
@@ -277,7 +303,11 @@ export class Store {
    * that connection): the one writer DuckDB allows, so only the sync and its loaders use it.
    */
   async withWriteConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    return this.watched(fn(this.writer));
+    try {
+      return await this.watched(fn(this.writer));
+    } finally {
+      this.writes++;
+    }
   }
 
   /**
@@ -294,17 +324,26 @@ export class Store {
       return await this.watched(fn(conn));
     } finally {
       conn.closeSync();
+      this.writes++;
     }
   }
 
   /** Runs a statement on the write connection. */
   async exec(text: string, params: Params = {}, types: ParamTypes = {}): Promise<void> {
     const b = bindings(text, params, types);
-    await this.watched(this.writer.run(text, b.values, b.types));
+    try {
+      await this.watched(this.writer.run(text, b.values, b.types));
+    } finally {
+      this.writes++;
+    }
   }
 
   async writeAll(text: string, params: Params = {}, types: ParamTypes = {}): Promise<ResultRow[]> {
-    return this.all(text, params, types, this.writer);
+    try {
+      return await this.all(text, params, types, this.writer);
+    } finally {
+      this.writes++;
+    }
   }
 
   private async connect(): Promise<DuckDBConnection> {
