@@ -14,6 +14,8 @@ import { Store } from '../src/store/duckdb.ts';
 import { build, child, exportWindows, firstLine } from './export.ts';
 import { peakMb, resetPeak } from './proc-memory.ts';
 import { record, writeResults } from './results.ts';
+import { latency, serveBench } from './serve.ts';
+import { reportCatalogue } from '../src/reports/registry.ts';
 
 const BUDGET = Number(process.env.BENCH_MEMORY_LIMIT ?? 2 ** 30);
 const fmt = (n: number) => Math.round(n).toLocaleString('en');
@@ -70,8 +72,41 @@ export async function budgetBench(storeFile: string): Promise<void> {
   record('budget.long_to_1m_peak_ratio', peaks.csv_long / peaks.csv_1m);
 }
 
+/**
+ * The telesales reports' p95 with DuckDB under the budget's half against no limit, the
+ * same requests in the same run (goal: within 10 %), 20 sequential requests each.
+ */
+export async function budgetLatency(storeFile: string, requests = 20): Promise<void> {
+  const window = 'date_from=2026-08-26&date_to=2026-11-23&timezone=America/New_York&account_id=1';
+  const p95s: Record<string, Record<string, number>> = {};
+  for (const [mode, memoryLimit] of [['unlimited', 0], ['budget', BUDGET / 2]] as const) {
+    const store = await Store.open(storeFile, memoryLimit ? { memoryLimit, tempDir: `${storeFile}.tmp` } : {});
+    const { app, base, token, meta } = await serveBench(store);
+    p95s[mode] = {};
+    for (const decl of reportCatalogue().filter((d) => d.family === 'telesales')) {
+      const q = decl.name === 'abandon-rate' ? 'campaign_id=2' : window;
+      const { p95 } = await latency(async () => {
+        const res = await fetch(`${base}/api/telesales/reports/${decl.name}?${q}`, { headers: { authorization: `Bearer ${token}` } });
+        if (res.status !== 200) throw new Error(`${decl.name}: ${res.status}`);
+        await res.arrayBuffer();
+      }, requests);
+      p95s[mode][decl.name] = p95;
+    }
+    await app.close();
+    await meta.destroy();
+    await store.close();
+  }
+  console.log(`\ntelesales p95 with DuckDB limited to ${fmt(BUDGET / 2 / 2 ** 20)} MiB against no limit (goal: within 10 %):`);
+  for (const name of Object.keys(p95s.unlimited)) {
+    const ratio = p95s.budget[name] / p95s.unlimited[name];
+    console.log(`  ${name.padEnd(26)} ${p95s.unlimited[name].toFixed(1).padStart(7)} ms → ${p95s.budget[name].toFixed(1).padStart(7)} ms = ${ratio.toFixed(2)}×`);
+    record(`budget.latency.${name}.p95_ratio`, ratio);
+  }
+}
+
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
   const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
-  await budgetBench(path.resolve('bench-data', `store-${calls}.duckdb`));
+  if (process.env.BENCH_BUDGET_LATENCY_ONLY !== '1') await budgetBench(path.resolve('bench-data', `store-${calls}.duckdb`));
+  await budgetLatency(path.resolve('bench-data', `store-${calls}.duckdb`));
   console.log(`results: ${writeResults()}`);
 }

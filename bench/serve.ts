@@ -8,11 +8,14 @@ import type { Store } from '../src/store/duckdb.ts';
 /** The bench's "now": the generated source ends here. */
 export const BENCH_NOW = new Date('2026-11-24T12:00:00Z');
 
-/** The real app on a local port over `store`, and an admin's access token. */
+/**
+ * The real app on a local port over `store`, and an admin's access token. The result
+ * cache is off unless `appOpts` sets it: latency figures time the reports, not the cache.
+ */
 export async function serveBench(store: Store, now = BENCH_NOW, appOpts: Partial<AppOptions> = {}): Promise<{ app: FastifyInstance; meta: MetaDb; base: string; token: string }> {
   const meta = await openMeta(':memory:');
   await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
-  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportCatalogue(), now: () => now, logLevel: 'silent', ...appOpts });
+  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportCatalogue(), now: () => now, logLevel: 'silent', cacheBytes: 0, ...appOpts });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

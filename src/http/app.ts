@@ -62,7 +62,7 @@ export interface AppOptions {
    * body never arrives, or a client that stopped reading a download, holds nothing.
    */
   connectionTimeoutMs?: number;
-  /** Bytes of JSON answers the result cache keeps (64 MiB). */
+  /** Bytes of JSON answers the result cache keeps (64 MiB); 0 for none (benches that time the reports themselves). */
   cacheBytes?: number;
   /** Logins let through before 429 (routes/auth.ts). */
   loginLimits?: LoginLimits;
@@ -202,7 +202,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // token for every other report and the admin endpoints.
   const served = (auth: 'bearer' | 'partner') => opts.reports.filter((d) => d.endpoint?.auth === auth);
   // JSON answers by data version, scope and parameters (routes/reports.ts), sized in bytes.
-  const cache = new LRUCache<string, string>({ maxSize: opts.cacheBytes ?? 64 * 2 ** 20, sizeCalculation: (text) => Math.max(1, text.length) });
+  const cache = opts.cacheBytes === 0 ? undefined : new LRUCache<string, string>({ maxSize: opts.cacheBytes ?? 64 * 2 ** 20, sizeCalculation: (text) => Math.max(1, text.length) });
   await app.register(async (scope) => {
     scope.addHook('onRequest', authenticate.partner);
     await scope.register(reportRoutes, { engine, reports: served('partner'), exports: opts.exports, cache });
