@@ -49,6 +49,16 @@ export class SyncJob {
   ) {}
 
   private abort: AbortController | null = null;
+  /** The last run's loading, which a run given up leaves going until it reaches a check. */
+  private loading: Promise<unknown> = Promise.resolve();
+
+  /**
+   * Settles once the last run's loading has stopped, a given-up one included: the store
+   * must not be closed under it (closing a DuckDB connection mid-query hangs the process).
+   */
+  async idle(): Promise<void> {
+    await this.loading.catch(() => undefined);
+  }
 
   /** The longest a run may take before the watchdog fails it (ms). */
   get timeoutMs(): number {
@@ -99,8 +109,9 @@ export class SyncJob {
       const given = new Promise<never>((_, reject) => abort.signal.addEventListener('abort', () => reject(abort.signal.reason as Error), { once: true }));
       try {
         const loading = this.load(run, source, reset, timeouts, abort.signal);
-        // A run given up still settles later (its source closed under it): nobody waits for that.
+        // A run given up still settles later (its source closed under it); idle() waits for that.
         loading.catch(() => undefined);
+        this.loading = loading;
         return await Promise.race([loading, given]);
       } finally {
         clearTimeout(watchdog);

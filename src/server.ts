@@ -218,8 +218,12 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
       await app.close();
       while (sync.busy || billing.busy || monitor.busy || cdr.busy) await new Promise((r) => setTimeout(r, 50));
       fs.rmSync(p.server, { force: true });
-      // A query of a sync given up may still run on the writer.
-      store.interrupt();
+      // A sync given up may still run a query on the writer: it is interrupted until that
+      // loading has stopped, and only then is the store closed. One stuck on its source
+      // (not in DuckDB) is not waited for past 2 s.
+      const nudge = setInterval(() => store.interrupt(), 200);
+      await Promise.race([sync.idle(), new Promise((r) => setTimeout(r, 2_000))]);
+      clearInterval(nudge);
       await store.close();
       await meta.destroy();
     },
