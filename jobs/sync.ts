@@ -142,7 +142,7 @@ export class SyncJob {
     const total = (await dataAsOf(this.store)) === null ? await estimateSourceRows(source, SOURCE_TABLES).catch(() => null) : null;
     const read = new Map<string, number>();
     this.current = { rows: 0, total };
-    return await syncOnce(this.store, source, {
+    const once = () => syncOnce(this.store, source, {
       ...this.opts, loadedBy: run, signal,
       onBatch: (table, stats) => {
         read.set(table, stats.read);
@@ -150,5 +150,15 @@ export class SyncJob {
         this.opts.onBatch?.(table, stats);
       },
     });
+    try {
+      return await once();
+    } catch (err) {
+      // A load larger than the memory budget (a first sync of a large source) goes on
+      // without DuckDB's limit rather than failing every minute; the batches committed
+      // before stay, and the run's counts are those of the rest. The run says so.
+      if (!(err instanceof Error) || !/Out of Memory Error/.test(err.message)) throw err;
+      const rest = await this.store.withoutMemoryLimit(once);
+      return Object.assign(rest, { over_budget: `went on without the memory limit after: ${err.message.split('\n')[0]}` });
+    }
   }
 }

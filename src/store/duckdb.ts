@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import {
   BIGINT, BOOLEAN, DOUBLE, DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue,
@@ -358,6 +359,23 @@ export class Store {
       untrack();
     });
     return p;
+  }
+
+  /**
+   * Lifts DuckDB's memory limit for `fn` (back to DuckDB's own default, 80 % of the
+   * machine), then sets the configured one again. For a load that cannot be done within
+   * the budget (a first sync of a large source rebuilding its roll-ups), which would
+   * otherwise fail with DuckDB's out-of-memory error on every try.
+   */
+  async withoutMemoryLimit<T>(fn: () => Promise<T>): Promise<T> {
+    if (!this.opts.memoryLimit) return fn();
+    // RESET would go back to the limit the instance was opened with: DuckDB's own default is set instead.
+    await this.writer.run(`SET memory_limit = '${Math.floor((os.totalmem() * 0.8) / 1024 / 1024)}MiB'`);
+    try {
+      return await fn();
+    } finally {
+      await this.writer.run(`SET memory_limit = '${Math.floor(this.opts.memoryLimit / 1024 / 1024)}MiB'`).catch(() => undefined);
+    }
   }
 
   /** Stops every running query, the writer's included (shutdown): each fails with DuckDB's interrupt error. */

@@ -6,7 +6,9 @@ import { ExportGate } from '../../src/export/gate.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { reportCatalogue } from '../../src/reports/registry.ts';
 import { Store } from '../../src/store/duckdb.ts';
-import { FIXTURE_NOW, JWT_SECRET, makeApp, tmpDir } from '../helpers/fixture.ts';
+import { FIXTURE_NOW, JWT_SECRET, makeApp, makeSource, sourceRows, tmpDir } from '../helpers/fixture.ts';
+import { SyncJob } from '../../jobs/sync.ts';
+import { openMeta } from '../../src/meta/db.ts';
 
 // The memory budget: CALLBOARD_MEMORY_LIMIT sets DuckDB's limit and spill folder, and
 // exports beyond their concurrency wait in a queue, then get 503 with Retry-After.
@@ -78,4 +80,22 @@ t.test('exports beyond their concurrency wait, then get 503 with Retry-After', a
   t.ok(text.split('\r\n').length > 1000, 'and is whole');
   for (let i = 0; i < 50 && gate.inFlight > 0; i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(gate.inFlight, 0, 'every slot is given back');
+});
+
+t.test('a sync larger than the budget goes on without DuckDB\'s limit, which comes back after', async (t) => {
+  const dir = tmpDir('budget-sync');
+  const sourceFile = await makeSource(dir, 30_000);
+  const store = await Store.open(path.join(dir, 'store.duckdb'), { memoryLimit: 24 * 2 ** 20, tempDir: path.join(dir, 'tmp') });
+  const meta = await openMeta(path.join(dir, 'meta.db'));
+  try {
+    const r = await new SyncJob(store, meta, `sqlite:${sourceFile}`).run() as Awaited<ReturnType<SyncJob['run']>> & { over_budget?: string };
+    t.match(r.over_budget, /Out of Memory Error/, 'the load needed more than 24 MiB, and says so');
+    const [calls] = await store.all(`SELECT count(*) AS n FROM calls`);
+    t.equal(Number(calls.n), sourceRows(sourceFile, 'calls').length, 'every call is loaded');
+    const [s] = await store.all(`SELECT current_setting('memory_limit') AS m`);
+    t.match(String(s.m), /^24\.0 MiB$/, `the limit is back: ${String(s.m)}`);
+  } finally {
+    await store.close();
+    await meta.destroy();
+  }
 });
