@@ -11,6 +11,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Store } from '../src/store/duckdb.ts';
+import { budgetShares } from '../src/config/config.ts';
 import { build, child, exportWindows, firstLine } from './export.ts';
 import { peakMb, resetPeak } from './proc-memory.ts';
 import { record, writeResults } from './results.ts';
@@ -79,7 +80,7 @@ export async function budgetBench(storeFile: string): Promise<void> {
 export async function budgetLatency(storeFile: string, requests = 20): Promise<void> {
   const window = 'date_from=2026-08-26&date_to=2026-11-23&timezone=America/New_York&account_id=1';
   const p95s: Record<string, Record<string, number>> = {};
-  for (const [mode, memoryLimit] of [['unlimited', 0], ['budget', BUDGET / 2]] as const) {
+  for (const [mode, memoryLimit] of [['unlimited', 0], ['budget', budgetShares(BUDGET).duckdb]] as const) {
     const store = await Store.open(storeFile, memoryLimit ? { memoryLimit, tempDir: `${storeFile}.tmp` } : {});
     const { app, base, token, meta } = await serveBench(store);
     p95s[mode] = {};
@@ -96,7 +97,7 @@ export async function budgetLatency(storeFile: string, requests = 20): Promise<v
     await meta.destroy();
     await store.close();
   }
-  console.log(`\ntelesales p95 with DuckDB limited to ${fmt(BUDGET / 2 / 2 ** 20)} MiB against no limit (goal: within 10 %):`);
+  console.log(`\ntelesales p95 with DuckDB limited to ${fmt(budgetShares(BUDGET).duckdb / 2 ** 20)} MiB against no limit (goal: within 10 %):`);
   for (const name of Object.keys(p95s.unlimited)) {
     const ratio = p95s.budget[name] / p95s.unlimited[name];
     console.log(`  ${name.padEnd(26)} ${p95s.unlimited[name].toFixed(1).padStart(7)} ms → ${p95s.budget[name].toFixed(1).padStart(7)} ms = ${ratio.toFixed(2)}×`);

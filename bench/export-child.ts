@@ -20,18 +20,19 @@ import { ReportEngine } from '../src/reports/engine.ts';
 import { reportCatalogue } from '../src/reports/registry.ts';
 import { Store } from '../src/store/duckdb.ts';
 import { ExportGate } from '../src/export/gate.ts';
+import { budgetShares } from '../src/config/config.ts';
 import { drainSlices, peakMb, resetPeak } from './proc-memory.ts';
 
 const [mode, storeFile, query] = process.argv.slice(2);
 // BENCH_MEMORY_LIMIT (bytes): the service's budget, split as the server splits it.
 const budget = Number(process.env.BENCH_MEMORY_LIMIT ?? 0);
-const store = await Store.open(storeFile, budget ? { memoryLimit: budget / 2, tempDir: `${storeFile}.tmp` } : {});
+const store = await Store.open(storeFile, budget ? { memoryLimit: budgetShares(budget).duckdb, tempDir: `${storeFile}.tmp` } : {});
 const admin: Principal = { userId: 1, email: 'bench@local', role: 'admin', accountId: null, partnerId: null };
 
 if (mode === 'serve') {
   const meta = await openMeta(':memory:');
   await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
-  const exports = budget ? { gate: new ExportGate(Math.max(1, Math.floor(budget / 2 ** 29)), 16) } : {};
+  const exports = budget ? { gate: new ExportGate(budgetShares(budget).exports, 16) } : {};
   const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportCatalogue(), logLevel: 'silent', exports });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();

@@ -255,8 +255,9 @@ async function mustExist(config: Config, table: 'accounts' | 'partners', id: num
   const url = sourceUrlOf(config);
   const noun = table === 'accounts' ? 'account' : 'partner';
   if (url.startsWith('platform+')) {
-    if (table === 'accounts' && parsePlatformUrl(url).accountId === id) return;
-    throw new UsageError(`no ${noun} ${id} in the source (the platform source serves account ${parsePlatformUrl(url).accountId} only)`);
+    const { accountId } = parsePlatformUrl(url);
+    if (table === 'accounts' && accountId === id) return;
+    throw new UsageError(`no ${noun} ${id} in the source (the platform source serves account ${accountId} only)`);
   }
   const source = connectSource(url, { timeouts: config.sourceTimeouts });
   try {

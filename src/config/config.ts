@@ -198,7 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     syncTimeoutSec: s.syncTimeoutSec, shutdownTimeoutSec: s.shutdownTimeoutSec,
     loginLimits: { perClientPerMinute: s.loginPerClient, perAccountPerQuarterHour: s.loginPerAccount },
     memoryLimit: s.memoryLimit,
-    exportConcurrency: s.exportConcurrency ?? Math.max(1, Math.floor(s.memoryLimit / (512 * 2 ** 20))),
+    exportConcurrency: s.exportConcurrency ?? budgetShares(s.memoryLimit).exports,
     exportQueue: s.exportQueue,
     jwtSecret: s.jwtSecret, demoCalls: s.demoCalls, logLevel: s.logLevel,
     callerIdThresholds: {
@@ -252,8 +252,13 @@ export function ownerOnly(config: Config): void {
   }
 }
 
+/** How a memory budget is shared: DuckDB's half, and the exports written at once (one per 512 MiB, at least one). */
+export function budgetShares(bytes: number): { duckdb: number; exports: number } {
+  return { duckdb: Math.floor(bytes / 2), exports: Math.max(1, Math.floor(bytes / (512 * 2 ** 20))) };
+}
+
 /** The store's share of the memory budget, and where it spills the rest. */
 export function storeMemory(config: Config): { memoryLimit: number; tempDir: string } {
-  return { memoryLimit: Math.floor(config.memoryLimit / 2), tempDir: path.join(config.dataDir, 'duckdb-tmp') };
+  return { memoryLimit: budgetShares(config.memoryLimit).duckdb, tempDir: path.join(config.dataDir, 'duckdb-tmp') };
 }
 
