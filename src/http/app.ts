@@ -13,10 +13,11 @@ import type { Store } from '../store/duckdb.ts';
 import type { SyncProgress } from '../sync/sync.ts';
 import { dataState } from '../store/data-as-of.ts';
 import { LRUCache } from 'lru-cache';
-import { authRoutes, type LoginLimits } from './routes/auth.ts';
+import { authRoutes, loginGuards, type LoginLimits } from './routes/auth.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { controlRoutes, type ControlOptions } from './routes/control.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { consolePlugin } from '../console/plugin.ts';
 import { OPENAPI_FRAME } from './openapi.ts';
 import { firstSyncMessage, readiness } from './readiness.ts';
 import { json } from './route-schema.ts';
@@ -98,7 +99,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('dataVersion', null);
   // Every report answer says how fresh its data is: the start of the last sync that
   // finished, read before the report runs so the header never claims more than the data.
-  const reportRoute = (url: string | undefined) => url !== undefined && url.startsWith('/api/') && !url.startsWith('/api/accounts/');
+  const reportRoute = (url: string | undefined) => url !== undefined && (url.startsWith('/api/') || url.startsWith('/console/api/')) && !url.startsWith('/api/accounts/');
   app.addHook('preHandler', async (req, reply) => {
     const url = req.routeOptions.url;
     if (!reportRoute(url)) return;
@@ -106,7 +107,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     req.dataAsOf = state.asOf;
     req.dataVersion = state.version;
     // Before the first sync has finished a report would be zeros that look like figures.
-    if (req.dataAsOf === null && !url!.startsWith('/api/admin/')) {
+    if (req.dataAsOf === null && !url!.startsWith('/api/admin/') && !url!.startsWith('/console/api/admin/')) {
       return reply.code(503).header('retry-after', '10').send({ message: firstSyncMessage(opts.syncProgress?.() ?? null) });
     }
   });
@@ -196,7 +197,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return reply.code(r.ready ? 200 : 503).send(r);
   });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  await app.register(authRoutes, { meta: opts.meta, tokens, limits: opts.loginLimits });
+  const guards = await loginGuards(app, opts.loginLimits);
+  await app.register(authRoutes, { meta: opts.meta, tokens, guards });
 
   // One authentication hook per scope: the partner API's key pair, and a Bearer access
   // token for every other report and the admin endpoints.
@@ -212,6 +214,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await scope.register(reportRoutes, { engine, reports: served('bearer'), exports: opts.exports, cache });
     await scope.register(adminRoutes, { meta: opts.meta, store: opts.store });
   });
+  await app.register(consolePlugin, { store: opts.store, meta: opts.meta, tokens, engine, reports: opts.reports, guards, cache, exports: opts.exports, now });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

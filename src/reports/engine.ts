@@ -109,6 +109,17 @@ export class ReportEngine {
   }
 
   /** One page of a keyset-paginated report: `{data, next_cursor}`. */
+  /** A prepared report's JSON answer in its endpoint's envelope: what the API sends and the console shows. */
+  async body(r: PreparedReport): Promise<unknown> {
+    const decl = r.decl;
+    switch (decl.endpoint?.envelope ?? 'data') {
+      case 'data': return { data: await this.json(r) };
+      case 'body': return this.json(r);
+      case 'page': return this.page(r);
+      case 'widget': return { dataset: decl.name, datasources: [{ datasource: 0, data: await this.json(r) }] };
+    }
+  }
+
   async page(r: PreparedReport): Promise<{ data: unknown[]; next_cursor: string | null }> {
     const ks = r.decl.keyset!;
     const limit = r.ctx.params.limit;

@@ -22,15 +22,21 @@ const REFUSAL_DELAY_MS = 1_000;
 
 export const DEFAULT_LOGIN_LIMITS: LoginLimits = { perClientPerMinute: 20, perAccountPerQuarterHour: 10 };
 
+/** The two checks a login passes before its password is hashed (see loginGuards). */
+export interface LoginGuards {
+  /** onRequest: logins from one client address. */
+  perClient: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+  /** preHandler (the body is parsed): logins for one email, known or not. */
+  perAccount: (req: FastifyRequest, reply: FastifyReply) => Promise<void>;
+}
+
 /**
- * Login and refresh, answering in the platform's own envelope. Logins are rate limited per
- * client address and per account (429 with Retry-After), and each attempt past the limit
- * doubles the wait: guessing passwords, or wearing the service down with hashing, gets
- * slower the more it is tried.
+ * Login rate limits per client address and per account (429 with Retry-After), where each
+ * attempt past a limit doubles the wait: guessing passwords, or wearing the service down
+ * with hashing, gets slower the more it is tried. The API's login and the console's
+ * sign-in share these counters, so neither door adds tries to the other.
  */
-export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tokens: Tokens; limits?: LoginLimits }): Promise<void> {
-  const limits = opts.limits ?? DEFAULT_LOGIN_LIMITS;
-  const fail = (status: number, message: string, errors: string[]) => ({ status, success: false, message, errors, data: {} });
+export async function loginGuards(app: FastifyInstance, limits: LoginLimits = DEFAULT_LOGIN_LIMITS): Promise<LoginGuards> {
   // One store for both limits (keys apart); each try past a limit doubles its wait.
   await app.register(rateLimit, { global: false, exponentialBackoff: true });
   const limit = (what: string, max: number, timeWindow: number, key: (req: FastifyRequest) => string) => {
@@ -45,12 +51,19 @@ export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tok
       throw Object.assign(new Error(`Too many login attempts ${what}: retry in ${r.ttlInSeconds} s.`), { statusCode: 429 });
     };
   };
-  const perClient = limit('from this address', limits.perClientPerMinute, 60_000, (req) => `login-client:${req.ip}`);
-  // After the body is parsed: the account is the email asked for, known or not.
-  const perAccount = limit('for this account', limits.perAccountPerQuarterHour, 15 * 60_000, (req) => {
-    const email = (req.body as { email?: unknown } | undefined)?.email;
-    return `login-account:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
-  });
+  return {
+    perClient: limit('from this address', limits.perClientPerMinute, 60_000, (req) => `login-client:${req.ip}`),
+    perAccount: limit('for this account', limits.perAccountPerQuarterHour, 15 * 60_000, (req) => {
+      const email = (req.body as { email?: unknown } | undefined)?.email;
+      return `login-account:${typeof email === 'string' ? email.trim().toLowerCase() : ''}`;
+    }),
+  };
+}
+
+/** Login, refresh and logout, answering in the platform's own envelope; logins pass the guards. */
+export async function authRoutes(app: FastifyInstance, opts: { meta: MetaDb; tokens: Tokens; guards: LoginGuards }): Promise<void> {
+  const { perClient, perAccount } = opts.guards;
+  const fail = (status: number, message: string, errors: string[]) => ({ status, success: false, message, errors, data: {} });
 
   app.post('/api/accounts/login/', {
     onRequest: perClient,

@@ -34,6 +34,19 @@ function cacheKey(r: PreparedReport, version: string | null): string | null {
   return JSON.stringify([version, r.decl.family, r.decl.name, r.ctx.accounts, bound, r.ctx.params]);
 }
 
+/**
+ * A prepared report's JSON answer as text, from the result cache when the same answer was
+ * computed for this data version: the API's answers and the console's pages share it.
+ */
+export async function cachedBody(engine: ReportEngine, prepared: PreparedReport, version: string | null, cache?: LRUCache<string, string>): Promise<{ text: string; hit: boolean }> {
+  const key = cache ? cacheKey(prepared, version) : null;
+  const cached = key === null ? undefined : cache!.get(key);
+  if (cached !== undefined) return { text: cached, hit: true };
+  const text = JSON.stringify(await engine.body(prepared));
+  if (key !== null) cache!.set(key, text);
+  return { text, hit: false };
+}
+
 const own = (q: Query, key: string) => (Object.hasOwn(q, key) ? q[key] : undefined);
 const files = (formats: readonly Format[]): Format[] => formats.filter((f) => f !== 'json');
 
@@ -72,25 +85,9 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRouteOption
       if (format === 'xlsx') for (const s of ep.sheets ?? []) sheets.push({ name: s.name, report: await engine.prepare(s.report, query, who) });
       return sendExport(req, reply, engine, prepared, opts.exports, sheets.length ? { sheets } : {});
     }
-    const key = opts.cache ? cacheKey(prepared, req.dataVersion) : null;
-    const cached = key === null ? undefined : opts.cache!.get(key);
-    if (cached !== undefined && asIs !== null) opts.cache!.set(asIs, cached);
-    reply.header('x-cache', cached === undefined ? 'miss' : 'hit').type('application/json; charset=utf-8');
-    if (cached !== undefined) return reply.send(cached);
-    const text = JSON.stringify(await body(decl, prepared));
-    if (key !== null) opts.cache!.set(key, text);
-    if (key !== null && asIs !== null) opts.cache!.set(asIs, text);
-    return reply.send(text);
-  };
-
-  /** The JSON answer of a prepared report in its endpoint's envelope. */
-  const body = async (decl: ReportDeclaration, prepared: PreparedReport): Promise<unknown> => {
-    switch (decl.endpoint!.envelope) {
-      case 'data': return { data: await engine.json(prepared) };
-      case 'body': return engine.json(prepared);
-      case 'page': return engine.page(prepared);
-      case 'widget': return { dataset: decl.name, datasources: [{ datasource: 0, data: await engine.json(prepared) }] };
-    }
+    const { text, hit } = await cachedBody(engine, prepared, req.dataVersion, opts.cache);
+    if (asIs !== null && cacheKey(prepared, req.dataVersion) !== null) opts.cache!.set(asIs, text);
+    return reply.header('x-cache', hit ? 'hit' : 'miss').type('application/json; charset=utf-8').send(text);
   };
 
   const byPath = new Map<string, ReportDeclaration[]>();
