@@ -68,6 +68,7 @@ function demoLogins(config: Config, port: number): string {
   return [
     'Demo users (password for each: ' + DEMO_PASSWORD + '):',
     ...DEMO_USERS.map((u) => `  ${u.email.padEnd(26)} ${u.role}${u.accountId ? ` of account ${u.accountId}` : ''}${u.partnerId ? ` ${u.partnerId}` : ''}`),
+    `The web console: ${base}/ (sign in as one of them)`,
     'Log in and fetch a report:',
     `  TOKEN=$(curl -s -X POST ${base}/api/accounts/login/ -H 'Content-Type: application/json' -d '{"email":"acme@callboard.local","password":"${DEMO_PASSWORD}"}' | node -pe 'JSON.parse(require("fs").readFileSync(0)).data.token.access')`,
     `  curl -s -H "Authorization: Bearer $TOKEN" '${base}/api/telesales/reports/dashboard?date_from=${new Date(Date.now() - 29 * 86400_000).toISOString().slice(0, 10)}&date_to=${new Date().toISOString().slice(0, 10)}&timezone=America/New_York'`,
