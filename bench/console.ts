@@ -1,0 +1,99 @@
+/**
+ * The web console on the 10M-call store: each page's server time (p50, p95) for one account
+ * over 90 days in America/New_York, next to the API's dashboard in the same run; the
+ * overview's weight gzipped with everything it loads; and its first contentful paint in
+ * headless Chromium on loopback. Goals: p95 under 150 ms, under 150 KB, FCP under 1 s.
+ *   BENCH_CALLS=10000000 npx tsx bench/console.ts   (on the store `npm run bench` left)
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { parseHTML } from 'linkedom';
+import { Store } from '../src/store/duckdb.ts';
+import { record, writeResults } from './results.ts';
+import { latency, serveBench } from './serve.ts';
+
+const CHROMIUM = process.env.CALLBOARD_CHROMIUM ?? '/usr/bin/chromium';
+const VIEW = 'date_from=2026-08-27&date_to=2026-11-24&timezone=America/New_York&account_id=1';
+const PAGES = ['telesales', 'compliance', 'company', 'campaigns', 'billing', 'calls'];
+
+const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]);
+
+/** Signs the bench admin in through the console's form; the Cookie header. */
+async function signIn(base: string): Promise<string> {
+  const form = await fetch(`${base}/`);
+  const csrf = /name="_csrf" value="([^"]+)"/.exec(await form.text())![1];
+  const cookie = cookiesOf(form).join('; ');
+  const res = await fetch(`${base}/login`, {
+    method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ _csrf: csrf, email: 'bench@local', password: 'bench-password' }),
+  });
+  return [cookie, ...cookiesOf(res)].join('; ');
+}
+
+export async function consoleBench(store: Store, runs = 20): Promise<void> {
+  const { app, base, token, meta } = await serveBench(store);
+  const cookie = await signIn(base);
+  console.log(`\nconsole pages, account 1, 90 days, America/New_York, ${runs} sequential requests each (goal: p95 under 150 ms):`);
+  const api = await latency(async () => (await fetch(`${base}/api/telesales/reports/dashboard?${VIEW}`, { headers: { authorization: `Bearer ${token}` } })).arrayBuffer(), runs);
+  console.log(`  ${'API dashboard (baseline)'.padEnd(26)} p50 ${api.p50.toFixed(0)} ms, p95 ${api.p95.toFixed(0)} ms`);
+  record('console.api_dashboard.p95_ms', api.p95);
+  for (const p of PAGES) {
+    const url = `${base}/console/${p}?${p === 'billing' ? 'month=2026-10&account_id=1' : VIEW}`;
+    const first = await fetch(url, { headers: { cookie } });
+    if (first.status !== 200) throw new Error(`${p} answered ${first.status}`);
+    const r = await latency(async () => (await fetch(url, { headers: { cookie } })).arrayBuffer(), runs);
+    console.log(`  ${p.padEnd(26)} p50 ${r.p50.toFixed(0)} ms, p95 ${r.p95.toFixed(0)} ms (${(r.p95 / api.p95).toFixed(2)}× the API dashboard's p95)`);
+    record(`console.${p}.p50_ms`, r.p50);
+    record(`console.${p}.p95_ms`, r.p95);
+  }
+  // With the result cache on, as the server runs: a second look at a view.
+  await app.close();
+  const cached = await serveBench(store, undefined, { cacheBytes: 64 * 2 ** 20 });
+  const cachedCookie = await signIn(cached.base);
+  const overview = `${cached.base}/console/telesales?${VIEW}`;
+  const warm = await latency(async () => (await fetch(overview, { headers: { cookie: cachedCookie } })).arrayBuffer(), runs);
+  console.log(`  ${'telesales, cache on'.padEnd(26)} p50 ${warm.p50.toFixed(0)} ms, p95 ${warm.p95.toFixed(0)} ms`);
+  record('console.telesales_cached.p95_ms', warm.p95);
+
+  // Everything the overview loads, gzipped as a server would send it.
+  const html = await (await fetch(overview, { headers: { cookie: cachedCookie } })).text();
+  const doc = parseHTML(html).document;
+  const assets = [...doc.querySelectorAll('script[src], link[rel=stylesheet]')].map((e) => e.getAttribute('src') ?? e.getAttribute('href')!);
+  let gz = zlib.gzipSync(html).length;
+  for (const a of assets) gz += zlib.gzipSync(Buffer.from(await (await fetch(`${cached.base}${a}`)).arrayBuffer())).length;
+  console.log(`  overview weight: ${(gz / 1024).toFixed(1)} KB gzipped (HTML ${(zlib.gzipSync(html).length / 1024).toFixed(1)} KB + ${assets.length} files) (goal: under 150 KB)`);
+  record('console.overview_gzip_kb', gz / 1024);
+
+  if (fs.existsSync(CHROMIUM)) {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+    await context.addCookies(cachedCookie.split('; ').map((c) => {
+      const [name, ...v] = c.split('=');
+      return { name, value: v.join('='), url: cached.base };
+    }));
+    const page = await context.newPage();
+    const fcps: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      await page.goto(overview, { waitUntil: 'load' });
+      fcps.push(await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? -1));
+    }
+    await browser.close();
+    fcps.sort((a, b) => a - b);
+    console.log(`  overview first contentful paint: median ${fcps[2].toFixed(0)} ms, worst ${fcps[4].toFixed(0)} ms of 5 loads (goal: under 1 s)`);
+    record('console.overview_fcp_ms', fcps[2]);
+  }
+  await cached.app.close();
+  await cached.meta.destroy();
+  await meta.destroy();
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
+  const store = await Store.open(path.resolve('bench-data', `store-${calls}.duckdb`));
+  await consoleBench(store);
+  await store.close();
+  console.log(`results: ${writeResults()}`);
+}
