@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DateTime } from 'luxon';
-import type { Principal } from '../auth/principal.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { cachedBody } from '../http/routes/reports.ts';
 import { firstSyncMessage } from '../http/readiness.ts';
@@ -8,9 +7,9 @@ import type { ReportDeclaration } from '../reports/declaration.ts';
 import type { Query } from '../reports/params.ts';
 import { MAX_SPAN_DAYS } from '../reports/params.ts';
 import { dataState } from '../store/data-as-of.ts';
-import { accountChoices, filterChoices, type AccountChoice, type FilterChoices } from './choices.ts';
-import type { ConsoleOptions } from './plugin.ts';
-import { apiQuery, one, PRESETS, queryString, readState, stateQuery, type ViewState } from './view-state.ts';
+import { accountChoices, filterChoices, type FilterChoices } from './choices.ts';
+import type { ConsoleOptions, ReadSession } from './plugin.ts';
+import { apiQuery, one, PRESETS, queryString, readState, stateQuery } from './view-state.ts';
 import { offsetLabel, zoneOptions } from './zones.ts';
 
 /** What a report gave a page: its JSON answer, or the problems that refused it. */
@@ -43,7 +42,7 @@ const PAGE_KEYS: Record<string, readonly string[]> = {
 /** The agent table's sortable columns. */
 const AGENT_SORT = ['name', 'dials', 'answers', 'avg_aht_sec', 'conversions', 'conv_rate'] as const;
 
-export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): Promise<void> {
+export async function consolePages(app: FastifyInstance, opts: ConsoleOptions & { readSession: ReadSession }): Promise<void> {
   const { store, engine } = opts;
   const byName = new Map(opts.reports.map((d) => [`${d.family}/${d.name}`, d]));
   const decl = (family: string, name: string): ReportDeclaration => {
@@ -52,16 +51,16 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): 
     return d;
   };
 
-  /** The console path of a report's file: the API's own route under /console, authenticated by the session. */
-  const fileLink = (d: ReportDeclaration, query: Record<string, string | string[]>, format: 'csv' | 'xlsx') => {
+  /** The CSV and XLSX links of a report's files: the API's own route under /console, authenticated by the session. */
+  const fileLinks = (d: ReportDeclaration, query: Record<string, string | string[]>) => {
     const ep = d.endpoint!;
-    const route = ep.path.replace(':report', d.name) + (ep.exportTwin ? '/export' : '');
-    return `/console${route}?${queryString({ ...query, format })}`;
+    const route = `/console${ep.path.replace(':report', d.name)}${ep.exportTwin ? '/export' : ''}`;
+    return { csv: `${route}?${queryString({ ...query, format: 'csv' })}`, xlsx: `${route}?${queryString({ ...query, format: 'xlsx' })}` };
   };
 
   // Pages need a session: without one, the sign-in page, which comes back here.
   app.addHook('onRequest', async (req, reply) => {
-    if (!req.consoleUser) return reply.redirect(`/?${new URLSearchParams({ next: req.url })}`);
+    if (!(await opts.readSession(req))) return reply.redirect(`/?${new URLSearchParams({ next: req.url })}`);
   });
 
   /** Everything a page's frame shows: the user, the account switcher, the filters, the freshness. */
@@ -75,7 +74,7 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): 
     const state = readState(q, account?.timezone ?? 'UTC', now, PAGE_KEYS[page]);
     const scopeIds = account ? [account.id] : accounts.map((a) => a.id);
     const { asOf, version } = await dataState(store);
-    return { who, q, accounts, account, state, now, asOf, version, scopeIds };
+    return { who, accounts, account, state, now, asOf, version, scopeIds };
   }
   type Frame = Awaited<ReturnType<typeof frame>>;
 
@@ -108,8 +107,10 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): 
       title: meta.title, page, pages: PAGES.filter((p) => !('roles' in p) || (p.roles as readonly string[]).includes(f.who.role)),
       user: f.who, accounts: f.accounts, account: f.account, state: f.state, fieldErrors, messages,
       asOf: f.asOf, asOfLocal: f.asOf ? localTime(f.asOf, f.state.timezone) : null,
-      presets: PRESETS, zones: zoneOptions(f.now, f.accounts.map((a) => a.timezone)), zoneOffset: safeOffset(f.state.timezone, f.now),
+      presets: PRESETS, zones: zoneOptions(f.now, f.accounts.map((a) => a.timezone)),
       maxDays: MAX_SPAN_DAYS, choices, link: (changes: Record<string, string | undefined> = {}) => `/console/${page}?${stateQuery(f.state, changes)}`,
+      // Another page keeps the filters, not this page's own keys (its sort, its page).
+      navQuery: stateQuery({ ...f.state, extra: {} }),
       stateQuery: (changes: Record<string, string | undefined> = {}) => stateQuery(f.state, changes),
       csrf: reply.generateCsrf(), ...data,
     });
@@ -119,17 +120,15 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): 
   const notReady = (reply: FastifyReply, f: Frame) =>
     reply.code(503).header('retry-after', '10').view('error.eta', { title: 'Not ready', status: 503, message: firstSyncMessage(null), user: f.who, csrf: reply.generateCsrf() });
 
-  const telesalesQuery = (f: Frame, more: Record<string, string | undefined> = {}) =>
-    apiQuery(f.state, decl('telesales', 'dashboard').params, more);
-
   app.get('/console/telesales', async (req, reply) => {
     const f = await frame(req, 'telesales');
     if (!f.asOf) return notReady(reply, f);
     const groupBy = ['day', 'week', 'hour'].includes(f.state.extra.group_by ?? '') ? f.state.extra.group_by! : 'day';
-    const base = telesalesQuery(f);
     const names = ['dashboard', 'time-series', 'funnel', 'disposition-breakdown', 'hour-dow-heatmap', 'agent-performance', 'lead-source-attribution', 'caller-id-health'] as const;
+    // Each report's query holds the parameters it declares: group_by reaches the time series only.
+    const queries = names.map((n) => apiQuery(f.state, decl('telesales', n).params, { group_by: groupBy }));
     const [outcomes, choices] = await Promise.all([
-      Promise.all(names.map((n) => run(f, decl('telesales', n), n === 'time-series' ? { ...base, group_by: groupBy } : base))),
+      Promise.all(names.map((n, i) => run(f, decl('telesales', n), queries[i]))),
       filterChoices(store, f.scopeIds),
     ]);
     const get = (n: (typeof names)[number]) => {
@@ -140,10 +139,7 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): 
     const dir = f.state.extra.dir === 'asc' ? 'asc' : 'desc';
     const agents = get('agent-performance') as Record<string, unknown>[] | null;
     const sorted = agents ? [...agents].sort((a, b) => compare(a[sortKey], b[sortKey]) * (dir === 'asc' ? 1 : -1) || Number(a.agent_id) - Number(b.agent_id)) : null;
-    const files = Object.fromEntries(names.filter((n) => n !== 'dashboard' || true).map((n) => {
-      const q = n === 'time-series' ? { ...base, group_by: groupBy } : base;
-      return [n, { csv: fileLink(decl('telesales', n), q, 'csv'), xlsx: fileLink(decl('telesales', n), q, 'xlsx') }];
-    }));
+    const files = Object.fromEntries(names.map((n, i) => [n, fileLinks(decl('telesales', n), queries[i])]));
     return render(reply, f, 'telesales', {
       groupBy, kpis: get('dashboard'), series: get('time-series'), funnel: get('funnel'), dispositions: get('disposition-breakdown'),
       heatmap: heatmapRows(get('hour-dow-heatmap')), agents: sorted, sortKey, dir, sortable: AGENT_SORT,
@@ -158,8 +154,7 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): 
     // Abandonment is judged on dialled campaigns: SMS and inbound ones have none.
     const dialled = choices.campaigns.filter((c) => c.type !== 'sms' && c.type !== 'inbound');
     const d = decl('telesales', 'abandon-rate');
-    const windowMinutes = f.state.extra.window_minutes;
-    const outcomes = await Promise.all(dialled.map((c) => run(f, d, { campaign_id: String(c.id), ...(windowMinutes ? { window_minutes: windowMinutes } : {}) })));
+    const outcomes = await Promise.all(dialled.map((c) => run(f, d, apiQuery(f.state, d.params, { campaign_id: String(c.id) }))));
     const rows = dialled.map((c, i) => ({ campaign: c, outcome: outcomes[i] }));
     const selected = rows.find((r) => String(r.campaign.id) === f.state.campaign_id) ?? rows.find((r) => r.outcome.ok && r.outcome.body.data.current.breached) ?? rows[0];
     const current = selected?.outcome.ok ? selected.outcome.body.data.current : null;
@@ -175,9 +170,9 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): 
   app.get('/console/company', async (req, reply) => {
     const f = await frame(req, 'company');
     if (!f.asOf) return notReady(reply, f);
-    const days = f.state.extra.days ?? '30';
-    const o = await run(f, decl('company', 'dashboard'), { days, ...(f.state.account_id ? { account_id: f.state.account_id } : {}) });
-    return render(reply, f, 'company', { days, dash: o.ok ? o.body : null }, [o]);
+    const d = decl('company', 'dashboard');
+    const o = await run(f, d, apiQuery(f.state, d.params));
+    return render(reply, f, 'company', { days: f.state.extra.days ?? '30', dash: o.ok ? o.body : null }, [o]);
   });
 
   app.get('/console/accounts', async (req, reply) => {
@@ -191,14 +186,10 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): 
   app.get('/console/campaigns', async (req, reply) => {
     const f = await frame(req, 'campaigns');
     if (!f.asOf) return notReady(reply, f);
-    const page = f.state.extra.page ?? '1';
-    const pageSize = f.state.extra.page_size ?? '25';
-    const o = await run(f, decl('campaigns', 'summary'), { page, page_size: pageSize, ...(f.state.account_id ? { account_id: f.state.account_id } : {}) });
+    const d = decl('campaigns', 'summary');
+    const o = await run(f, d, apiQuery(f.state, d.params, { page_size: f.state.extra.page_size ?? '25' }));
     const download = decl('campaigns', 'campaign-report');
-    const files = (id: number) => ({
-      xlsx: fileLink(download, { campaign_id: String(id), timezone: f.state.timezone }, 'xlsx'),
-      csv: fileLink(download, { campaign_id: String(id), timezone: f.state.timezone }, 'csv'),
-    });
+    const files = (id: number) => fileLinks(download, { campaign_id: String(id), timezone: f.state.timezone });
     return render(reply, f, 'campaigns', { summary: o.ok ? o.body : null, files }, [o]);
   });
 
@@ -207,16 +198,15 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): 
     if (!f.asOf) return notReady(reply, f);
     const lastMonth = DateTime.fromJSDate(f.now, { zone: 'UTC' }).startOf('month').minus({ months: 1 }).toFormat('yyyy-MM');
     const month = f.state.extra.month ?? lastMonth;
-    const account: Record<string, string> = f.state.account_id ? { account_id: f.state.account_id } : {};
+    const reconciliation = decl('billing', 'reconciliation');
+    const mismatches = decl('billing', 'mismatch-page');
+    const recQuery = apiQuery(f.state, reconciliation.params, { month });
     const [rec, mis] = await Promise.all([
-      run(f, decl('billing', 'reconciliation'), { month, ...account }),
-      run(f, decl('billing', 'mismatch-page'), { month, page: f.state.extra.page ?? '1', page_size: '50', ...account }),
+      run(f, reconciliation, recQuery),
+      run(f, mismatches, apiQuery(f.state, mismatches.params, { month, page_size: '50' })),
     ]);
-    const files = {
-      xlsx: fileLink(decl('billing', 'reconciliation'), { month, ...account }, 'xlsx'),
-      csv: fileLink(decl('billing', 'reconciliation'), { month, ...account }, 'csv'),
-      mismatchesCsv: `/console/api/billing/mismatches?${queryString({ month, ...account, format: 'csv' })}`,
-    };
+    // The mismatch page's files are every mismatch of the month, whatever the page.
+    const files = { ...fileLinks(reconciliation, recQuery), mismatchesCsv: fileLinks(mismatches, recQuery).csv };
     return render(reply, f, 'billing', { month, rec: rec.ok ? rec.body : null, mismatches: mis.ok ? mis.body : null, files }, [rec, mis]);
   });
 
@@ -229,7 +219,7 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions): 
     const { cursor: _c, limit: _l, ...fileQuery } = query;
     return render(reply, f, 'calls', {
       calls: o.ok ? o.body : null, statuses: d.domains?.status ?? [], directions: d.domains?.direction ?? [],
-      files: { csv: fileLink(d, fileQuery, 'csv'), xlsx: fileLink(d, fileQuery, 'xlsx') },
+      files: fileLinks(d, fileQuery),
     }, [o], choices);
   });
 }
@@ -262,13 +252,3 @@ function localTime(iso: string, zone: string): string {
   const local = d.isValid ? d.setZone(zone) : null;
   return local && local.isValid ? `${local.toFormat('yyyy-MM-dd HH:mm')} (${offsetLabel(zone, local.toJSDate())})` : iso;
 }
-
-const safeOffset = (zone: string, at: Date) => {
-  try {
-    return DateTime.fromJSDate(at, { zone }).isValid ? offsetLabel(zone, at) : null;
-  } catch {
-    return null;
-  }
-};
-
-export type { ViewState, AccountChoice, Principal };

@@ -41,6 +41,9 @@ export interface ConsoleOptions {
   now: () => Date;
 }
 
+/** The console user of a request's session cookie, read and kept on the request. */
+export type ReadSession = (req: FastifyRequest) => Promise<Principal | null>;
+
 declare module 'fastify' {
   interface FastifyRequest {
     /** The console user of the session cookie (console routes only). */
@@ -85,10 +88,13 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   await app.register(fastifyStatic, { root: path.join(root, 'assets'), prefix: '/console/assets/', maxAge: '1h', decorateReply: false, index: false });
   await app.register(fastifyStatic, { root: uplotDir, prefix: '/console/assets/uplot/', maxAge: '1d', decorateReply: false, index: false, allowedPath: (p) => /^\/uPlot\.(iife\.min\.js|min\.css)$/.test(p) });
 
+  // The session is read where it is needed (pages, downloads, `/`), never for the static
+  // files or the sign-in form.
   app.decorateRequest('consoleUser', null);
-  app.addHook('onRequest', async (req) => {
+  const readSession = async (req: FastifyRequest) => {
     req.consoleUser = await sessionUser(req, opts.tokens, opts.meta);
-  });
+    return req.consoleUser;
+  };
 
   // The downloads are the API's own report routes under /console, authenticated by the
   // session instead of a Bearer token: a file from a page is the API's file of that view.
@@ -97,7 +103,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
   await app.register(async (api) => {
     api.setErrorHandler(apiErrors);
     api.addHook('onRequest', async (req, reply) => {
-      if (!req.consoleUser) return reply.code(401).send({ message: 'Sign in at / to download from the console.' });
+      if (!(await readSession(req))) return reply.code(401).send({ message: 'Sign in at / to download from the console.' });
       req.principal = req.consoleUser;
     });
     await api.register(reportRoutes, {
@@ -118,7 +124,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     reply.code(status).view('login.eta', { title: 'Sign in', csrf: reply.generateCsrf(), email: fields.email ?? '', error: fields.error ?? null, next: safeNext(fields.next ?? (req.query as { next?: string }).next) });
 
   app.get('/', async (req, reply) => {
-    if (req.consoleUser) return reply.redirect('/console/telesales');
+    if (await readSession(req)) return reply.redirect('/console/telesales');
     return signIn(reply, req, {});
   });
   app.get('/login', async (req, reply) => signIn(reply, req, {}));
@@ -143,5 +149,5 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
     return reply.redirect('/', 303);
   });
 
-  await app.register(consolePages, opts);
+  await app.register(consolePages, { ...opts, readSession });
 }

@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { isValidZone, MAX_SPAN_DAYS } from '../reports/params.ts';
 import type { Query } from '../reports/params.ts';
+import { own } from '../reports/param-read.ts';
 
 /**
  * A console page's whole state lives in its URL: the date range (a preset or two dates),
@@ -50,21 +51,13 @@ const isPreset = (v: string): v is Preset => PRESETS.some((p) => p.id === v);
 
 /** The one value of a query key (the last when repeated), or undefined. */
 export function one(q: Query, key: string): string | undefined {
-  const v = Object.hasOwn(q, key) ? q[key] : undefined;
-  if (Array.isArray(v)) return v.length ? String(v[v.length - 1]) : undefined;
-  return typeof v === 'string' ? v : undefined;
+  const v = own(q, key);
+  return Array.isArray(v) ? v.at(-1) : v;
 }
 
-/** Every value of a repeatable key (`agent_ids=1&agent_ids=2`, `agent_ids[]=…`, or comma-separated). */
-export function many(q: Query, key: string): string[] {
-  const out: string[] = [];
-  for (const k of [key, `${key}[]`]) {
-    const v = Object.hasOwn(q, k) ? q[k] : undefined;
-    for (const item of Array.isArray(v) ? v : v === undefined ? [] : [v]) {
-      for (const part of String(item).split(',')) if (part.trim() !== '') out.push(part.trim());
-    }
-  }
-  return out;
+/** Every value given for a list key (`agent_ids=…` or `agent_ids[]=…`), as typed: the report's reader judges them. */
+function given(q: Query, key: string): string[] {
+  return [own(q, key), own(q, `${key}[]`)].flat().filter((v): v is string => v !== undefined);
 }
 
 /** A page's state as read from its URL. Values stay as typed; the report readers judge them. */
@@ -83,9 +76,6 @@ export interface ViewState {
   /** Seconds between reloads for a wallboard, or null. */
   refresh: number | null;
 }
-
-/** Keys the console reads itself; every other key of a page's query is page-specific. */
-const OWN = new Set(['range', 'date_from', 'date_to', 'timezone', 'account_id', 'campaign_id', 'agent_ids', 'agent_ids[]', 'team_id', 'refresh']);
 
 /**
  * Reads a page's state. A preset (`range`) wins over dates; dates without a preset are a
@@ -113,7 +103,6 @@ export function readState(q: Query, defaultZone: string, now: Date, pageKeys: re
   }
   const extra: Record<string, string> = {};
   for (const key of pageKeys) {
-    if (OWN.has(key)) continue;
     const v = one(q, key);
     if (v !== undefined && v !== '') extra[key] = v;
   }
@@ -122,43 +111,37 @@ export function readState(q: Query, defaultZone: string, now: Date, pageKeys: re
     range, date_from: days.from, date_to: days.to, timezone,
     account_id: one(q, 'account_id') || undefined,
     campaign_id: one(q, 'campaign_id') || undefined,
-    agent_ids: many(q, 'agent_ids'),
+    agent_ids: given(q, 'agent_ids'),
     team_id: one(q, 'team_id') || undefined,
     extra,
     refresh: Number.isInteger(refreshRaw) && refreshRaw >= 5 && refreshRaw <= 3600 ? refreshRaw : null,
   };
 }
 
+/** The filters and page keys of a state, by parameter name (absent ones left out). */
+function filters(state: ViewState): Record<string, string | string[]> {
+  const all: Record<string, string | string[] | undefined> = {
+    account_id: state.account_id, campaign_id: state.campaign_id,
+    agent_ids: state.agent_ids.length ? state.agent_ids : undefined, team_id: state.team_id, ...state.extra,
+  };
+  return Object.fromEntries(Object.entries(all).filter((e): e is [string, string | string[]] => e[1] !== undefined));
+}
+
 /**
  * The API query of a report for this state: only the parameters the report declares, so
  * the page asks exactly what its download link asks.
  */
-export function apiQuery(state: ViewState, params: readonly string[], more: Record<string, string | undefined> = {}): Record<string, string | string[]> {
-  const all: Record<string, string | string[] | undefined> = {
-    date_from: state.date_from, date_to: state.date_to, timezone: state.timezone,
-    account_id: state.account_id, campaign_id: state.campaign_id,
-    agent_ids: state.agent_ids.length ? state.agent_ids : undefined, team_id: state.team_id,
-    ...state.extra, ...more,
-  };
-  const out: Record<string, string | string[]> = {};
-  for (const [k, v] of Object.entries(all)) if (v !== undefined && params.includes(k)) out[k] = v;
-  return out;
+export function apiQuery(state: ViewState, params: readonly string[], more: Record<string, string> = {}): Record<string, string | string[]> {
+  const all = { date_from: state.date_from, date_to: state.date_to, timezone: state.timezone, ...filters(state), ...more };
+  return Object.fromEntries(Object.entries(all).filter(([k]) => params.includes(k)));
 }
 
 /** The page's own query string (for links that keep the view), with changes; undefined removes a key. */
 export function stateQuery(state: ViewState, changes: Record<string, string | undefined> = {}): string {
-  const p = new URLSearchParams();
-  if (state.range === 'custom') {
-    p.set('date_from', state.date_from);
-    p.set('date_to', state.date_to);
-  } else p.set('range', state.range);
-  p.set('timezone', state.timezone);
-  if (state.account_id) p.set('account_id', state.account_id);
-  if (state.campaign_id) p.set('campaign_id', state.campaign_id);
-  for (const a of state.agent_ids) p.append('agent_ids', a);
-  if (state.team_id) p.set('team_id', state.team_id);
-  for (const [k, v] of Object.entries(state.extra)) p.set(k, v);
-  if (state.refresh) p.set('refresh', String(state.refresh));
+  const p = new URLSearchParams(queryString({
+    ...(state.range === 'custom' ? { date_from: state.date_from, date_to: state.date_to } : { range: state.range }),
+    timezone: state.timezone, ...filters(state), ...(state.refresh ? { refresh: String(state.refresh) } : {}),
+  }));
   for (const [k, v] of Object.entries(changes)) {
     if (v === undefined) p.delete(k);
     else p.set(k, v);

@@ -181,6 +181,11 @@ t.test('a 422 is shown next to the field it names', async (t) => {
   const z = await page(ctx.app, '/console/telesales?range=today&timezone=Mars/Olympus', acct);
   t.equal(z.status, 422);
   t.match(z.document.getElementById('timezone-error')!.textContent, /valid IANA timezone/);
+  // Filters reach the report as typed: an empty agent in a list is refused, never dropped.
+  const agents = await page(ctx.app, '/console/telesales?range=today&timezone=UTC&agent_ids=1,,2', acct);
+  t.equal(agents.status, 422);
+  t.match(agents.document.getElementById('agent_ids-error')!.textContent, /agent_ids\.1 must be a positive integer/);
+  t.equal(new URL(agents.document.querySelector('.top nav a')!.getAttribute('href')!, 'http://x').searchParams.get('agent_ids'), '1,,2', 'links keep it as typed');
   const other = await page(ctx.app, '/console/telesales?range=today&timezone=UTC&campaign_id=999999', acct);
   t.equal(other.status, 404);
   t.match(other.document.querySelector('.alert')!.textContent, /No campaign 999999 in your scope/);
