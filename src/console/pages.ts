@@ -102,7 +102,7 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions & 
     const meta = PAGES.find((p) => p.id === page)!;
     if (Object.keys(fieldErrors).length) reply.code(422);
     else if (messages.length) reply.code(404);
-    if (f.asOf) reply.header('x-data-as-of', f.asOf);
+    reply.request.dataAsOf = f.asOf;
     return reply.view(`${page}.eta`, {
       title: meta.title, page, pages: PAGES.filter((p) => !('roles' in p) || (p.roles as readonly string[]).includes(f.who.role)),
       user: f.who, accounts: f.accounts, account: f.account, state: f.state, fieldErrors, messages,
@@ -118,7 +118,7 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions & 
 
   /** Before the first sync has finished there are no figures to show, only its progress. */
   const notReady = (reply: FastifyReply, f: Frame) =>
-    reply.code(503).header('retry-after', '10').view('error.eta', { title: 'Not ready', status: 503, message: firstSyncMessage(null), user: f.who, csrf: reply.generateCsrf() });
+    reply.code(503).header('retry-after', '10').view('error.eta', { title: 'Not ready', status: 503, message: firstSyncMessage(opts.syncProgress?.() ?? null), user: f.who, csrf: reply.generateCsrf() });
 
   app.get('/console/telesales', async (req, reply) => {
     const f = await frame(req, 'telesales');

@@ -23,6 +23,8 @@ import { endSession, sessionUser, startSession } from './session.ts';
 import { consolePages } from './pages.ts';
 import { reportRoutes } from '../http/routes/reports.ts';
 import type { ExportSettings } from '../http/export-response.ts';
+import type { FreshnessHook } from '../http/freshness.ts';
+import type { SyncProgress } from '../sync/sync.ts';
 
 /** The console's templates and browser files (`console/` beside `src/`, or beside `dist/`). */
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -39,6 +41,9 @@ export interface ConsoleOptions {
   cache?: LRUCache<string, string>;
   exports?: ExportSettings;
   now: () => Date;
+  /** The report routes' freshness hook: the downloads answer as the API does before the first sync. */
+  fresh: FreshnessHook;
+  syncProgress?: () => SyncProgress | null;
 }
 
 /** The console user of a request's session cookie, read and kept on the request. */
@@ -107,7 +112,7 @@ export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions):
       req.principal = req.consoleUser;
     });
     await api.register(reportRoutes, {
-      prefix: '/console', engine: opts.engine, exports: opts.exports, cache: opts.cache,
+      prefix: '/console', engine: opts.engine, exports: opts.exports, cache: opts.cache, fresh: opts.fresh,
       reports: opts.reports.filter((d) => d.endpoint?.auth === 'bearer'),
     });
   });

@@ -11,7 +11,6 @@ import { ReportEngine } from '../reports/engine.ts';
 import type { ReportDeclaration } from '../reports/declaration.ts';
 import type { Store } from '../store/duckdb.ts';
 import type { SyncProgress } from '../sync/sync.ts';
-import { dataState } from '../store/data-as-of.ts';
 import { LRUCache } from 'lru-cache';
 import { authRoutes, loginGuards, type LoginLimits } from './routes/auth.ts';
 import { reportRoutes } from './routes/reports.ts';
@@ -19,7 +18,8 @@ import { controlRoutes, type ControlOptions } from './routes/control.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { consolePlugin } from '../console/plugin.ts';
 import { OPENAPI_FRAME } from './openapi.ts';
-import { firstSyncMessage, readiness } from './readiness.ts';
+import { readiness } from './readiness.ts';
+import { freshness } from './freshness.ts';
 import { json } from './route-schema.ts';
 import type { ExportSettings } from './export-response.ts';
 import { obj, str } from '../reports/schema.ts';
@@ -97,20 +97,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorateRequest('principal', null);
   app.decorateRequest('dataAsOf', null);
   app.decorateRequest('dataVersion', null);
-  // Every report answer says how fresh its data is: the start of the last sync that
-  // finished, read before the report runs so the header never claims more than the data.
-  const reportRoute = (url: string | undefined) => url !== undefined && (url.startsWith('/api/') || url.startsWith('/console/api/')) && !url.startsWith('/api/accounts/');
-  app.addHook('preHandler', async (req, reply) => {
-    const url = req.routeOptions.url;
-    if (!reportRoute(url)) return;
-    const state = await dataState(opts.store);
-    req.dataAsOf = state.asOf;
-    req.dataVersion = state.version;
-    // Before the first sync has finished a report would be zeros that look like figures.
-    if (req.dataAsOf === null && !url!.startsWith('/api/admin/') && !url!.startsWith('/console/api/admin/')) {
-      return reply.code(503).header('retry-after', '10').send({ message: firstSyncMessage(opts.syncProgress?.() ?? null) });
-    }
-  });
+  // Report routes refuse until the first sync has finished; the admin routes answer (they
+  // show why it has not). Both say how fresh the data is.
+  const fresh = freshness(opts.store, { untilFirstSync: () => opts.syncProgress?.() ?? null });
   app.addHook('onSend', async (req, reply) => {
     if (req.dataAsOf) reply.header('x-data-as-of', req.dataAsOf);
   });
@@ -207,14 +196,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const cache = opts.cacheBytes === 0 ? undefined : new LRUCache<string, string>({ maxSize: opts.cacheBytes ?? 64 * 2 ** 20, sizeCalculation: (text) => Math.max(1, text.length) });
   await app.register(async (scope) => {
     scope.addHook('onRequest', authenticate.partner);
-    await scope.register(reportRoutes, { engine, reports: served('partner'), exports: opts.exports, cache });
+    await scope.register(reportRoutes, { engine, reports: served('partner'), exports: opts.exports, cache, fresh });
   });
   await app.register(async (scope) => {
     scope.addHook('onRequest', authenticate.bearer);
-    await scope.register(reportRoutes, { engine, reports: served('bearer'), exports: opts.exports, cache });
-    await scope.register(adminRoutes, { meta: opts.meta, store: opts.store });
+    await scope.register(reportRoutes, { engine, reports: served('bearer'), exports: opts.exports, cache, fresh });
+    await scope.register(adminRoutes, { meta: opts.meta, store: opts.store, fresh: freshness(opts.store) });
   });
-  await app.register(consolePlugin, { store: opts.store, meta: opts.meta, tokens, engine, reports: opts.reports, guards, cache, exports: opts.exports, now });
+  await app.register(consolePlugin, { store: opts.store, meta: opts.meta, tokens, engine, reports: opts.reports, guards, cache, exports: opts.exports, now, fresh, syncProgress: opts.syncProgress });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

@@ -7,6 +7,7 @@ import { listRejects, REJECT_TABLES, rejectFilterErrors } from '../../store/reje
 import { pagination } from '../../reports/format.ts';
 import { arr, bool, int, obj, str } from '../../reports/schema.ts';
 import { FORBIDDEN, INVALID, json, SECURITY, UNAUTHORIZED } from '../route-schema.ts';
+import type { FreshnessHook } from '../freshness.ts';
 
 const PAGE = /^\d{1,9}$/;
 
@@ -62,7 +63,8 @@ const REJECTS_SCHEMA = {
  * quarantined source rows, a page at a time. The scope they are registered in has
  * authenticated the caller.
  */
-export async function adminRoutes(app: FastifyInstance, opts: { meta: MetaDb; store: Store }): Promise<void> {
+export async function adminRoutes(app: FastifyInstance, opts: { meta: MetaDb; store: Store; fresh: FreshnessHook }): Promise<void> {
+  app.addHook('preHandler', opts.fresh);
   app.get('/api/admin/jobs', { schema: JOBS_SCHEMA }, async (req) => {
     if (req.principal?.role !== 'admin') throw new ForbiddenError('Admins only.');
     const q = req.query as Record<string, unknown>;

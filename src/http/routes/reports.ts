@@ -8,6 +8,7 @@ import type { Format, Query } from '../../reports/params.ts';
 import { arr, int, obj, str } from '../../reports/schema.ts';
 import { sendExport, type ExportSettings } from '../export-response.ts';
 import { querySchema, reportSchema } from '../route-schema.ts';
+import type { FreshnessHook } from '../freshness.ts';
 
 export interface ReportRouteOptions {
   engine: ReportEngine;
@@ -16,6 +17,8 @@ export interface ReportRouteOptions {
   exports?: ExportSettings;
   /** JSON answers already computed, by cacheKey. */
   cache?: LRUCache<string, string>;
+  /** Reads the data's freshness and version before each report (and refuses before the first sync). */
+  fresh: FreshnessHook;
 }
 
 /** Whether a report's answers can be kept: not when its window or its SQL reads the clock. */
@@ -57,6 +60,7 @@ const files = (formats: readonly Format[]): Format[] => formats.filter((f) => f 
  */
 export async function reportRoutes(app: FastifyInstance, opts: ReportRouteOptions): Promise<void> {
   const { engine } = opts;
+  app.addHook('preHandler', opts.fresh);
 
   /** The answer of one report in the formats its path serves. */
   const answer = async (decl: ReportDeclaration, query: Query, req: FastifyRequest, reply: FastifyReply, formats: readonly Format[]) => {
