@@ -5,6 +5,7 @@ import type { LRUCache } from 'lru-cache';
 import { readSql } from '../../store/sql-files.ts';
 import { formatsOf, type PreparedReport, type ReportEngine } from '../../reports/engine.ts';
 import type { Format, Query } from '../../reports/params.ts';
+import { own } from '../../reports/param-read.ts';
 import { arr, int, obj, str } from '../../reports/schema.ts';
 import { sendExport, type ExportSettings } from '../export-response.ts';
 import { querySchema, reportSchema } from '../route-schema.ts';
@@ -50,7 +51,6 @@ export async function cachedBody(engine: ReportEngine, prepared: PreparedReport,
   return { text, hit: false };
 }
 
-const own = (q: Query, key: string) => (Object.hasOwn(q, key) ? q[key] : undefined);
 const files = (formats: readonly Format[]): Format[] => formats.filter((f) => f !== 'json');
 
 /**
@@ -90,7 +90,8 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRouteOption
       return sendExport(req, reply, engine, prepared, opts.exports, sheets.length ? { sheets } : {});
     }
     const { text, hit } = await cachedBody(engine, prepared, req.dataVersion, opts.cache);
-    if (asIs !== null && cacheKey(prepared, req.dataVersion) !== null) opts.cache!.set(asIs, text);
+    // asIs is only made for answers cachedBody keeps (a data version, a cacheable report).
+    if (asIs !== null) opts.cache!.set(asIs, text);
     return reply.header('x-cache', hit ? 'hit' : 'miss').type('application/json; charset=utf-8').send(text);
   };
 
