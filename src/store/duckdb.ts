@@ -146,6 +146,18 @@ export class Store {
   }
 
   /**
+   * Runs work that may write, noting a fatal error; afterwards (even when it failed part
+   * way) what memo() kept is stale.
+   */
+  private async writing<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await this.watched(p);
+    } finally {
+      this.writes++;
+    }
+  }
+
+  /**
    * Opens the file again after a fatal error: what is left of the old instance is closed,
    * and DuckDB replays the write-ahead log, so every committed transaction is there and
    * the one that failed is not. Throws (and stays fatal) while the cause remains (the
@@ -304,11 +316,7 @@ export class Store {
    * that connection): the one writer DuckDB allows, so only the sync and its loaders use it.
    */
   async withWriteConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
-    try {
-      return await this.watched(fn(this.writer));
-    } finally {
-      this.writes++;
-    }
+    return this.writing(fn(this.writer));
   }
 
   /**
@@ -322,29 +330,20 @@ export class Store {
   async withConnection<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
     const conn = await this.connect();
     try {
-      return await this.watched(fn(conn));
+      return await this.writing(fn(conn));
     } finally {
       conn.closeSync();
-      this.writes++;
     }
   }
 
   /** Runs a statement on the write connection. */
   async exec(text: string, params: Params = {}, types: ParamTypes = {}): Promise<void> {
     const b = bindings(text, params, types);
-    try {
-      await this.watched(this.writer.run(text, b.values, b.types));
-    } finally {
-      this.writes++;
-    }
+    await this.writing(this.writer.run(text, b.values, b.types));
   }
 
   async writeAll(text: string, params: Params = {}, types: ParamTypes = {}): Promise<ResultRow[]> {
-    try {
-      return await this.all(text, params, types, this.writer);
-    } finally {
-      this.writes++;
-    }
+    return this.writing(this.all(text, params, types, this.writer));
   }
 
   private async connect(): Promise<DuckDBConnection> {
