@@ -1,5 +1,5 @@
 import t from 'tap';
-import { makeApp, FIXTURE_NOW, type TestApp } from '../helpers/fixture.ts';
+import { makeApp, FIXTURE_NOW, sourceRows, type TestApp } from '../helpers/fixture.ts';
 import { page, setCookies, signIn, signInForm } from '../helpers/console.ts';
 import { setDisabled } from '../../src/auth/users.ts';
 
@@ -204,6 +204,15 @@ t.test('compliance links to exactly the abandoned calls behind the rate', async 
   const shown = await page(ctx.app, link, acct);
   t.equal(shown.status, 200);
   t.equal(shown.document.querySelectorAll('#calls tbody tr[data-call]').length, rate.attempts_abandoned);
+  // The same calls counted from the source rows: the campaign's abandoned calls started in
+  // the 30 days (43,200 minutes) ending at the fixture's now.
+  const from = FIXTURE_NOW.getTime() - 43_200 * 60_000;
+  const expected = sourceRows(ctx.sourceFile, 'calls')
+    .filter((c) => c.campaign_id === Number(q.get('campaign_id')) && c.status === 'abandoned')
+    .filter((c) => Date.parse(c.started_at) >= from && Date.parse(c.started_at) < FIXTURE_NOW.getTime())
+    .map((c) => Number(c.id)).sort((a, b) => a - b);
+  t.strictSame([...shown.document.querySelectorAll('#calls tbody tr[data-call]')].map((r) => Number(r.getAttribute('data-call'))).sort((a, b) => a - b), expected, 'exactly the source\'s abandoned calls of the window');
+  t.equal(rate.attempts_abandoned, expected.length);
 });
 
 t.test('company, campaigns, billing and calls render the API\'s answers', async (t) => {
