@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { promisify } from 'node:util';
 import bcrypt from 'bcryptjs';
+import { Gate } from '../gate.ts';
 
 /**
  * Password hashes: scrypt from node:crypto, which runs on libuv's thread pool, never on the
@@ -21,21 +22,9 @@ const BCRYPT_MAX_BYTES = 72;
 
 /**
  * At most two hashes at once: the thread pool also runs DuckDB's queries, which a flood
- * of logins must not starve. The rest wait their turn here.
+ * of logins must not starve. The rest wait their turn.
  */
-const MAX_CONCURRENT = 2;
-let running = 0;
-const waiting: (() => void)[] = [];
-async function inTurn<T>(fn: () => Promise<T>): Promise<T> {
-  if (running >= MAX_CONCURRENT) await new Promise<void>((r) => waiting.push(r));
-  running++;
-  try {
-    return await fn();
-  } finally {
-    running--;
-    waiting.shift()?.();
-  }
-}
+const hashing = new Gate(2);
 
 /** What is wrong with a new password, or null. */
 export function passwordProblem(password: string): string | null {
@@ -46,7 +35,7 @@ export function passwordProblem(password: string): string | null {
 
 export async function hashPassword(password: string): Promise<string> {
   const salt = crypto.randomBytes(16);
-  const key = await inTurn(() => scrypt(password, salt, KEY_BYTES, { ...COST, maxmem: 64 * 1024 * 1024 }));
+  const key = await hashing.run(() => scrypt(password, salt, KEY_BYTES, { ...COST, maxmem: 64 * 1024 * 1024 }));
   return ['scrypt', COST.N, COST.r, COST.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
@@ -57,7 +46,7 @@ export async function verifyPassword(password: string, stored: string): Promise<
   if (parts[0] === 'scrypt' && parts.length === 6) {
     const [, n, r, p, salt, hash] = parts;
     const expected = Buffer.from(hash, 'base64url');
-    const key = await inTurn(() => scrypt(password, Buffer.from(salt, 'base64url'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 }));
+    const key = await hashing.run(() => scrypt(password, Buffer.from(salt, 'base64url'), expected.length, { N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024 }));
     return { ok: crypto.timingSafeEqual(key, expected), upgrade: false };
   }
   if (/^\$2[aby]\$/.test(stored)) {
