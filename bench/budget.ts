@@ -8,14 +8,13 @@
  * under the budget.
  *   npm run build && BENCH_CALLS=10000000 npx tsx bench/budget.ts
  */
-import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Store } from '../src/store/duckdb.ts';
 import { budgetShares } from '../src/config/config.ts';
 import { build, child, exportWindows, firstLine } from './export.ts';
 import { peakMb, resetPeak } from './proc-memory.ts';
 import { record, writeResults } from './results.ts';
-import { latency, serveBench } from './serve.ts';
+import { benchStoreFile, latency, serveBench } from './serve.ts';
 import { reportCatalogue } from '../src/reports/registry.ts';
 
 const BUDGET = Number(process.env.BENCH_MEMORY_LIMIT ?? 2 ** 30);
@@ -106,8 +105,7 @@ export async function budgetLatency(storeFile: string, requests = 20): Promise<v
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
-  if (process.env.BENCH_BUDGET_LATENCY_ONLY !== '1') await budgetBench(path.resolve('bench-data', `store-${calls}.duckdb`));
-  await budgetLatency(path.resolve('bench-data', `store-${calls}.duckdb`));
+  if (process.env.BENCH_BUDGET_LATENCY_ONLY !== '1') await budgetBench(benchStoreFile());
+  await budgetLatency(benchStoreFile());
   console.log(`results: ${writeResults()}`);
 }

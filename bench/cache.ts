@@ -6,11 +6,9 @@
  *   BENCH_CALLS=10000000 npx tsx bench/cache.ts   (on the store `npm run bench` left)
  */
 import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Store } from '../src/store/duckdb.ts';
-import { record, writeResults } from './results.ts';
-import { serveBench } from './serve.ts';
+import type { Store } from '../src/store/duckdb.ts';
+import { record } from './results.ts';
+import { serveBench, whenRunAlone } from './serve.ts';
 
 const CLIENTS = 32;
 
@@ -65,10 +63,4 @@ export async function cacheBench(store: Store, seconds = 5): Promise<void> {
   await meta.destroy();
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
-  const store = await Store.open(path.resolve('bench-data', `store-${calls}.duckdb`));
-  await cacheBench(store);
-  await store.close();
-  console.log(`results: ${writeResults()}`);
-}
+await whenRunAlone(import.meta.url, (store) => cacheBench(store));

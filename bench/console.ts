@@ -6,14 +6,12 @@
  *   BENCH_CALLS=10000000 npx tsx bench/console.ts   (on the store `npm run bench` left)
  */
 import fs from 'node:fs';
-import path from 'node:path';
 import zlib from 'node:zlib';
-import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { parseHTML } from 'linkedom';
-import { Store } from '../src/store/duckdb.ts';
-import { record, writeResults } from './results.ts';
-import { latency, serveBench } from './serve.ts';
+import type { Store } from '../src/store/duckdb.ts';
+import { record } from './results.ts';
+import { latency, serveBench, whenRunAlone } from './serve.ts';
 
 const CHROMIUM = process.env.CALLBOARD_CHROMIUM ?? '/usr/bin/chromium';
 const VIEW = 'date_from=2026-08-27&date_to=2026-11-24&timezone=America/New_York&account_id=1';
@@ -92,10 +90,4 @@ export async function consoleBench(store: Store, runs = 20): Promise<void> {
   await meta.destroy();
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
-  const store = await Store.open(path.resolve('bench-data', `store-${calls}.duckdb`));
-  await consoleBench(store);
-  await store.close();
-  console.log(`results: ${writeResults()}`);
-}
+await whenRunAlone(import.meta.url, (store) => consoleBench(store));

@@ -4,15 +4,13 @@
  * `npm run bench`; run alone against the store an earlier bench left in bench-data/:
  *   BENCH_CALLS=10000000 npx tsx bench/endpoints.ts
  */
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { addKey } from '../src/auth/api-keys.ts';
 import type { MetaDb } from '../src/meta/db.ts';
 import { WIDGETS } from '../src/reports/widgets/widgets.ts';
-import { Store } from '../src/store/duckdb.ts';
-import { record, writeResults } from './results.ts';
+import type { Store } from '../src/store/duckdb.ts';
+import { record } from './results.ts';
 import { exportWindows } from './export.ts';
-import { latency, serveBench } from './serve.ts';
+import { latency, serveBench, whenRunAlone } from './serve.ts';
 
 
 export async function timeOtherEndpoints(base: string, token: string, meta: MetaDb, store: Store, requests: number): Promise<void> {
@@ -74,12 +72,8 @@ async function timeCampaignDownload(base: string, headers: Record<string, string
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1]).href) {
-  const calls = Number(process.env.BENCH_CALLS ?? 10_000_000);
-  const store = await Store.open(path.resolve('bench-data', `store-${calls}.duckdb`));
+await whenRunAlone(import.meta.url, async (store) => {
   const { app, meta, base, token } = await serveBench(store);
   await timeOtherEndpoints(base, token, meta, store, Number(process.env.BENCH_REQUESTS ?? 20));
   await app.close();
-  await store.close();
-  console.log(`results: ${writeResults()}`);
-}
+});

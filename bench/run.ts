@@ -11,6 +11,7 @@ import { generateSource } from '../fixtures/generate.ts';
 import { timeOtherEndpoints } from './endpoints.ts';
 import { loginFlood } from './login-flood.ts';
 import { cacheBench } from './cache.ts';
+import { consoleBench } from './console.ts';
 import { latency, serveBench } from './serve.ts';
 import { reportCatalogue } from '../src/reports/registry.ts';
 import { connectSource } from '../src/source/connect.ts';
@@ -153,6 +154,7 @@ for (const decl of reportCatalogue().filter((d) => d.family === 'telesales')) {
 await timeOtherEndpoints(base, token, meta, store, REQUESTS);
 await loginFlood(store, REQUESTS);
 await cacheBench(store);
+await consoleBench(store);
 
 console.log(`\npeak RSS of the bench process: ${peak} MB`);
 clearInterval(sampler);

@@ -3,7 +3,28 @@ import { addUser } from '../src/auth/users.ts';
 import { buildApp, type AppOptions } from '../src/http/app.ts';
 import { openMeta, type MetaDb } from '../src/meta/db.ts';
 import { reportCatalogue } from '../src/reports/registry.ts';
-import type { Store } from '../src/store/duckdb.ts';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { Store } from '../src/store/duckdb.ts';
+import { writeResults } from './results.ts';
+
+/** The store `npm run bench` leaves under bench-data/ (`BENCH_CALLS` calls, 10M by default). */
+export const benchStoreFile = (): string => path.resolve('bench-data', `store-${Number(process.env.BENCH_CALLS ?? 10_000_000)}.duckdb`);
+
+/**
+ * Runs one bench alone (`npx tsx bench/<name>.ts`) on the store an earlier `npm run bench`
+ * left, then writes its figures; nothing when the module is imported by bench/run.ts.
+ */
+export async function whenRunAlone(moduleUrl: string, fn: (store: Store) => Promise<void>): Promise<void> {
+  if (moduleUrl !== pathToFileURL(process.argv[1]).href) return;
+  const store = await Store.open(benchStoreFile());
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+  console.log(`results: ${writeResults()}`);
+}
 
 /** The bench's "now": the generated source ends here. */
 export const BENCH_NOW = new Date('2026-11-24T12:00:00Z');
