@@ -96,15 +96,12 @@
   // Wallboard: ?refresh=N reloads every N seconds while the tab is visible, and pauses while hidden.
   const every = Number(document.body.dataset.refresh || '0') * 1000;
   if (every > 0) {
-    let due = Date.now() + every;
-    setInterval(() => {
-      if (document.visibilityState !== 'visible') return;
-      if (Date.now() >= due) window.location.reload();
-    }, 1000);
-    document.addEventListener('visibilitychange', () => {
-      // Back from hidden: the next reload is a full period away only if one was not overdue.
+    const due = Date.now() + every;
+    const reloadIfDue = () => {
       if (document.visibilityState === 'visible' && Date.now() >= due) window.location.reload();
-    });
-    due = Date.now() + every;
+    };
+    setInterval(reloadIfDue, 1000);
+    // Back from hidden, an overdue reload happens at once.
+    document.addEventListener('visibilitychange', reloadIfDue);
   }
 })();
