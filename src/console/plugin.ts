@@ -22,6 +22,7 @@ import type { LoginGuards } from '../http/routes/auth.ts';
 import { endSession, sessionUser, startSession } from './session.ts';
 import { consolePages } from './pages.ts';
 import { reportRoutes } from '../http/routes/reports.ts';
+import { hideFromOpenApi } from '../http/openapi.ts';
 import type { ExportSettings } from '../http/export-response.ts';
 import type { FreshnessHook } from '../http/freshness.ts';
 import type { SyncProgress } from '../sync/sync.ts';
@@ -67,9 +68,7 @@ export const safeNext = (next: unknown): string => (typeof next === 'string' && 
  */
 export async function consolePlugin(app: FastifyInstance, opts: ConsoleOptions): Promise<void> {
   // The console is pages for people, not the API: none of its routes is in /openapi.json.
-  app.addHook('onRoute', (route) => {
-    route.schema = { ...(route.schema ?? {}), hide: true };
-  });
+  hideFromOpenApi(app);
   await app.register(cookie);
   await app.register(formbody);
   await app.register(csrf, { sessionPlugin: '@fastify/cookie', cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', signed: false } });

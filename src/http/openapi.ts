@@ -1,3 +1,5 @@
+import type { FastifyInstance } from 'fastify';
+
 /**
  * The OpenAPI 3.1 document's frame: what the service is and how callers authenticate.
  * Its paths are the routes' own schemas, collected by @fastify/swagger as the routes are
@@ -16,3 +18,10 @@ export const OPENAPI_FRAME = {
     },
   },
 };
+
+/** Leaves every route the plugin `app` adds out of the OpenAPI document (what is not the API). */
+export function hideFromOpenApi(app: FastifyInstance): void {
+  app.addHook('onRoute', (route) => {
+    route.schema = { ...route.schema, hide: true };
+  });
+}

@@ -1,4 +1,5 @@
 import crypto from 'node:crypto';
+import { hideFromOpenApi } from '../openapi.ts';
 import type { FastifyInstance } from 'fastify';
 import { ValidationError } from '../../errors.ts';
 import { monthProblem } from '../../reports/params.ts';
@@ -25,9 +26,7 @@ export interface ControlOptions {
  */
 export async function controlRoutes(app: FastifyInstance, opts: ControlOptions): Promise<void> {
   // Local plumbing, not part of the API: left out of the OpenAPI document.
-  app.addHook('onRoute', (route) => {
-    route.schema = { ...route.schema, hide: true };
-  });
+  hideFromOpenApi(app);
   const expected = Buffer.from(opts.token);
   app.addHook('onRequest', async (req, reply) => {
     const given = Buffer.from(String(req.headers['x-callboard-control'] ?? ''));
