@@ -143,6 +143,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const app = await buildApp({
     store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel,
     exports: { templates, gate: new ExportGate(config.exportConcurrency, config.exportQueue) },
+    corsOrigins: config.corsOrigins,
     readyMaxFailingSec: config.readyMaxFailingSec, syncTimeoutSec: config.syncTimeoutSec, loginLimits: config.loginLimits,
     syncProgress: () => sync.progress,
     control: {

@@ -61,6 +61,7 @@ export async function removeDemoUsers(meta: MetaDb, emails: readonly string[]): 
   if (users.length === 0) return 0;
   const ids = users.map((u) => u.id);
   await meta.deleteFrom('refresh_tokens').where('user_id', 'in', ids).execute();
+  await meta.deleteFrom('api_tokens').where('user_id', 'in', ids).execute();
   await meta.deleteFrom('users').where('id', 'in', ids).execute();
   return ids.length;
 }
@@ -77,7 +78,7 @@ export async function listUsers(meta: MetaDb) {
   return meta.selectFrom('users').select(['id', 'email', 'role', 'account_id', 'partner_id', 'created_at', 'disabled_at']).orderBy('id').execute();
 }
 
-async function userId(meta: MetaDb, email: string): Promise<number> {
+export async function userId(meta: MetaDb, email: string): Promise<number> {
   const u = await meta.selectFrom('users').select('id').where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
   if (!u) throw new Error(`no user ${email}`);
   return u.id;
@@ -97,11 +98,12 @@ export async function setDisabled(meta: MetaDb, email: string, disabled: boolean
   });
 }
 
-/** Removes a user and its refresh tokens. */
+/** Removes a user with its refresh and API tokens. */
 export async function removeUser(meta: MetaDb, email: string): Promise<void> {
   const id = await userId(meta, email);
   await meta.transaction().execute(async (tx) => {
     await tx.deleteFrom('refresh_tokens').where('user_id', '=', id).execute();
+    await tx.deleteFrom('api_tokens').where('user_id', '=', id).execute();
     await tx.deleteFrom('users').where('id', '=', id).execute();
   });
 }

@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import { parseArgs } from 'node:util';
 import { generateSource } from '../../fixtures/generate.ts';
 import { SyncJob, syncJobOptions } from '../../jobs/sync.ts';
-import { checkNewUser, listUsers, removeUser, setDisabled, setPassword, addUser } from '../auth/users.ts';
+import { checkNewUser, listUsers, removeUser, setDisabled, setPassword, addUser, userId } from '../auth/users.ts';
+import { addApiToken, DEFAULT_TOKEN_LIFETIME, LIFETIME_RULE, listApiTokens, parseLifetime, revokeApiToken } from '../auth/api-tokens.ts';
 import { connectSource } from '../source/connect.ts';
 import { parsePlatformUrl } from '../source/platform-url.ts';
 import { addKey, listKeys, revokeKey } from '../auth/api-keys.ts';
@@ -59,6 +60,12 @@ Commands:
                                 stored only as a hash
   keys revoke --auth-id ID      revoke Partner API credentials
   keys list                     list Partner API credentials (never their tokens)
+  tokens add --user EMAIL [--name N] [--expires-in 90d|12h|never]
+                                create an API token acting as that user, with exactly its
+                                scope (Authorization: Bearer cbt_…); printed once, stored
+                                only as a hash; 90 days unless --expires-in says otherwise
+  tokens list [--user EMAIL]    API tokens with their owner, expiry and last use
+  tokens revoke --id ID         revoke an API token: it stops working at once
   help                          print this help
 
 Environment (defaults in brackets):
@@ -383,6 +390,44 @@ async function cmdKeys(config: Config, args: string[]): Promise<void> {
   }
 }
 
+const TOKENS_USAGE = 'usage: callboard tokens add --user EMAIL [--name N] [--expires-in 90d|12h|never] | tokens list [--user EMAIL] | tokens revoke --id ID';
+
+async function cmdTokens(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (!['add', 'list', 'revoke'].includes(sub)) throw new UsageError(TOKENS_USAGE);
+  const { values } = parseArgs({ args: rest, options: { user: { type: 'string' }, name: { type: 'string' }, 'expires-in': { type: 'string' }, id: { type: 'string' } } });
+  const meta = await openMeta(paths(config).meta);
+  try {
+    if (sub === 'add') {
+      if (!values.user) throw new UsageError(`--user EMAIL is required\n${TOKENS_USAGE}`);
+      const lifetime = parseLifetime(values['expires-in'] ?? DEFAULT_TOKEN_LIFETIME);
+      if (lifetime === undefined) throw new UsageError(`--expires-in ${LIFETIME_RULE}, got "${values['expires-in']}"`);
+      const name = (values.name ?? 'cli').trim();
+      if (name.length < 1 || name.length > 100) throw new UsageError('--name must be 1 to 100 characters');
+      const owner = await userId(meta, values.user).catch((err: Error) => { throw new UsageError(err.message); });
+      const t = await addApiToken(meta, owner, name, lifetime);
+      console.log(`API token ${t.id} "${name}" for ${values.user}, ${t.expiresAt ? `expires ${t.expiresAt}` : 'never expires'} (shown this once; keep it safe):`);
+      console.log(`  ${t.token}`);
+      console.log('Send it as: Authorization: Bearer <token>');
+    } else if (sub === 'list') {
+      const owner = values.user ? await userId(meta, values.user).catch((err: Error) => { throw new UsageError(err.message); }) : null;
+      const emails = new Map((await listUsers(meta)).map((u) => [u.id, u.email]));
+      const rows = await listApiTokens(meta, owner);
+      if (rows.length === 0) console.log('no API tokens');
+      for (const t of rows) {
+        const state = t.revoked_at ? `revoked ${t.revoked_at}` : t.expires_at && Date.parse(t.expires_at) <= Date.now() ? `expired ${t.expires_at}` : t.expires_at ? `expires ${t.expires_at}` : 'never expires';
+        console.log(`${t.id}  ${(emails.get(t.user_id) ?? `user ${t.user_id}`).padEnd(28)} ${JSON.stringify(t.name).padEnd(20)} created ${t.created_at}  ${state}  last used ${t.last_used_at ?? 'never'}`);
+      }
+    } else {
+      if (!values.id) throw new UsageError('--id ID is required');
+      if (!(await revokeApiToken(meta, values.id, null))) throw new UsageError(`no live API token ${values.id}`);
+      console.log(`revoked ${values.id}: it stops working now`);
+    }
+  } finally {
+    await meta.destroy();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
@@ -412,6 +457,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'seed': await cmdSeed(config, args); return 0;
       case 'users': await cmdUsers(config, args); return 0;
       case 'keys': await cmdKeys(config, args); return 0;
+      case 'tokens': await cmdTokens(config, args); return 0;
       case 'jobs': await cmdJobs(config, args); return 0;
       case 'billing': await cmdBilling(config, args); return 0;
       case 'rejects': await cmdRejects(config, args); return 0;

@@ -50,6 +50,17 @@ export interface Config {
   demoCalls: number;
   logLevel: string;
   callerIdThresholds: CallerIdThresholds;
+  /** Browser origins allowed to call the API (CORS); empty allows none. */
+  corsOrigins: string[];
+  /** SMTP server of e-mail delivery (smtp:// or smtps://); null: e-mail channels are refused. */
+  smtpUrl: string | null;
+  mailFrom: string;
+  /** Attachments larger than this are replaced by a signed download link. */
+  mailMaxBytes: number;
+  /** The address people reach the service at, for links in e-mails and webhooks. */
+  publicUrl: string;
+  /** How long a delivered file's signed link works (seconds). */
+  deliveryLinkTtlSec: number;
 }
 
 /** What a variable's reader gets: its raw value, its name, and the settings read before it. */
@@ -73,6 +84,7 @@ interface Settings {
   loginPerClient: number; loginPerAccount: number; memoryLimit: number; exportConcurrency: number | null; exportQueue: number;
   sourceConnectSec: number; sourceStatementSec: number; sourceIdleSec: number; syncTimeoutSec: number; shutdownTimeoutSec: number;
   cidBlockMinCalls: number; cidBlockAsrPct: number; cidBlockRejectedPct: number; cidWarnAsrPct: number; cidWarnShortPct: number;
+  corsOrigins: string[]; smtpUrl: string | null; mailFrom: string; mailMaxBytes: number; publicUrl: string | null; deliveryLinkDays: number;
 }
 
 const given = (raw: string | undefined) => (raw === undefined || raw === '' ? undefined : raw);
@@ -181,6 +193,36 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   cfg('cidBlockRejectedPct', 'CALLBOARD_CID_BLOCK_REJECTED_PCT', String(d.blockRejectedPct), 'caller-ID health: rejected share at or above this (%) is suspected_block', percent(d.blockRejectedPct)),
   cfg('cidWarnAsrPct', 'CALLBOARD_CID_WARN_ASR_PCT', String(d.warnAsrPct), 'caller-ID health: ASR below this (%) is warning', percent(d.warnAsrPct)),
   cfg('cidWarnShortPct', 'CALLBOARD_CID_WARN_SHORT_PCT', String(d.warnShortPct), 'caller-ID health: short-call share above this (%) is warning', percent(d.warnShortPct)),
+  cfg('corsOrigins', 'CALLBOARD_CORS_ORIGINS', '(none)', 'browser origins allowed to call the API with a Bearer token, comma-separated (https://grafana.example.com)', (raw, name) => {
+    const list = (given(raw) ?? '').split(',').map((o) => o.trim()).filter((o) => o !== '');
+    for (const o of list) {
+      let u: URL | null = null;
+      try {
+        u = new URL(o);
+      } catch { /* reported below */ }
+      if (!u || !/^https?:$/.test(u.protocol) || u.origin !== o) throw new ConfigError(`${name}: "${o}" is not an origin such as https://bi.example.com (scheme, host and port only)`);
+    }
+    return list;
+  }),
+  cfg('smtpUrl', 'CALLBOARD_SMTP_URL', '(none: no e-mail delivery)', 'SMTP server of e-mail delivery: smtp://user:pass@host:587 (STARTTLS) or smtps://user:pass@host:465', (raw, name) => {
+    const v = given(raw) ?? null;
+    if (v === null) return null;
+    let u: URL | null = null;
+    try {
+      u = new URL(v);
+    } catch { /* reported below */ }
+    if (!u || !/^smtps?:$/.test(u.protocol) || !u.hostname) throw new ConfigError(`${name} must be smtp://[user:pass@]host[:port] or smtps://…`);
+    return v;
+  }),
+  cfg('mailFrom', 'CALLBOARD_MAIL_FROM', 'Callboard <callboard@localhost>', 'the From of delivered e-mail', (raw) => given(raw) ?? 'Callboard <callboard@localhost>'),
+  cfg('mailMaxBytes', 'CALLBOARD_MAIL_MAX_BYTES', '10MB', 'attachments larger than this are not attached: the e-mail links to a signed download instead', size(10e6, 0)),
+  cfg('publicUrl', 'CALLBOARD_PUBLIC_URL', '(http://HOST:PORT)', 'the address people reach the service at, for the links in e-mails and webhooks', (raw, name) => {
+    const v = given(raw) ?? null;
+    if (v === null) return null;
+    if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v)) throw new ConfigError(`${name}="${v}" must be an http(s) URL`);
+    return v.replace(/\/+$/, '');
+  }),
+  cfg('deliveryLinkDays', 'CALLBOARD_DELIVERY_LINK_DAYS', '7', "days a delivered file's signed download link works", integer(7, 1, 365)),
 ];
 
 /** Reads and checks the environment, variable by variable; throws ConfigError naming the first bad one. */
@@ -205,6 +247,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       blockMinCalls: s.cidBlockMinCalls, blockAsrPct: s.cidBlockAsrPct, blockRejectedPct: s.cidBlockRejectedPct,
       warnAsrPct: s.cidWarnAsrPct, warnShortPct: s.cidWarnShortPct,
     },
+    corsOrigins: s.corsOrigins, smtpUrl: s.smtpUrl, mailFrom: s.mailFrom, mailMaxBytes: s.mailMaxBytes,
+    publicUrl: s.publicUrl ?? `http://${s.host === '0.0.0.0' ? '127.0.0.1' : s.host}:${s.port}`,
+    deliveryLinkTtlSec: s.deliveryLinkDays * 86_400,
   };
 }
 

@@ -1,9 +1,11 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { MetaDb } from '../meta/db.ts';
 import type { Principal } from '../auth/principal.ts';
 import { partnerOf } from '../auth/api-keys.ts';
+import { apiTokenUser, isApiToken } from '../auth/api-tokens.ts';
 import { Tokens } from '../auth/tokens.ts';
 import { principalOf } from '../auth/users.ts';
 import { BadRequestError, UnavailableError, ValidationError } from '../errors.ts';
@@ -16,6 +18,7 @@ import { authRoutes, loginGuards, type LoginLimits } from './routes/auth.ts';
 import { reportRoutes } from './routes/reports.ts';
 import { controlRoutes, type ControlOptions } from './routes/control.ts';
 import { adminRoutes } from './routes/admin.ts';
+import { tokenRoutes } from './routes/tokens.ts';
 import { consolePlugin } from '../console/plugin.ts';
 import { OPENAPI_FRAME } from './openapi.ts';
 import { readiness } from './readiness.ts';
@@ -27,6 +30,8 @@ import { obj, str } from '../reports/schema.ts';
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal | null;
+    /** The request authenticated with an API token rather than a session's access token. */
+    viaApiToken: boolean;
     /** When the data a report reads was current (X-Data-As-Of), read before the report runs. */
     dataAsOf: string | null;
     /** The store's data version, read with dataAsOf: the result cache's key (routes/reports.ts). */
@@ -67,6 +72,8 @@ export interface AppOptions {
   cacheBytes?: number;
   /** Logins let through before 429 (routes/auth.ts). */
   loginLimits?: LoginLimits;
+  /** Browser origins allowed to call the API (CALLBOARD_CORS_ORIGINS); none by default. */
+  corsOrigins?: string[];
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
   control?: ControlOptions;
 }
@@ -95,6 +102,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.decorate('engine', engine);
 
   app.decorateRequest('principal', null);
+  app.decorateRequest('viaApiToken', false);
   app.decorateRequest('dataAsOf', null);
   app.decorateRequest('dataVersion', null);
   // Report routes refuse until the first sync has finished; the admin routes answer (they
@@ -103,23 +111,28 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   app.addHook('onSend', async (req, reply) => {
     if (req.dataAsOf) reply.header('x-data-as-of', req.dataAsOf);
   });
-  /** The user of a request's Bearer access token, and whether it sent one. */
-  const bearer = async (req: FastifyRequest): Promise<{ sent: boolean; principal: Principal | null }> => {
+  /** The user of a request's Bearer credential (a session's access token or an API token), and whether it sent one. */
+  const bearer = async (req: FastifyRequest): Promise<{ sent: boolean; principal: Principal | null; viaApiToken: boolean }> => {
     const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-    const userId = m ? await tokens.verify(m[1], 'access') : null;
-    return { sent: m !== null, principal: userId === null ? null : await principalOf(opts.meta, userId) };
+    const viaApiToken = m !== null && isApiToken(m[1]);
+    const userId = !m ? null : viaApiToken ? await apiTokenUser(opts.meta, m[1], new Date()) : await tokens.verify(m[1], 'access');
+    return { sent: m !== null, principal: userId === null ? null : await principalOf(opts.meta, userId), viaApiToken };
+  };
+  const bearerAuth = async (req: FastifyRequest, reply: FastifyReply): Promise<void> => {
+    const { sent, principal, viaApiToken } = await bearer(req);
+    if (!principal) {
+      await reply.code(401).send({ message: sent ? 'The access or API token is invalid, expired or revoked.' : 'Authentication required: send Authorization: Bearer <access or API token>.' });
+      return;
+    }
+    req.principal = principal;
+    req.viaApiToken = viaApiToken;
   };
   const authenticate = {
-    bearer: async (req: FastifyRequest, reply: FastifyReply) => {
-      const { sent, principal } = await bearer(req);
-      if (!principal) {
-        await reply.code(401).send({ message: sent ? 'The access token is invalid or expired.' : 'Authentication required: send Authorization: Bearer <access token>.' });
-        return;
-      }
-      req.principal = principal;
-    },
+    bearer: bearerAuth,
     // Every failure (missing header, unknown id, revoked key, wrong token) is the same 401.
+    // Without a key pair, a Bearer credential is accepted too, with its user's scope.
     partner: async (req: FastifyRequest, reply: FastifyReply) => {
+      if (req.headers['x-auth-id'] === undefined && req.headers.authorization !== undefined) return bearerAuth(req, reply);
       const header = (name: string) => {
         const v = req.headers[name];
         return Array.isArray(v) ? undefined : v;
@@ -157,6 +170,15 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // give the exact 422 texts, and answers are written as the reports shape them.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Browsers on the listed origins (a BI tool's web front end) may call the API with a
+  // Bearer token. No cookie is ever allowed across origins: the console is same-origin.
+  if (opts.corsOrigins?.length) {
+    await app.register(cors, {
+      origin: opts.corsOrigins, credentials: false, methods: ['GET', 'HEAD', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'X-Auth-ID', 'X-Auth-Token'],
+      exposedHeaders: ['X-Data-As-Of', 'Content-Disposition', 'Retry-After'], maxAge: 600,
+    });
+  }
   await app.register(swagger, { openapi: OPENAPI_FRAME as never });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   if (opts.onRoute) app.addHook('onRoute', opts.onRoute);
@@ -202,6 +224,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     scope.addHook('onRequest', authenticate.bearer);
     await scope.register(reportRoutes, { engine, reports: served('bearer'), exports: opts.exports, cache, fresh });
     await scope.register(adminRoutes, { meta: opts.meta, store: opts.store, fresh: freshness(opts.store) });
+    await scope.register(tokenRoutes, { meta: opts.meta });
   });
   await app.register(consolePlugin, { store: opts.store, meta: opts.meta, tokens, engine, reports: opts.reports, guards, cache, exports: opts.exports, now, fresh, syncProgress: opts.syncProgress });
   if (opts.control) await app.register(controlRoutes, opts.control);

@@ -12,7 +12,7 @@ export const OPENAPI_FRAME = {
   servers: [{ url: '/' }],
   components: {
     securitySchemes: {
-      bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'access token of POST /api/accounts/login/' },
+      bearer: { type: 'http', scheme: 'bearer', description: 'the access token of POST /api/accounts/login/, or an API token (cbt_…) of POST /api/tokens or `callboard tokens add`' },
       authId: { type: 'apiKey', in: 'header', name: 'X-Auth-ID', description: 'Partner API id (callboard keys add)' },
       authToken: { type: 'apiKey', in: 'header', name: 'X-Auth-Token', description: 'Partner API token' },
     },

@@ -44,8 +44,21 @@ export interface ApiKeysTable {
   revoked_at: string | null;
 }
 
+export interface ApiTokensTable {
+  id: string;
+  user_id: number;
+  name: string;
+  /** SHA-256 of the token, hex: the token is shown once and never stored. */
+  token_hash: string;
+  created_at: string;
+  expires_at: string | null;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
 export interface MetaSchema {
   api_keys: ApiKeysTable;
+  api_tokens: ApiTokensTable;
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
   job_runs: JobRunsTable;
@@ -96,6 +109,16 @@ export async function openMeta(file: string): Promise<MetaDb> {
     .addColumn('partner_id', 'integer', (c) => c.notNull())
     .addColumn('token_hash', 'text', (c) => c.notNull())
     .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('revoked_at', 'text')
+    .execute();
+  await db.schema.createTable('api_tokens').ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('user_id', 'integer', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('expires_at', 'text')
+    .addColumn('last_used_at', 'text')
     .addColumn('revoked_at', 'text')
     .execute();
   // Columns added after a table was first made: added to older files on open.

@@ -30,7 +30,8 @@ t.test('every route the app serves is in the document, with its parameters and e
   t.ok(routes.some((r) => consoleRoute(r.url)), 'the app serves the console');
   t.notOk([...documented].some((k) => consoleRoute(k.split(' ')[1] || '/')), 'no console route is in the API document');
   const expanded = routes.filter((r) => !internal(r.url)).flatMap((r) => {
-    if (!r.url.includes(':report')) return [`${r.method} ${bare(r.url)}`];
+    // A path parameter is `:id` to Fastify and `{id}` to OpenAPI.
+    if (!r.url.includes(':report')) return [`${r.method} ${bare(r.url).replace(/:(\w+)/g, '{$1}')}`];
     return reportCatalogue()
       .filter((d) => r.url.startsWith(`/api/${d.family}/`))
       .filter((d) => !r.url.endsWith('/export') || d.name !== 'abandon-rate')
