@@ -14,6 +14,11 @@ import { addUser } from './auth/users.ts';
 import { jwtSecret, paths, storeMemory, type Config, ConfigError } from './config/config.ts';
 import { ExportGate } from './export/gate.ts';
 import { buildApp } from './http/app.ts';
+import { ReportEngine } from './reports/engine.ts';
+import { LinkSigner } from './delivery/signing.ts';
+import { Mailer } from './delivery/channels.ts';
+import { DeliveryRenderer } from './delivery/render.ts';
+import { DeliveryWorker } from './delivery/worker.ts';
 import { openMeta, type MetaDb } from './meta/db.ts';
 import { reportCatalogue } from './reports/registry.ts';
 import { Store } from './store/duckdb.ts';
@@ -101,6 +106,11 @@ function showFirstSync(sync: SyncJob, say: (s: string) => void, out: NodeJS.Writ
   };
 }
 
+/** Where delivered files are kept (for their signed links). */
+export function deliveryDir(config: Config): string {
+  return path.join(config.exportsDir, 'deliveries');
+}
+
 /** Where the monthly billing files are written. */
 export function billingDir(config: Config): string {
   return path.join(config.exportsDir, 'billing');
@@ -140,9 +150,20 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   // would be well-known passwords.
   if (!source.demo) await removeDemoUsers(meta, DEMO_USERS.map((u) => u.email));
   const controlToken = crypto.randomBytes(24).toString('base64url');
+  const exportSettings = { templates, gate: new ExportGate(config.exportConcurrency, config.exportQueue) };
+  const secret = jwtSecret(config);
+  const deliveries = deliveryDir(config);
+  const engine = new ReportEngine(store);
+  const links = new LinkSigner(secret);
+  const mailer = config.smtpUrl ? new Mailer(config.smtpUrl, config.mailFrom) : null;
+  const worker = new DeliveryWorker({
+    meta, store, links, mailer, publicUrl: config.publicUrl, maxAttachBytes: config.mailMaxBytes, linkTtlSec: config.deliveryLinkTtlSec,
+    renderer: new DeliveryRenderer(engine, reports, deliveries, exportSettings),
+  });
   const app = await buildApp({
-    store, meta, jwtSecret: jwtSecret(config), reports, logLevel: config.logLevel,
-    exports: { templates, gate: new ExportGate(config.exportConcurrency, config.exportQueue) },
+    store, meta, jwtSecret: secret, reports, logLevel: config.logLevel,
+    exports: exportSettings,
+    delivery: { worker, links, dir: deliveries, limits: { allowPrivateWebhooks: config.webhookAllowPrivate }, email: mailer !== null },
     corsOrigins: config.corsOrigins,
     readyMaxFailingSec: config.readyMaxFailingSec, syncTimeoutSec: config.syncTimeoutSec, loginLimits: config.loginLimits,
     syncProgress: () => sync.progress,
@@ -201,6 +222,13 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
       name: 'cdr', cron: config.cdrCron, run: () => cdr.run(), busy: () => cdr.busy,
       summary: (r) => ((r as { files: unknown[] }).files.length ? (r as object) : null),
     },
+    {
+      name: 'delivery', cron: config.deliveryCron, run: () => worker.run(), busy: () => worker.busy,
+      summary: (r) => {
+        const c = r as { queued: number; sent: number; failed: number; retrying: number };
+        return c.queued || c.sent || c.failed || c.retrying ? c : null;
+      },
+    },
     { name: 'retention', cron: config.retentionCron, run: () => retention.run(), busy: () => false, summary: (r) => r as object },
   ], app.log);
   const tasks = schedule.tasks;
@@ -218,6 +246,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
       for (const t of tasks) await t.destroy();
       await first;
       await app.close();
+      mailer?.close();
       while (sync.busy || billing.busy || monitor.busy || cdr.busy) await new Promise((r) => setTimeout(r, 50));
       fs.rmSync(p.server, { force: true });
       // A sync given up may still run a query on the writer: it is interrupted until that

@@ -61,6 +61,9 @@ export interface Config {
   publicUrl: string;
   /** How long a delivered file's signed link works (seconds). */
   deliveryLinkTtlSec: number;
+  deliveryCron: string;
+  /** Webhooks may point at loopback and private addresses. */
+  webhookAllowPrivate: boolean;
 }
 
 /** What a variable's reader gets: its raw value, its name, and the settings read before it. */
@@ -85,6 +88,7 @@ interface Settings {
   sourceConnectSec: number; sourceStatementSec: number; sourceIdleSec: number; syncTimeoutSec: number; shutdownTimeoutSec: number;
   cidBlockMinCalls: number; cidBlockAsrPct: number; cidBlockRejectedPct: number; cidWarnAsrPct: number; cidWarnShortPct: number;
   corsOrigins: string[]; smtpUrl: string | null; mailFrom: string; mailMaxBytes: number; publicUrl: string | null; deliveryLinkDays: number;
+  deliveryCron: string; webhookAllowPrivate: boolean;
 }
 
 const given = (raw: string | undefined) => (raw === undefined || raw === '' ? undefined : raw);
@@ -222,6 +226,12 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     if (!/^https?:\/\/[^\s/]+(\/[^\s]*)?$/.test(v)) throw new ConfigError(`${name}="${v}" must be an http(s) URL`);
     return v.replace(/\/+$/, '');
   }),
+  cfg('deliveryCron', 'CALLBOARD_DELIVERY_CRON', '*/10 * * * * *', 'node-cron schedule of the delivery worker: queues the subscriptions whose run has come and sends what is due (every 10 s)', cron('*/10 * * * * *')),
+  cfg('webhookAllowPrivate', 'CALLBOARD_WEBHOOK_ALLOW_PRIVATE', 'false', 'true lets webhooks point at loopback and private addresses (a receiver on the same network)', (raw, name) => {
+    const v = given(raw) ?? 'false';
+    if (v !== 'true' && v !== 'false') throw new ConfigError(`${name}="${v}" must be true or false`);
+    return v === 'true';
+  }),
   cfg('deliveryLinkDays', 'CALLBOARD_DELIVERY_LINK_DAYS', '7', "days a delivered file's signed download link works", integer(7, 1, 365)),
 ];
 
@@ -249,7 +259,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     corsOrigins: s.corsOrigins, smtpUrl: s.smtpUrl, mailFrom: s.mailFrom, mailMaxBytes: s.mailMaxBytes,
     publicUrl: s.publicUrl ?? `http://${s.host === '0.0.0.0' ? '127.0.0.1' : s.host}:${s.port}`,
-    deliveryLinkTtlSec: s.deliveryLinkDays * 86_400,
+    deliveryLinkTtlSec: s.deliveryLinkDays * 86_400, deliveryCron: s.deliveryCron, webhookAllowPrivate: s.webhookAllowPrivate,
   };
 }
 

@@ -19,6 +19,10 @@ import { reportRoutes } from './routes/reports.ts';
 import { controlRoutes, type ControlOptions } from './routes/control.ts';
 import { adminRoutes } from './routes/admin.ts';
 import { tokenRoutes } from './routes/tokens.ts';
+import { deliveryFileRoutes, subscriptionRoutes } from './routes/subscriptions.ts';
+import type { DeliveryWorker } from '../delivery/worker.ts';
+import type { LinkSigner } from '../delivery/signing.ts';
+import type { SubscriptionLimits } from '../delivery/subscriptions.ts';
 import { consolePlugin } from '../console/plugin.ts';
 import { OPENAPI_FRAME } from './openapi.ts';
 import { readiness } from './readiness.ts';
@@ -74,6 +78,8 @@ export interface AppOptions {
   loginLimits?: LoginLimits;
   /** Browser origins allowed to call the API (CALLBOARD_CORS_ORIGINS); none by default. */
   corsOrigins?: string[];
+  /** Scheduled delivery (subscriptions): its routes are served when given. */
+  delivery?: { worker: DeliveryWorker; links: LinkSigner; dir: string; limits: SubscriptionLimits; email: boolean };
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
   control?: ControlOptions;
 }
@@ -225,7 +231,18 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await scope.register(reportRoutes, { engine, reports: served('bearer'), exports: opts.exports, cache, fresh });
     await scope.register(adminRoutes, { meta: opts.meta, store: opts.store, fresh: freshness(opts.store) });
     await scope.register(tokenRoutes, { meta: opts.meta });
+    const d = opts.delivery;
+    if (d) {
+      await scope.register(subscriptionRoutes, {
+        meta: opts.meta, engine, reports: opts.reports, limits: d.limits, email: d.email, now: () => new Date(),
+        redeliver: async (id) => {
+          await d.worker.redeliver(id);
+          void d.worker.run().catch((err: unknown) => app.log.error({ err }, 'delivery run failed'));
+        },
+      });
+    }
   });
+  if (opts.delivery) await app.register(deliveryFileRoutes, { links: opts.delivery.links, dir: opts.delivery.dir, now: () => new Date() });
   await app.register(consolePlugin, { store: opts.store, meta: opts.meta, tokens, engine, reports: opts.reports, guards, cache, exports: opts.exports, now, fresh, syncProgress: opts.syncProgress });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;

@@ -56,7 +56,55 @@ export interface ApiTokensTable {
   revoked_at: string | null;
 }
 
+export interface SubscriptionsTable {
+  id: Generated<number>;
+  user_id: number;
+  name: string;
+  kind: 'report' | 'alert';
+  report: string | null;
+  /** JSON of the report's parameters (strings, as a query has them). */
+  params: string;
+  window: string | null;
+  cron: string;
+  zone: string;
+  format: string;
+  /** JSON list of channels (delivery/subscriptions.ts Channel). */
+  channels: string;
+  /** JSON of an alert's rule. */
+  rule: string | null;
+  /** The next scheduled run (derived from cron and zone; the outbox advances it). */
+  next_run_at: string | null;
+  created_at: string;
+  paused_at: string | null;
+}
+
+/** The outbox: one row per subscription, occurrence and channel, never two. */
+export interface DeliveriesTable {
+  /** `msg_…`: the webhook-id and the e-mail's Message-ID, the same on every retry. */
+  id: string;
+  subscription_id: number;
+  /** The scheduled run (ISO instant), or an alert's event key. */
+  occurrence: string;
+  channel: string;
+  /** Sent after its time, for a run missed while the service was down. */
+  late: number;
+  status: 'pending' | 'sending' | 'sent' | 'failed' | 'gone';
+  attempts: number;
+  next_attempt_at: string;
+  /** A worker holds a 'sending' row until then; a row still 'sending' after it is retried. */
+  lease_until: string | null;
+  first_attempt_at: string | null;
+  last_attempt_at: string | null;
+  last_error: string | null;
+  sent_at: string | null;
+  /** JSON: what an alert says (its rule instance, state and figures). */
+  payload: string | null;
+  created_at: string;
+}
+
 export interface MetaSchema {
+  subscriptions: SubscriptionsTable;
+  deliveries: DeliveriesTable;
   api_keys: ApiKeysTable;
   api_tokens: ApiTokensTable;
   users: UsersTable;
@@ -121,6 +169,44 @@ export async function openMeta(file: string): Promise<MetaDb> {
     .addColumn('last_used_at', 'text')
     .addColumn('revoked_at', 'text')
     .execute();
+  await db.schema.createTable('subscriptions').ifNotExists()
+    .addColumn('id', 'integer', (c) => c.primaryKey().autoIncrement())
+    .addColumn('user_id', 'integer', (c) => c.notNull())
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('report', 'text')
+    .addColumn('params', 'text', (c) => c.notNull())
+    .addColumn('window', 'text')
+    .addColumn('cron', 'text', (c) => c.notNull())
+    .addColumn('zone', 'text', (c) => c.notNull())
+    .addColumn('format', 'text', (c) => c.notNull())
+    .addColumn('channels', 'text', (c) => c.notNull())
+    .addColumn('rule', 'text')
+    .addColumn('next_run_at', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addColumn('paused_at', 'text')
+    .execute();
+  await sql`CREATE INDEX IF NOT EXISTS subscriptions_due ON subscriptions (next_run_at) WHERE paused_at IS NULL`.execute(db);
+  await db.schema.createTable('deliveries').ifNotExists()
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('subscription_id', 'integer', (c) => c.notNull())
+    .addColumn('occurrence', 'text', (c) => c.notNull())
+    .addColumn('channel', 'text', (c) => c.notNull())
+    .addColumn('late', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('status', 'text', (c) => c.notNull())
+    .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('next_attempt_at', 'text', (c) => c.notNull())
+    .addColumn('lease_until', 'text')
+    .addColumn('first_attempt_at', 'text')
+    .addColumn('last_attempt_at', 'text')
+    .addColumn('last_error', 'text')
+    .addColumn('sent_at', 'text')
+    .addColumn('payload', 'text')
+    .addColumn('created_at', 'text', (c) => c.notNull())
+    .addUniqueConstraint('deliveries_once', ['subscription_id', 'occurrence', 'channel'])
+    .execute();
+  await sql`CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at)`.execute(db);
+  await sql`CREATE INDEX IF NOT EXISTS deliveries_log ON deliveries (subscription_id, created_at)`.execute(db);
   // Columns added after a table was first made: added to older files on open.
   const userColumns = (await sql<{ name: string }>`PRAGMA table_info(users)`.execute(db)).rows.map((c) => c.name);
   if (!userColumns.includes('disabled_at')) await sql`ALTER TABLE users ADD COLUMN disabled_at TEXT`.execute(db);

@@ -48,7 +48,7 @@ export interface TestApp {
 
 /** Source, synced store, metadata with users of every role, and the real app. */
 /** `mutate` edits the generated source before the sync, for rows the generator never makes. */
-export async function makeApp(name: string, calls = 6000, mutate?: (db: Database.Database) => void, appOpts: Partial<AppOptions> = {}): Promise<TestApp> {
+export async function makeApp(name: string, calls = 6000, mutate?: (db: Database.Database) => void, appOpts: Partial<AppOptions> | ((store: Store, meta: MetaDb, dir: string) => Partial<AppOptions>) = {}): Promise<TestApp> {
   const dir = tmpDir(name);
   const sourceFile = await makeSource(dir, calls);
   if (mutate) {
@@ -66,7 +66,8 @@ export async function makeApp(name: string, calls = 6000, mutate?: (db: Database
   await addUser(meta, { email: 'partner2@test', password: PASSWORD, role: 'partner', partnerId: 2 });
   await addUser(meta, { email: 'acct1@test', password: PASSWORD, role: 'account', accountId: 1 });
   await addUser(meta, { email: 'acct2@test', password: PASSWORD, role: 'account', accountId: 2 });
-  const app = await buildApp({ store, meta, jwtSecret: JWT_SECRET, reports: reportCatalogue(), now: () => FIXTURE_NOW, logLevel: 'silent', ...appOpts });
+  const more = typeof appOpts === 'function' ? appOpts(store, meta, dir) : appOpts;
+  const app = await buildApp({ store, meta, jwtSecret: JWT_SECRET, reports: reportCatalogue(), now: () => FIXTURE_NOW, logLevel: 'silent', ...more });
   const tokens = new Map<string, string>();
   const token = async (email: string) => {
     let t = tokens.get(email);
