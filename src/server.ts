@@ -206,7 +206,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
     });
   const billing = new BillingJob(app.engine, meta, billingDir(config), config.billingZone);
   const monitor = new AbandonMonitor(store, meta, config.abandonWindowMinutes);
-  const retention = new RetentionJob(store, meta, config.jobRetentionDays);
+  const retention = new RetentionJob(store, meta, config.jobRetentionDays, undefined, { dir: deliveries, keepSec: config.deliveryLinkTtlSec });
   const cdr = new CdrImportJob(store, meta, config.cdrDir);
   const schedule = startSchedule([
     {

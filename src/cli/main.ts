@@ -3,6 +3,9 @@ import { parseArgs } from 'node:util';
 import { generateSource } from '../../fixtures/generate.ts';
 import { SyncJob, syncJobOptions } from '../../jobs/sync.ts';
 import { checkNewUser, listUsers, removeUser, setDisabled, setPassword, addUser, userId } from '../auth/users.ts';
+import { addSubscription, checkSubscription, getSubscription, listSubscriptions, removeSubscription, setPaused } from '../delivery/subscriptions.ts';
+import { reportCatalogue } from '../reports/registry.ts';
+import { ValidationError } from '../errors.ts';
 import { addApiToken, DEFAULT_TOKEN_LIFETIME, LIFETIME_RULE, listApiTokens, parseLifetime, revokeApiToken } from '../auth/api-tokens.ts';
 import { connectSource } from '../source/connect.ts';
 import { parsePlatformUrl } from '../source/platform-url.ts';
@@ -66,6 +69,14 @@ Commands:
                                 only as a hash; 90 days unless --expires-in says otherwise
   tokens list [--user EMAIL]    API tokens with their owner, expiry and last use
   tokens revoke --id ID         revoke an API token: it stops working at once
+  subscriptions add --user EMAIL --name N --report FAMILY/NAME --cron CRON --zone ZONE
+            [--window W] [--format csv|xlsx|html] [--param K=V …] [--email ADDR …] [--webhook URL …]
+                                schedule a report for delivery as that user (windows:
+                                yesterday, last_7_days, month_to_date, last_month)
+  subscriptions list            every subscription with its next run
+  subscriptions deliveries --id N [--limit N]
+                                its delivery log: occurrence, channel, status, attempts, error
+  subscriptions pause|resume|remove --id N
   help                          print this help
 
 Environment (defaults in brackets):
@@ -428,6 +439,85 @@ async function cmdTokens(config: Config, args: string[]): Promise<void> {
   }
 }
 
+const SUBS_USAGE = `usage: callboard subscriptions add --user EMAIL --name N --report FAMILY/NAME --cron CRON --zone ZONE [--window W] [--format csv|xlsx|html] [--param K=V …] [--email ADDR …] [--webhook URL …]
+       callboard subscriptions list
+       callboard subscriptions deliveries --id N [--limit N]
+       callboard subscriptions pause|resume|remove --id N`;
+
+async function cmdSubscriptions(config: Config, args: string[]): Promise<void> {
+  const [sub, ...rest] = args;
+  if (!['add', 'list', 'deliveries', 'pause', 'resume', 'remove'].includes(sub)) throw new UsageError(SUBS_USAGE);
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      user: { type: 'string' }, name: { type: 'string' }, report: { type: 'string' }, cron: { type: 'string' }, zone: { type: 'string' },
+      window: { type: 'string' }, format: { type: 'string' }, param: { type: 'string', multiple: true }, email: { type: 'string', multiple: true },
+      webhook: { type: 'string', multiple: true }, id: { type: 'string' }, limit: { type: 'string' },
+    },
+  });
+  const meta = await openMeta(paths(config).meta);
+  const now = new Date();
+  try {
+    if (sub === 'add') {
+      if (!values.user) throw new UsageError(`--user EMAIL is required\n${SUBS_USAGE}`);
+      const owner = await userId(meta, values.user).catch((err: Error) => { throw new UsageError(err.message); });
+      const params: Record<string, string> = {};
+      for (const kv of values.param ?? []) {
+        const i = kv.indexOf('=');
+        if (i < 1) throw new UsageError(`--param must be KEY=VALUE, got "${kv}"`);
+        params[kv.slice(0, i)] = kv.slice(i + 1);
+      }
+      const channels = [
+        ...(values.email?.length ? [{ type: 'email', to: values.email }] : []),
+        ...(values.webhook ?? []).map((url) => ({ type: 'webhook', url })),
+      ];
+      let checked;
+      try {
+        checked = checkSubscription({
+          name: values.name, report: values.report, cron: values.cron, zone: values.zone, params, channels,
+          ...(values.window ? { window: values.window } : {}), ...(values.format ? { format: values.format } : {}),
+        }, reportCatalogue(config.callerIdThresholds), { allowPrivateWebhooks: config.webhookAllowPrivate }, now);
+      } catch (err) {
+        if (err instanceof ValidationError) throw new UsageError(Object.entries(err.errors).map(([k, v]) => `${k}: ${v.join(' ')}`).join('\n'));
+        throw err;
+      }
+      if (!config.smtpUrl && checked.channels.some((c) => c.type === 'email')) throw new UsageError('e-mail delivery needs CALLBOARD_SMTP_URL');
+      const s = await addSubscription(meta, owner, checked, now);
+      console.log(`subscription ${s.id} "${s.name}": ${s.report}, "${s.cron}" in ${s.zone}, next run ${s.nextRunAt}`);
+      for (const c of s.channels) if (c.type === 'webhook') console.log(`  webhook ${c.url}: signing secret ${c.secrets[0].secret} (verify with any Standard Webhooks library)`);
+      return;
+    }
+    if (sub === 'list') {
+      const all = await listSubscriptions(meta, null);
+      if (all.length === 0) console.log('no subscriptions');
+      const emails = new Map((await listUsers(meta)).map((u) => [u.id, u.email]));
+      for (const s of all) {
+        const to = s.channels.map((c) => (c.type === 'email' ? c.to.join(',') : c.url)).join(' ');
+        console.log(`${String(s.id).padStart(4)}  ${JSON.stringify(s.name)}  ${s.kind === 'alert' ? `alert ${String(s.rule?.type)}` : `${s.report} ${s.window ?? ''} ${s.format}`}  "${s.cron}" ${s.zone}  owner ${emails.get(s.userId) ?? s.userId}  ${s.pausedAt ? `PAUSED ${s.pausedAt}` : `next ${s.nextRunAt}`}  → ${to}`);
+      }
+      return;
+    }
+    const id = intOption(values.id, 'id');
+    if (!id) throw new UsageError(`--id N is required\n${SUBS_USAGE}`);
+    const s = await getSubscription(meta, id, null);
+    if (!s) throw new UsageError(`no subscription ${id}`);
+    if (sub === 'deliveries') {
+      const limit = intOption(values.limit, 'limit', 20)!;
+      const rows = await meta.selectFrom('deliveries').selectAll().where('subscription_id', '=', id).orderBy('created_at', 'desc').limit(limit).execute();
+      if (rows.length === 0) console.log('no deliveries yet');
+      for (const r of rows) console.log(`${r.id}  ${r.occurrence}  ${r.channel}  ${r.status.padEnd(7)} ${r.attempts} attempt(s)${r.late ? '  late' : ''}${r.sent_at ? `  sent ${r.sent_at}` : ''}${r.status === 'pending' && r.attempts ? `  next ${r.next_attempt_at}` : ''}${r.last_error ? `  error: ${r.last_error}` : ''}`);
+    } else if (sub === 'remove') {
+      await removeSubscription(meta, id);
+      console.log(`subscription ${id} removed, with its delivery log`);
+    } else {
+      await setPaused(meta, s, sub === 'pause', now);
+      console.log(`subscription ${id} ${sub === 'pause' ? 'paused' : `resumed: next run ${(await getSubscription(meta, id, null))!.nextRunAt}`}`);
+    }
+  } finally {
+    await meta.destroy();
+  }
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...args] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
@@ -458,6 +548,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'users': await cmdUsers(config, args); return 0;
       case 'keys': await cmdKeys(config, args); return 0;
       case 'tokens': await cmdTokens(config, args); return 0;
+      case 'subscriptions': await cmdSubscriptions(config, args); return 0;
       case 'jobs': await cmdJobs(config, args); return 0;
       case 'billing': await cmdBilling(config, args); return 0;
       case 'rejects': await cmdRejects(config, args); return 0;

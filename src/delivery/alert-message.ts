@@ -1,11 +1,8 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Eta } from 'eta';
+import { views as eta } from './views.ts';
 import type { Rendered } from './render.ts';
 import type { Subscription } from './subscriptions.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const eta = new Eta({ views: path.resolve(here, '../../delivery/views'), autoEscape: true, cache: true });
 
 /** What an alert notification says: one rule instance's state change (or a reminder while it fires). */
 export interface AlertPayload {

@@ -20,7 +20,7 @@ export async function enqueue(db: Kysely<MetaSchema>, s: Subscription, occurrenc
   for (const ch of s.channels) {
     const res = await db.insertInto('deliveries').values({
       id: deliveryId(), subscription_id: s.id, occurrence, channel: ch.id, late: opts.late ? 1 : 0, status: 'pending', attempts: 0,
-      next_attempt_at: now.toISOString(), lease_until: null, first_attempt_at: null, last_attempt_at: null, last_error: null, sent_at: null,
+      next_attempt_at: now.toISOString(), lease_until: null, claimed_by: null, first_attempt_at: null, last_attempt_at: null, last_error: null, sent_at: null,
       payload: opts.payload === undefined ? null : JSON.stringify(opts.payload), created_at: now.toISOString(),
     }).onConflict((oc) => oc.columns(['subscription_id', 'occurrence', 'channel']).doNothing()).executeTakeFirst();
     n += Number(res.numInsertedOrUpdatedRows ?? 0);

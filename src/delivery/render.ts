@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Eta } from 'eta';
+import { views as eta } from './views.ts';
 import { DateTime } from 'luxon';
 import type { Principal } from '../auth/principal.ts';
 import { writeReport, type ExportSettings } from '../export/report-export.ts';
@@ -13,8 +12,6 @@ import { pipeline } from 'node:stream/promises';
 import { queryAt, reportOf, type Subscription } from './subscriptions.ts';
 import { resolveWindow } from './window.ts';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const eta = new Eta({ views: path.resolve(here, '../../delivery/views'), autoEscape: true, cache: true });
 
 /** Rows of a report shown in an e-mail's summary; the rest are in the file. */
 const SUMMARY_ROWS = 25;

@@ -1,5 +1,6 @@
 import type { Selectable } from 'kysely';
 import { principalOf } from '../auth/users.ts';
+import { processAlive } from '../meta/process-alive.ts';
 import type { DeliveriesTable, MetaDb } from '../meta/db.ts';
 import type { Store } from '../store/duckdb.ts';
 import { dataAsOf } from '../store/data-as-of.ts';
@@ -81,22 +82,25 @@ export class DeliveryWorker {
     return counts;
   }
 
-  /** Claims up to `n` due rows: pending and due, or claimed by a worker whose lease lapsed. */
+  /**
+   * Claims up to `n` due rows: pending and due, or held by a worker whose lease lapsed or
+   * whose process is gone (killed mid-send: sent again under the same id, at once).
+   */
   private async claim(n: number): Promise<Row[]> {
     const now = this.now().toISOString();
-    const candidates = await this.o.meta.selectFrom('deliveries').selectAll()
-      .where((eb) => eb.or([
-        eb.and([eb('status', '=', 'pending'), eb('next_attempt_at', '<=', now)]),
-        eb.and([eb('status', '=', 'sending'), eb('lease_until', '<', now)]),
-      ]))
+    const held = await this.o.meta.selectFrom('deliveries').selectAll().where('status', '=', 'sending').limit(1000).execute();
+    const orphaned = held.filter((r) => (r.lease_until !== null && r.lease_until < now) || (r.claimed_by !== null && r.claimed_by !== process.pid && !processAlive(r.claimed_by)));
+    const due = await this.o.meta.selectFrom('deliveries').selectAll()
+      .where('status', '=', 'pending').where('next_attempt_at', '<=', now)
       .orderBy('next_attempt_at').limit(n).execute();
+    const candidates = [...orphaned, ...due].slice(0, n);
     const claimed: Row[] = [];
     const until = new Date(this.now().getTime() + (this.o.leaseMs ?? 5 * 60_000)).toISOString();
     for (const r of candidates) {
-      const res = await this.o.meta.updateTable('deliveries').set({ status: 'sending', lease_until: until })
+      const res = await this.o.meta.updateTable('deliveries').set({ status: 'sending', lease_until: until, claimed_by: process.pid })
         .where('id', '=', r.id).where('status', '=', r.status).where((eb) => (r.lease_until === null ? eb('lease_until', 'is', null) : eb('lease_until', '=', r.lease_until)))
         .executeTakeFirst();
-      if (Number(res.numUpdatedRows) === 1) claimed.push({ ...r, status: 'sending', lease_until: until });
+      if (Number(res.numUpdatedRows) === 1) claimed.push({ ...r, status: 'sending', lease_until: until, claimed_by: process.pid });
     }
     return claimed;
   }
@@ -125,7 +129,7 @@ export class DeliveryWorker {
     }
     const first = row.first_attempt_at ?? started.toISOString();
     const attempts = row.attempts + 1;
-    const base = { attempts, first_attempt_at: first, last_attempt_at: started.toISOString(), lease_until: null };
+    const base = { attempts, first_attempt_at: first, last_attempt_at: started.toISOString(), lease_until: null, claimed_by: null };
     if (outcome.ok) {
       await this.o.meta.updateTable('deliveries').set({ ...base, status: 'sent', sent_at: this.now().toISOString(), last_error: null }).where('id', '=', row.id).execute();
       return 'sent';
@@ -194,7 +198,7 @@ export class DeliveryWorker {
 
   /** Sends a delivery again (the delivery log's redeliver): the same id, a new attempt now. */
   async redeliver(id: string): Promise<void> {
-    await this.o.meta.updateTable('deliveries').set({ status: 'pending', next_attempt_at: this.now().toISOString(), lease_until: null, first_attempt_at: null })
+    await this.o.meta.updateTable('deliveries').set({ status: 'pending', next_attempt_at: this.now().toISOString(), lease_until: null, claimed_by: null, first_attempt_at: null })
       .where('id', '=', id).execute();
   }
 }

@@ -93,6 +93,8 @@ export interface DeliveriesTable {
   next_attempt_at: string;
   /** A worker holds a 'sending' row until then; a row still 'sending' after it is retried. */
   lease_until: string | null;
+  /** The pid of the process holding the row: a row of a process that died is retried at once. */
+  claimed_by: number | null;
   first_attempt_at: string | null;
   last_attempt_at: string | null;
   last_error: string | null;
@@ -197,6 +199,7 @@ export async function openMeta(file: string): Promise<MetaDb> {
     .addColumn('attempts', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('next_attempt_at', 'text', (c) => c.notNull())
     .addColumn('lease_until', 'text')
+    .addColumn('claimed_by', 'integer')
     .addColumn('first_attempt_at', 'text')
     .addColumn('last_attempt_at', 'text')
     .addColumn('last_error', 'text')

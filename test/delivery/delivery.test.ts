@@ -7,6 +7,7 @@ import { addUser } from '../../src/auth/users.ts';
 import { Mailer } from '../../src/delivery/channels.ts';
 import { DeliveryRenderer } from '../../src/delivery/render.ts';
 import { enqueue } from '../../src/delivery/outbox.ts';
+import { RetentionJob } from '../../jobs/retention.ts';
 import { LinkSigner } from '../../src/delivery/signing.ts';
 import { addSubscription, checkSubscription, getSubscription } from '../../src/delivery/subscriptions.ts';
 import { DeliveryWorker, type DeliveryOptions } from '../../src/delivery/worker.ts';
@@ -249,4 +250,16 @@ t.test('a webhook that keeps failing is given up after its retry period, with th
   t.ok(waits.every((w) => w <= 3_600_000), 'capped at an hour');
   t.equal(Date.parse(row.last_attempt_at!) - Date.parse(row.first_attempt_at!), 24 * 3_600_000, 'the last attempt is at the end of the 24 hours');
   t.equal(new Set(rx.received.map((r) => r.headers['webhook-id'])).size, 1);
+});
+
+t.test('retention removes delivered files once their links have expired, and the finished log after the retention days', async (t) => {
+  const before = fs.readdirSync(filesDir).length;
+  t.ok(before > 0, 'files were delivered');
+  const kept = await new RetentionJob(store, meta, 30, () => new Date(), { dir: filesDir, keepSec: 3600 }).run();
+  t.equal(kept.delivered_files, 0, 'links still valid: nothing removed');
+  const later = await new RetentionJob(store, meta, 30, () => new Date(Date.now() + 40 * 86_400_000), { dir: filesDir, keepSec: 3600 }).run();
+  t.ok(later.delivered_files > 0);
+  t.same(fs.readdirSync(filesDir), []);
+  t.ok(later.deliveries > 0);
+  t.equal((await meta.selectFrom('deliveries').select('id').where('status', 'in', ['sent', 'failed', 'gone']).execute()).length, 0);
 });
