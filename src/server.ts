@@ -19,6 +19,7 @@ import { LinkSigner } from './delivery/signing.ts';
 import { Mailer } from './delivery/channels.ts';
 import { DeliveryRenderer } from './delivery/render.ts';
 import { DeliveryWorker } from './delivery/worker.ts';
+import { AlertEvaluator } from './alerts/evaluator.ts';
 import { openMeta, type MetaDb } from './meta/db.ts';
 import { reportCatalogue } from './reports/registry.ts';
 import { Store } from './store/duckdb.ts';
@@ -160,6 +161,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
     meta, store, links, mailer, publicUrl: config.publicUrl, maxAttachBytes: config.mailMaxBytes, linkTtlSec: config.deliveryLinkTtlSec,
     renderer: new DeliveryRenderer(engine, reports, deliveries, exportSettings),
   });
+  const alerts = new AlertEvaluator({ meta, store, engine, catalogue: reports });
   const app = await buildApp({
     store, meta, jwtSecret: secret, reports, logLevel: config.logLevel,
     exports: exportSettings,
@@ -221,6 +223,11 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
     {
       name: 'cdr', cron: config.cdrCron, run: () => cdr.run(), busy: () => cdr.busy,
       summary: (r) => ((r as { files: unknown[] }).files.length ? (r as object) : null),
+    },
+    {
+      // Notices go through the outbox: the delivery worker sends them on its next tick.
+      name: 'alerts', cron: config.alertCron, run: () => alerts.run().then(async (r) => (r.notices ? { ...r, sent: await worker.run() } : r)), busy: () => alerts.busy,
+      summary: (r) => ((r as { notices: number }).notices ? (r as object) : null),
     },
     {
       name: 'delivery', cron: config.deliveryCron, run: () => worker.run(), busy: () => worker.busy,

@@ -62,6 +62,7 @@ export interface Config {
   /** How long a delivered file's signed link works (seconds). */
   deliveryLinkTtlSec: number;
   deliveryCron: string;
+  alertCron: string;
   /** Webhooks may point at loopback and private addresses. */
   webhookAllowPrivate: boolean;
 }
@@ -88,7 +89,7 @@ interface Settings {
   sourceConnectSec: number; sourceStatementSec: number; sourceIdleSec: number; syncTimeoutSec: number; shutdownTimeoutSec: number;
   cidBlockMinCalls: number; cidBlockAsrPct: number; cidBlockRejectedPct: number; cidWarnAsrPct: number; cidWarnShortPct: number;
   corsOrigins: string[]; smtpUrl: string | null; mailFrom: string; mailMaxBytes: number; publicUrl: string | null; deliveryLinkDays: number;
-  deliveryCron: string; webhookAllowPrivate: boolean;
+  deliveryCron: string; alertCron: string; webhookAllowPrivate: boolean;
 }
 
 const given = (raw: string | undefined) => (raw === undefined || raw === '' ? undefined : raw);
@@ -227,6 +228,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
     return v.replace(/\/+$/, '');
   }),
   cfg('deliveryCron', 'CALLBOARD_DELIVERY_CRON', '*/10 * * * * *', 'node-cron schedule of the delivery worker: queues the subscriptions whose run has come and sends what is due (every 10 s)', cron('*/10 * * * * *')),
+  cfg('alertCron', 'CALLBOARD_ALERT_CRON', '30 * * * * *', 'node-cron schedule of the alert rules\' evaluation (every minute, half way between syncs)', cron('30 * * * * *')),
   cfg('webhookAllowPrivate', 'CALLBOARD_WEBHOOK_ALLOW_PRIVATE', 'false', 'true lets webhooks point at loopback and private addresses (a receiver on the same network)', (raw, name) => {
     const v = given(raw) ?? 'false';
     if (v !== 'true' && v !== 'false') throw new ConfigError(`${name}="${v}" must be true or false`);
@@ -259,7 +261,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     corsOrigins: s.corsOrigins, smtpUrl: s.smtpUrl, mailFrom: s.mailFrom, mailMaxBytes: s.mailMaxBytes,
     publicUrl: s.publicUrl ?? `http://${s.host === '0.0.0.0' ? '127.0.0.1' : s.host}:${s.port}`,
-    deliveryLinkTtlSec: s.deliveryLinkDays * 86_400, deliveryCron: s.deliveryCron, webhookAllowPrivate: s.webhookAllowPrivate,
+    deliveryLinkTtlSec: s.deliveryLinkDays * 86_400, deliveryCron: s.deliveryCron, alertCron: s.alertCron, webhookAllowPrivate: s.webhookAllowPrivate,
   };
 }
 

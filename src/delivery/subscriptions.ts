@@ -240,6 +240,7 @@ export async function setPaused(meta: MetaDb, s: Subscription, paused: boolean, 
 export async function removeSubscription(meta: MetaDb, id: number): Promise<void> {
   await meta.transaction().execute(async (tx) => {
     await tx.deleteFrom('deliveries').where('subscription_id', '=', id).execute();
+    await tx.deleteFrom('alert_states').where('subscription_id', '=', id).execute();
     await tx.deleteFrom('subscriptions').where('id', '=', id).execute();
   });
 }

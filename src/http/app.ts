@@ -234,7 +234,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     const d = opts.delivery;
     if (d) {
       await scope.register(subscriptionRoutes, {
-        meta: opts.meta, engine, reports: opts.reports, limits: d.limits, email: d.email, now: () => new Date(),
+        meta: opts.meta, store: opts.store, engine, reports: opts.reports, limits: d.limits, email: d.email, now: () => new Date(),
         redeliver: async (id) => {
           await d.worker.redeliver(id);
           void d.worker.run().catch((err: unknown) => app.log.error({ err }, 'delivery run failed'));

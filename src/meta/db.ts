@@ -104,7 +104,21 @@ export interface DeliveriesTable {
   created_at: string;
 }
 
+/** Where each alert rule instance stands (alerts/evaluator.ts). */
+export interface AlertStatesTable {
+  subscription_id: number;
+  instance: string;
+  state: 'normal' | 'pending' | 'firing' | 'resolved' | 'too_few_calls';
+  /** Consecutive evaluations the condition has held (while pending). */
+  held: number;
+  since: string;
+  last_notified_at: string | null;
+  /** Notifications sent for this instance: each one's occurrence key. */
+  notices: number;
+}
+
 export interface MetaSchema {
+  alert_states: AlertStatesTable;
   subscriptions: SubscriptionsTable;
   deliveries: DeliveriesTable;
   api_keys: ApiKeysTable;
@@ -210,6 +224,16 @@ export async function openMeta(file: string): Promise<MetaDb> {
     .execute();
   await sql`CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (status, next_attempt_at)`.execute(db);
   await sql`CREATE INDEX IF NOT EXISTS deliveries_log ON deliveries (subscription_id, created_at)`.execute(db);
+  await db.schema.createTable('alert_states').ifNotExists()
+    .addColumn('subscription_id', 'integer', (c) => c.notNull())
+    .addColumn('instance', 'text', (c) => c.notNull())
+    .addColumn('state', 'text', (c) => c.notNull())
+    .addColumn('held', 'integer', (c) => c.notNull().defaultTo(0))
+    .addColumn('since', 'text', (c) => c.notNull())
+    .addColumn('last_notified_at', 'text')
+    .addColumn('notices', 'integer', (c) => c.notNull().defaultTo(0))
+    .addPrimaryKeyConstraint('alert_states_pk', ['subscription_id', 'instance'])
+    .execute();
   // Columns added after a table was first made: added to older files on open.
   const userColumns = (await sql<{ name: string }>`PRAGMA table_info(users)`.execute(db)).rows.map((c) => c.name);
   if (!userColumns.includes('disabled_at')) await sql`ALTER TABLE users ADD COLUMN disabled_at TEXT`.execute(db);

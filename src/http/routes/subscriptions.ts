@@ -3,19 +3,23 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { MetaDb } from '../../meta/db.ts';
+import type { Store } from '../../store/duckdb.ts';
 import type { ReportDeclaration } from '../../reports/declaration.ts';
 import type { ReportEngine } from '../../reports/engine.ts';
 import { arr, bool, int, obj, str } from '../../reports/schema.ts';
-import { nextRuns } from '../../delivery/schedule.ts';
+import { nextRuns, scheduleProblems } from '../../delivery/schedule.ts';
+import { checkRule, type Rule } from '../../alerts/rules.ts';
+import { resolveScope } from '../../reports/scope.ts';
 import type { LinkSigner } from '../../delivery/signing.ts';
 import {
-  addSubscription, checkSubscription, getSubscription, listSubscriptions, publicView, queryAt, removeSubscription, reportOf, setPaused,
+  addSubscription, checkChannels, checkSubscription, getSubscription, listSubscriptions, publicView, queryAt, removeSubscription, reportOf, setPaused,
   type Subscription, type SubscriptionLimits,
 } from '../../delivery/subscriptions.ts';
 import { ERROR, INVALID, json, SECURITY, UNAUTHORIZED } from '../route-schema.ts';
 
 export interface SubscriptionRouteOptions {
   meta: MetaDb;
+  store: Store;
   engine: ReportEngine;
   reports: readonly ReportDeclaration[];
   limits: SubscriptionLimits;
@@ -87,10 +91,59 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: Subscriptio
     return reply.code(201).send({ ...publicView(s), next_runs: nextRuns(s, opts.now(), 5).map((d) => d.toISOString()) });
   });
 
+  app.post('/api/alerts', {
+    schema: {
+      ...TAG, summary: 'Create an alert: a rule evaluated every minute, notified through the channels', operationId: 'alerts_create',
+      description: 'Body: name, rule ({type: abandon_rate | caller_id_answer_rate | stale_sync | billing_mismatch, pending_evaluations, repeat_minutes, and the type\'s thresholds}), params ({account_id}), zone (IANA, for "today"), channels. See docs/delivery.md.',
+      body: { type: 'object' },
+      response: { 201: { description: 'the alert (a subscription of kind alert)', content: json(SUB) }, 401: UNAUTHORIZED, 422: INVALID },
+    },
+  }, async (req, reply) => {
+    const who = req.principal!;
+    const body = (req.body ?? {}) as Record<string, unknown>;
+    const errors: Record<string, string[]> = {};
+    let rule: Rule | null = null;
+    try {
+      rule = checkRule(body.rule);
+    } catch (err) {
+      if (!(err instanceof ValidationError)) throw err;
+      Object.assign(errors, err.errors);
+    }
+    const zone = body.zone ?? 'UTC';
+    Object.assign(errors, scheduleProblems({ cron: '* * * * *', zone }));
+    const params: Record<string, string> = {};
+    const p = (body.params ?? {}) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(p)) {
+      if (k !== 'account_id') errors[`params.${k}`] = [`An alert takes only account_id.`];
+      else if (!/^\d{1,9}$/.test(String(v))) errors['params.account_id'] = ['The account_id must be a positive integer.'];
+      else params.account_id = String(v);
+    }
+    if (params.account_id) {
+      try {
+        await resolveScope(opts.store, who, Number(params.account_id));
+      } catch (err) {
+        errors['params.account_id'] = [(err as Error).message];
+      }
+    }
+    const name = typeof body.name === 'string' ? body.name.trim() : '';
+    if (!name || name.length > 200) errors.name = ['The name is required: 1 to 200 characters.'];
+    for (const k of Object.keys(body)) if (!['name', 'rule', 'params', 'zone', 'channels'].includes(k)) errors[k] = [`The ${k} field is not accepted here.`];
+    const channels = checkChannels(body.channels, opts.limits, (f, m) => { (errors[f] ??= []).push(m); });
+    if (!opts.email && channels.some((c) => c.type === 'email')) errors.channels = ['E-mail delivery is not configured on this server (CALLBOARD_SMTP_URL): use a webhook, or ask an operator.'];
+    if (Object.keys(errors).length) throw new ValidationError(errors);
+    const s = await addSubscription(opts.meta, who.userId, { name, report: null, params, window: null, cron: '* * * * *', zone: zone as string, format: 'html', channels }, opts.now(), { kind: 'alert', rule: rule as unknown as Record<string, unknown> });
+    return reply.code(201).send(publicView(s));
+  });
+
   app.get('/api/subscriptions/:id', {
     schema: { ...TAG, summary: 'One subscription, with its next five runs', operationId: 'subscriptions_get', params: ID, response: { 200: { description: 'the subscription', content: json(SUB) }, 401: UNAUTHORIZED, 404: NOT_FOUND } },
   }, async (req) => {
     const s = await owned((req.params as { id: string }).id, req.principal!);
+    if (s.kind === 'alert') {
+      // An alert's rule instances, each with its state: what is firing now, and since when.
+      const states = await opts.meta.selectFrom('alert_states').select(['instance', 'state', 'since', 'last_notified_at']).where('subscription_id', '=', s.id).orderBy('instance').execute();
+      return { ...publicView(s), states };
+    }
     return { ...publicView(s), next_runs: s.pausedAt ? [] : nextRuns(s, opts.now(), 5).map((d) => d.toISOString()) };
   });
 
