@@ -158,7 +158,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const links = new LinkSigner(secret);
   const mailer = config.smtpUrl ? new Mailer(config.smtpUrl, config.mailFrom) : null;
   const worker = new DeliveryWorker({
-    meta, store, links, mailer, publicUrl: config.publicUrl, maxAttachBytes: config.mailMaxBytes, linkTtlSec: config.deliveryLinkTtlSec,
+    meta, store, links, mailer, publicUrl: config.publicUrl, allowPrivateWebhooks: config.webhookAllowPrivate, maxAttachBytes: config.mailMaxBytes, linkTtlSec: config.deliveryLinkTtlSec,
     renderer: new DeliveryRenderer(engine, reports, deliveries, exportSettings),
   });
   const alerts = new AlertEvaluator({ meta, store, engine, catalogue: reports });

@@ -1,5 +1,7 @@
 import nodemailer, { type Transporter } from 'nodemailer';
+import dns from 'node:dns/promises';
 import { signatureHeader } from './signing.ts';
+import { privateHost } from './subscriptions.ts';
 import type { WebhookSecret } from './subscriptions.ts';
 
 /** How one attempt ended: sent, worth retrying, never going to work, or the receiver is gone (410). */
@@ -51,6 +53,8 @@ export class Mailer {
 export interface WebhookCall {
   id: string;
   url: string;
+  /** Loopback and private addresses are refused unless allowed (CALLBOARD_WEBHOOK_ALLOW_PRIVATE). */
+  allowPrivate: boolean;
   secrets: WebhookSecret[];
   body: string;
   timeoutMs: number;
@@ -66,6 +70,14 @@ export async function postWebhook(c: WebhookCall): Promise<Outcome> {
   const ts = Math.floor(c.now.getTime() / 1000);
   const live = c.secrets.filter((s) => s.until === null || Date.parse(s.until) > c.now.getTime()).map((s) => s.secret);
   try {
+    // A name that resolves to a private address is refused at each attempt, not only when
+    // the subscription was made: DNS can change in between.
+    if (!c.allowPrivate) {
+      const host = new URL(c.url).hostname;
+      const addresses = await dns.lookup(host.replace(/^\[|\]$/g, ''), { all: true });
+      const inside = addresses.find((a) => privateHost(a.address));
+      if (privateHost(host) || inside) return { ok: false, retry: false, error: `the webhook's host ${host} resolves to a loopback or private address (${inside?.address ?? host})` };
+    }
     const res = await fetch(c.url, {
       method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(c.timeoutMs),
       headers: {

@@ -20,6 +20,8 @@ export interface DeliveryOptions {
   mailer: Mailer | null;
   /** Where people reach the service (the links in e-mails and webhooks). */
   publicUrl: string;
+  /** Webhooks may reach loopback and private addresses (CALLBOARD_WEBHOOK_ALLOW_PRIVATE). */
+  allowPrivateWebhooks?: boolean;
   maxAttachBytes: number;
   linkTtlSec: number;
   webhookTimeoutMs?: number;
@@ -193,7 +195,7 @@ export class DeliveryWorker {
         }),
       },
     });
-    return postWebhook({ id: row.id, url: channel.url, secrets: channel.secrets, body, timeoutMs: this.o.webhookTimeoutMs ?? 10_000, now: this.now() });
+    return postWebhook({ id: row.id, url: channel.url, allowPrivate: this.o.allowPrivateWebhooks ?? false, secrets: channel.secrets, body, timeoutMs: this.o.webhookTimeoutMs ?? 10_000, now: this.now() });
   }
 
   /** Sends a delivery again (the delivery log's redeliver): the same id, a new attempt now. */

@@ -136,9 +136,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const authenticate = {
     bearer: bearerAuth,
     // Every failure (missing header, unknown id, revoked key, wrong token) is the same 401.
-    // Without a key pair, a Bearer credential is accepted too, with its user's scope.
+    // The partner API takes its key pair only, as the platform's does: no user token.
     partner: async (req: FastifyRequest, reply: FastifyReply) => {
-      if (req.headers['x-auth-id'] === undefined && req.headers.authorization !== undefined) return bearerAuth(req, reply);
       const header = (name: string) => {
         const v = req.headers[name];
         return Array.isArray(v) ? undefined : v;

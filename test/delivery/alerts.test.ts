@@ -65,7 +65,7 @@ t.test('abandon-rate alerts fire per campaign and level, from the report\'s own 
   let now = new Date(Date.now() - 120_000);
   const d = ctx.app as unknown as { engine: ReportEngine };
   const evaluator = new AlertEvaluator({ meta: ctx.meta, store: ctx.store, engine: d.engine, catalogue: reportCatalogue(), now: () => now });
-  const worker = new DeliveryWorker({ meta: ctx.meta, store: ctx.store, links: new LinkSigner(JWT_SECRET), mailer: null, publicUrl: 'http://callboard.test', maxAttachBytes: 1e6, linkTtlSec: 60, renderer: new DeliveryRenderer(d.engine, reportCatalogue(), '/nonexistent') });
+  const worker = new DeliveryWorker({ meta: ctx.meta, store: ctx.store, links: new LinkSigner(JWT_SECRET), mailer: null, publicUrl: 'http://callboard.test', allowPrivateWebhooks: true, maxAttachBytes: 1e6, linkTtlSec: 60, renderer: new DeliveryRenderer(d.engine, reportCatalogue(), '/nonexistent') });
 
   t.equal((await evaluator.run()).notices, 0, 'first evaluation: pending, nobody told yet');
   const firing = [...rates].flatMap(([id, r]) => [

@@ -39,7 +39,7 @@ let clock = new Date('2026-11-02T11:00:00Z');
 const worker = (o: Partial<DeliveryOptions> = {}) => new DeliveryWorker({
   meta, store, links, mailer: new Mailer(smtp.url, 'Callboard <reports@callboard.test>'), publicUrl: 'http://callboard.test',
   maxAttachBytes: 10e6, linkTtlSec: 3600, renderer: new DeliveryRenderer(new ReportEngine(store, () => FIXTURE_NOW), reports, filesDir),
-  now: () => clock, random: () => 0, ...o,
+  now: () => clock, random: () => 0, allowPrivateWebhooks: true, ...o,
 });
 const main = worker();
 const app = await buildApp({
@@ -262,4 +262,30 @@ t.test('retention removes delivered files once their links have expired, and the
   t.same(fs.readdirSync(filesDir), []);
   t.ok(later.deliveries > 0);
   t.equal((await meta.selectFrom('deliveries').select('id').where('status', 'in', ['sent', 'failed', 'gone']).execute()).length, 0);
+});
+
+t.test('a secret rotation signs with both secrets for a day; a private address is refused at send time unless allowed', async (t) => {
+  const rx = await webhookReceiver([200]);
+  t.teardown(rx.close);
+  const res = await api('POST', '/api/subscriptions', { name: 'Rotating', report: 'company/dashboard', cron: '0 0 1 1 *', zone: 'UTC', format: 'html', channels: [{ type: 'webhook', url: rx.url }] });
+  const s = res.json();
+  const old = s.channels[0].secrets[0] as string;
+  const rot = await api('POST', `/api/subscriptions/${s.id}/channels/ch1/rotate-secret`);
+  t.equal(rot.statusCode, 200);
+  const [fresh, kept] = rot.json().secrets as string[];
+  t.equal(kept, old);
+  t.not(fresh, old);
+  const now = () => new Date();
+  await enqueue(meta, (await getSubscription(meta, s.id, null))!, 'rotation', now());
+  await worker({ now }).run();
+  const r = rx.received.at(-1)!;
+  t.match(r.headers['webhook-signature'], /^v1,\S+ v1,\S+$/, 'two signatures');
+  t.ok(new Webhook(fresh).verify(r.body, r.headers), 'the new secret verifies');
+  t.ok(new Webhook(old).verify(r.body, r.headers), 'the old secret still verifies');
+  // The same channel from a worker that may not reach private addresses.
+  await enqueue(meta, (await getSubscription(meta, s.id, null))!, 'private', now());
+  const count = rx.received.length;
+  await worker({ now, allowPrivateWebhooks: false }).run();
+  t.equal(rx.received.length, count, 'nothing sent');
+  t.match((await meta.selectFrom('deliveries').selectAll().where('occurrence', '=', 'private').executeTakeFirstOrThrow()), { status: 'failed', last_error: /loopback or private address/ });
 });

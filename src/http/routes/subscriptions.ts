@@ -12,7 +12,7 @@ import { checkRule, type Rule } from '../../alerts/rules.ts';
 import { resolveScope } from '../../reports/scope.ts';
 import type { LinkSigner } from '../../delivery/signing.ts';
 import {
-  addSubscription, checkChannels, checkSubscription, getSubscription, listSubscriptions, publicView, queryAt, removeSubscription, reportOf, setPaused,
+  addSubscription, checkChannels, checkSubscription, getSubscription, listSubscriptions, newWebhookSecret, publicView, queryAt, removeSubscription, reportOf, setPaused,
   type Subscription, type SubscriptionLimits,
 } from '../../delivery/subscriptions.ts';
 import { ERROR, INVALID, json, SECURITY, UNAUTHORIZED } from '../route-schema.ts';
@@ -170,6 +170,24 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: Subscriptio
     const s = await owned((req.params as { id: string }).id, req.principal!);
     await removeSubscription(opts.meta, s.id);
     return reply.code(204).send();
+  });
+
+  app.post('/api/subscriptions/:id/channels/:channel/rotate-secret', {
+    schema: {
+      ...TAG, summary: 'Give a webhook channel a new signing secret; the old one keeps signing for 24 hours', operationId: 'subscriptions_rotate_secret',
+      params: obj({ id: int(), channel: str() }),
+      response: { 200: { description: 'the channel\'s secrets, newest first', content: json(obj({ secrets: arr(str()), old_until: str() })) }, 401: UNAUTHORIZED, 404: NOT_FOUND },
+    },
+  }, async (req) => {
+    const p = req.params as { id: string; channel: string };
+    const s = await owned(p.id, req.principal!);
+    const ch = s.channels.find((c) => c.id === p.channel);
+    if (!ch || ch.type !== 'webhook') throw new NotFoundError(`No webhook channel ${p.channel} in subscription ${s.id}.`);
+    // While receivers move to the new secret, every delivery is signed with both.
+    const until = new Date(opts.now().getTime() + 24 * 3_600_000).toISOString();
+    ch.secrets = [{ secret: newWebhookSecret(), until: null }, ...ch.secrets.filter((x) => x.until === null || Date.parse(x.until) > opts.now().getTime()).slice(0, 1).map((x) => ({ ...x, until }))];
+    await opts.meta.updateTable('subscriptions').set({ channels: JSON.stringify(s.channels) }).where('id', '=', s.id).execute();
+    return { secrets: ch.secrets.map((x) => x.secret), old_until: until };
   });
 
   app.get('/api/subscriptions/:id/deliveries', {
