@@ -12,6 +12,7 @@ import { timeOtherEndpoints } from './endpoints.ts';
 import { loginFlood } from './login-flood.ts';
 import { cacheBench } from './cache.ts';
 import { consoleBench } from './console.ts';
+import { deliveryBench } from './delivery.ts';
 import { latency, serveBench } from './serve.ts';
 import { reportCatalogue } from '../src/reports/registry.ts';
 import { connectSource } from '../src/source/connect.ts';
@@ -155,6 +156,7 @@ await timeOtherEndpoints(base, token, meta, store, REQUESTS);
 await loginFlood(store, REQUESTS);
 await cacheBench(store);
 await consoleBench(store);
+await deliveryBench(store);
 
 console.log(`\npeak RSS of the bench process: ${peak} MB`);
 clearInterval(sampler);

@@ -49,7 +49,7 @@ function cell(v: unknown): string {
 }
 
 /** The rows or the figures of a report's JSON answer, whatever its envelope. */
-function shapeOf(decl: ReportDeclaration, body: unknown): { pairs?: [string, string][]; table?: { head: string[]; rows: string[][]; more: number } } {
+function shapeOf(decl: ReportDeclaration, body: unknown): { pairs?: [string, string][]; table?: { head: string[]; rows: string[][]; more: number | 'more' } } {
   const b = body as Record<string, unknown> | null;
   let d: unknown = b && typeof b === 'object' && 'data' in b ? b.data : b;
   if (b && typeof b === 'object' && Array.isArray(b.datasources)) d = (b.datasources as { data: unknown }[])[0]?.data;
@@ -61,7 +61,8 @@ function shapeOf(decl: ReportDeclaration, body: unknown): { pairs?: [string, str
       table: {
         head: keys.map((k) => label.get(k) ?? k),
         rows: rows.slice(0, SUMMARY_ROWS).map((r) => keys.map((k) => cell(r[k]))),
-        more: Math.max(0, rows.length - SUMMARY_ROWS),
+        // A page that goes on (next_cursor) has more rows than it holds: how many, the file says.
+        more: b && typeof b === 'object' && b.next_cursor ? 'more' : Math.max(0, rows.length - SUMMARY_ROWS),
       },
     };
   }
@@ -91,7 +92,9 @@ export class DeliveryRenderer {
     const query = queryAt(decl, s, occurrence);
     const { format: _f, ...jsonQuery } = query;
     const formats = decl.endpoint?.formats ?? formatsOf(decl);
-    const body = formats.includes('json') ? await this.engine.body(await this.engine.prepare(decl, jsonQuery, who)) : null;
+    // A paged report's summary needs its first rows only (the file has them all).
+    const summaryQuery = decl.keyset && decl.params.includes('limit') ? { ...jsonQuery, limit: String(SUMMARY_ROWS + 1) } : jsonQuery;
+    const body = formats.includes('json') ? await this.engine.body(await this.engine.prepare(decl, summaryQuery, who)) : null;
     const file = s.format === 'html' ? null : await this.file(s, occurrence, decl, query, who);
     const w = s.window ? resolveWindow(s.window, s.zone, occurrence) : null;
     const runLocal = DateTime.fromJSDate(occurrence, { zone: s.zone }).toFormat("ccc d LLL yyyy HH:mm '('ZZZZ')'");
@@ -114,7 +117,8 @@ export class DeliveryRenderer {
     for (const [k, v] of shape.pairs ?? []) lines.push(`${k}: ${v}`);
     if (shape.table) {
       lines.push(shape.table.head.join('\t'), ...shape.table.rows.map((r) => r.join('\t')));
-      if (shape.table.more > 0) lines.push(`… and ${shape.table.more} more rows${file && !link ? ' in the attached file' : ''}.`);
+      const more = shape.table.more === 'more' ? 'more' : shape.table.more > 0 ? `${shape.table.more.toLocaleString('en-US')} more` : null;
+      if (more) lines.push(`… and ${more} rows${file && !link ? ' in the attached file' : ''}.`);
     }
     lines.push('', `Data as of ${dataAsOf ?? 'unknown'}.`);
     return {
