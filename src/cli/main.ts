@@ -1,10 +1,7 @@
 import fs from 'node:fs';
 import { parseArgs } from 'node:util';
-import { generateSource } from '../../fixtures/generate.ts';
 import { SyncJob, syncJobOptions } from '../../jobs/sync.ts';
 import { checkNewUser, listUsers, removeUser, setDisabled, setPassword, addUser, userId } from '../auth/users.ts';
-import { addSubscription, checkSubscription, getSubscription, listSubscriptions, removeSubscription, setPaused } from '../delivery/subscriptions.ts';
-import { reportCatalogue } from '../reports/registry.ts';
 import { ValidationError } from '../errors.ts';
 import { addApiToken, DEFAULT_TOKEN_LIFETIME, LIFETIME_RULE, listApiTokens, parseLifetime, revokeApiToken } from '../auth/api-tokens.ts';
 import { connectSource } from '../source/connect.ts';
@@ -14,10 +11,7 @@ import { CONFIG_VARS, ConfigError, loadConfig, ownerOnly, paths, storeMemory, ty
 import { openMeta, type MetaDb } from '../meta/db.ts';
 import { processAlive } from '../meta/process-alive.ts';
 import { listRuns, runFilterErrors, validLimit } from '../meta/job-runs.ts';
-import { billingDir, serve } from '../server.ts';
-import { BillingJob } from '../../jobs/billing.ts';
 import type { BillingFiles } from '../export/billing-files.ts';
-import { ReportEngine } from '../reports/engine.ts';
 import { monthProblem } from '../reports/params.ts';
 import { listRejects, rejectFilterErrors, type RejectRow } from '../store/rejects.ts';
 import { redactSourceUrl, SourceMismatchError, type SourceIdentity } from '../source/identity.ts';
@@ -181,6 +175,7 @@ async function cmdBilling(config: Config, args: string[]): Promise<void> {
   };
   const remote = await throughServer(config, 'billing', { month: values.month });
   if (remote !== undefined) return show(remote as BillingFiles);
+  const [{ BillingJob }, { ReportEngine }, { billingDir }] = await Promise.all([import('../../jobs/billing.ts'), import('../reports/engine.ts'), import('../server.ts')]);
   show(await offline(config, (store, meta) => new BillingJob(new ReportEngine(store), meta, billingDir(config), config.billingZone).run(values.month!)));
 }
 
@@ -247,6 +242,7 @@ async function cmdSeed(config: Config, args: string[]): Promise<void> {
   if (calls > 10_000_000) throw new UsageError('--calls may be at most 10000000');
   const started = Date.now();
   let last = -1;
+  const { generateSource } = await import('../../fixtures/generate.ts');
   const summary = await generateSource({
     url, calls, now, days: intOption(values.days, 'days', 120), seed: intOption(values.seed, 'seed', 42),
     onProgress: (done, total) => {
@@ -455,6 +451,9 @@ async function cmdSubscriptions(config: Config, args: string[]): Promise<void> {
       webhook: { type: 'string', multiple: true }, id: { type: 'string' }, limit: { type: 'string' },
     },
   });
+  const [{ addSubscription, checkSubscription, getSubscription, listSubscriptions, removeSubscription, setPaused }, { reportCatalogue }] = await Promise.all([
+    import('../delivery/subscriptions.ts'), import('../reports/registry.ts'),
+  ]);
   const meta = await openMeta(paths(config).meta);
   const now = new Date();
   try {
@@ -529,6 +528,8 @@ export async function main(argv: string[]): Promise<number> {
     ownerOnly(config);
     switch (command) {
       case 'serve': {
+        // The server's modules load for `serve` only: every other command starts faster.
+        const { serve } = await import('../server.ts');
         const server = await serve(config);
         const stop = async () => {
           // Whatever still runs after the bound (a request, a job) does not keep the process.

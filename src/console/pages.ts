@@ -11,6 +11,7 @@ import { accountChoices, filterChoices, type FilterChoices } from './choices.ts'
 import type { ConsoleOptions, ReadSession } from './plugin.ts';
 import { apiQuery, one, PRESETS, queryString, readState, stateQuery } from './view-state.ts';
 import { offsetLabel, zoneOptions } from './zones.ts';
+import { deliveryPages } from './delivery-pages.ts';
 
 /** What a report gave a page: its JSON answer, or the problems that refused it. */
 type Outcome = { ok: true; body: any } | { ok: false; errors: Record<string, string[]>; message: string };
@@ -24,6 +25,7 @@ export const PAGES = [
   { id: 'campaigns', title: 'Campaigns', nav: 'Campaigns' },
   { id: 'billing', title: 'Billing', nav: 'Billing' },
   { id: 'calls', title: 'Call detail', nav: 'Calls' },
+  { id: 'delivery', title: 'Scheduled reports and API tokens', nav: 'Delivery' },
 ] as const;
 
 export const DAY_NAMES = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
@@ -37,6 +39,7 @@ const PAGE_KEYS: Record<string, readonly string[]> = {
   campaigns: ['page', 'page_size'],
   billing: ['month', 'page'],
   calls: ['direction', 'status', 'limit', 'cursor'],
+  delivery: [],
 };
 
 /** The agent table's sortable columns. */
@@ -222,6 +225,8 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions & 
       files: fileLinks(d, fileQuery),
     }, [o], choices);
   });
+
+  await deliveryPages(app, { ...opts, frame, render: (reply, f, data, errors) => render(reply, f, 'delivery', data, errors ? [{ ok: false, errors, message: 'The given data was invalid.' }] : []), filterChoices: (f) => filterChoices(store, f.scopeIds) });
 }
 
 /** The heatmap's 168 values as 7 rows (Sunday first) of 24 hours, each with its colour step (0–10). */

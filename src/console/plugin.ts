@@ -15,6 +15,7 @@ import type { Principal } from '../auth/principal.ts';
 import type { Tokens } from '../auth/tokens.ts';
 import { checkPassword } from '../auth/users.ts';
 import type { MetaDb } from '../meta/db.ts';
+import type { SubscriptionLimits } from '../delivery/subscriptions.ts';
 import type { ReportDeclaration } from '../reports/declaration.ts';
 import type { ReportEngine } from '../reports/engine.ts';
 import type { Store } from '../store/duckdb.ts';
@@ -45,6 +46,8 @@ export interface ConsoleOptions {
   /** The report routes' freshness hook: the downloads answer as the API does before the first sync. */
   fresh: FreshnessHook;
   syncProgress?: () => SyncProgress | null;
+  /** Scheduled delivery, when the server runs it: the Delivery page manages subscriptions. */
+  delivery?: { limits: SubscriptionLimits; email: boolean };
 }
 
 /** The console user of a request's session cookie, read and kept on the request. */

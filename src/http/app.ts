@@ -242,7 +242,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     }
   });
   if (opts.delivery) await app.register(deliveryFileRoutes, { links: opts.delivery.links, dir: opts.delivery.dir, now: () => new Date() });
-  await app.register(consolePlugin, { store: opts.store, meta: opts.meta, tokens, engine, reports: opts.reports, guards, cache, exports: opts.exports, now, fresh, syncProgress: opts.syncProgress });
+  await app.register(consolePlugin, { store: opts.store, meta: opts.meta, tokens, engine, reports: opts.reports, guards, cache, exports: opts.exports, now, fresh, syncProgress: opts.syncProgress, delivery: opts.delivery ? { limits: opts.delivery.limits, email: opts.delivery.email } : undefined });
   if (opts.control) await app.register(controlRoutes, opts.control);
   return app;
 }

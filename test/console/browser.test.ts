@@ -4,6 +4,7 @@ import t from 'tap';
 import type { Page } from 'playwright-core';
 import { makeApp, PASSWORD, type TestApp } from '../helpers/fixture.ts';
 import { browserMissing, launchBrowser } from '../helpers/browser.ts';
+import { withDelivery } from '../helpers/delivery.ts';
 
 // The console in a real browser: Debian's Chromium driven by playwright-core. CI installs
 // Chromium (.ci/run) and never lets these tests skip.
@@ -28,7 +29,7 @@ function run() {
 
   t.before(async () => {
     fs.mkdirSync(SHOTS, { recursive: true });
-    ctx = await makeApp('console-browser', 4000);
+    ctx = await makeApp('console-browser', 4000, undefined, withDelivery());
     await ctx.app.listen({ host: '127.0.0.1', port: 0 });
     base = `http://127.0.0.1:${(ctx.app.server.address() as { port: number }).port}`;
     const b = await launchBrowser();
@@ -166,7 +167,13 @@ function run() {
   });
 
   t.test('every page renders, and is saved as a screenshot', async (t) => {
-    for (const p of ['compliance', 'company', 'campaigns', 'billing', 'calls']) {
+    // A scheduled report, so the Delivery page shows its table.
+    const sub = await ctx.app.inject({
+      method: 'POST', url: '/api/subscriptions', headers: { authorization: `Bearer ${await ctx.token('acct1@test')}` },
+      payload: { name: 'Weekly agents', report: 'telesales/agent-performance', window: 'last_7_days', cron: '0 7 * * 1', zone: 'America/New_York', format: 'xlsx', channels: [{ type: 'webhook', url: 'https://hooks.example.com/callboard' }] },
+    });
+    t.equal(sub.statusCode, 201, sub.body);
+    for (const p of ['compliance', 'company', 'campaigns', 'billing', 'calls', 'delivery']) {
       const res = await page.goto(`${base}/console/${p}`);
       t.equal(res?.status(), 200, p);
       await page.screenshot({ path: path.join(SHOTS, `${p}.png`), fullPage: true });

@@ -9,7 +9,7 @@ import { DeliveryWorker } from '../../src/delivery/worker.ts';
 import { ReportEngine } from '../../src/reports/engine.ts';
 import { reportCatalogue } from '../../src/reports/registry.ts';
 import { FIXTURE_NOW, JWT_SECRET, makeApp } from '../helpers/fixture.ts';
-import { webhookReceiver } from '../helpers/delivery.ts';
+import { webhookReceiver, withDelivery } from '../helpers/delivery.ts';
 
 const rule = { pending_evaluations: 2, repeat_minutes: 60 };
 const at = (min: number) => new Date(Date.parse('2027-01-10T12:00:00Z') + min * 60_000);
@@ -29,12 +29,7 @@ t.test('the state machine: Normal → Pending → Firing → Resolved, and too f
 });
 
 const rx = await webhookReceiver([200]);
-const ctx = await makeApp('alerts', 4000, undefined, (store, meta, dir) => {
-  const links = new LinkSigner(JWT_SECRET);
-  const files = path.join(dir, 'deliveries');
-  const worker = new DeliveryWorker({ meta, store, links, mailer: null, publicUrl: 'http://callboard.test', maxAttachBytes: 1e6, linkTtlSec: 60, renderer: new DeliveryRenderer(new ReportEngine(store, () => FIXTURE_NOW), reportCatalogue(), files) });
-  return { delivery: { worker, links, dir: files, limits: { allowPrivateWebhooks: true }, email: false } };
-});
+const ctx = await makeApp('alerts', 4000, undefined, withDelivery({ allowPrivateWebhooks: true }));
 t.teardown(async () => {
   await rx.close();
   await ctx.close();

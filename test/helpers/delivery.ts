@@ -1,4 +1,14 @@
 import http from 'node:http';
+import path from 'node:path';
+import { DeliveryRenderer } from '../../src/delivery/render.ts';
+import { LinkSigner } from '../../src/delivery/signing.ts';
+import { DeliveryWorker } from '../../src/delivery/worker.ts';
+import type { AppOptions } from '../../src/http/app.ts';
+import type { MetaDb } from '../../src/meta/db.ts';
+import { ReportEngine } from '../../src/reports/engine.ts';
+import { reportCatalogue } from '../../src/reports/registry.ts';
+import type { Store } from '../../src/store/duckdb.ts';
+import { FIXTURE_NOW, JWT_SECRET } from './fixture.ts';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { simpleParser, type ParsedMail } from 'mailparser';
@@ -60,5 +70,18 @@ export async function webhookReceiver(script: (number | 'hang')[]): Promise<{ ur
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
+  };
+}
+
+/** App options (for makeApp) that serve scheduled delivery: a real worker on the test's store and metadata. */
+export function withDelivery(o: { email?: boolean; allowPrivateWebhooks?: boolean } = {}) {
+  return (store: Store, meta: MetaDb, dir: string): Partial<AppOptions> => {
+    const links = new LinkSigner(JWT_SECRET);
+    const files = path.join(dir, 'deliveries');
+    const worker = new DeliveryWorker({
+      meta, store, links, mailer: null, publicUrl: 'http://callboard.test', maxAttachBytes: 1e6, linkTtlSec: 3600, allowPrivateWebhooks: o.allowPrivateWebhooks,
+      renderer: new DeliveryRenderer(new ReportEngine(store, () => FIXTURE_NOW), reportCatalogue(), files),
+    });
+    return { delivery: { worker, links, dir: files, limits: { allowPrivateWebhooks: o.allowPrivateWebhooks }, email: o.email ?? false } };
   };
 }

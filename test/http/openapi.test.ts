@@ -1,21 +1,14 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import t from 'tap';
-import path from 'node:path';
-import { JWT_SECRET, makeApp } from '../helpers/fixture.ts';
-import { DeliveryRenderer } from '../../src/delivery/render.ts';
-import { LinkSigner } from '../../src/delivery/signing.ts';
-import { DeliveryWorker } from '../../src/delivery/worker.ts';
-import { ReportEngine } from '../../src/reports/engine.ts';
+import { makeApp } from '../helpers/fixture.ts';
+import { withDelivery } from '../helpers/delivery.ts';
 import { reportCatalogue } from '../../src/reports/registry.ts';
 
 // Every route the app registers is collected as it is added, then compared with the document.
 const routes: { method: string; url: string }[] = [];
 const ctx = await makeApp('openapi', 1500, undefined, (store, meta, dir) => {
-  const links = new LinkSigner(JWT_SECRET);
-  const files = path.join(dir, 'deliveries');
-  const worker = new DeliveryWorker({ meta, store, links, mailer: null, publicUrl: 'http://x.test', maxAttachBytes: 1e6, linkTtlSec: 60, renderer: new DeliveryRenderer(new ReportEngine(store), reportCatalogue(), files) });
   return {
-    delivery: { worker, links, dir: files, limits: {}, email: false },
+    ...withDelivery()(store, meta, dir),
     onRoute: (r) => {
       for (const m of [r.method].flat()) if (m !== 'HEAD') routes.push({ method: m.toLowerCase(), url: r.url });
     },
