@@ -98,12 +98,17 @@ export async function setDisabled(meta: MetaDb, email: string, disabled: boolean
   });
 }
 
-/** Removes a user with its refresh and API tokens. */
+/** Removes a user with its refresh and API tokens, subscriptions and alerts. */
 export async function removeUser(meta: MetaDb, email: string): Promise<void> {
   const id = await userId(meta, email);
   await meta.transaction().execute(async (tx) => {
     await tx.deleteFrom('refresh_tokens').where('user_id', '=', id).execute();
     await tx.deleteFrom('api_tokens').where('user_id', '=', id).execute();
+    // Its subscriptions and alerts go with it: nobody is left to own what they send.
+    const subs = tx.selectFrom('subscriptions').select('id').where('user_id', '=', id);
+    await tx.deleteFrom('deliveries').where('subscription_id', 'in', subs).execute();
+    await tx.deleteFrom('alert_states').where('subscription_id', 'in', subs).execute();
+    await tx.deleteFrom('subscriptions').where('user_id', '=', id).execute();
     await tx.deleteFrom('users').where('id', '=', id).execute();
   });
 }

@@ -4,8 +4,11 @@ import { signatureHeader } from './signing.ts';
 import { privateHost } from './subscriptions.ts';
 import type { WebhookSecret } from './subscriptions.ts';
 
-/** How one attempt ended: sent, worth retrying, never going to work, or the receiver is gone (410). */
-export type Outcome = { ok: true } | { ok: false; retry: boolean; gone?: boolean; error: string };
+/**
+ * How one attempt ended: sent, worth retrying, never going to work, the receiver is gone
+ * (410), or the mail server refused the message's size (it goes again with a link).
+ */
+export type Outcome = { ok: true } | { ok: false; retry: boolean; gone?: boolean; tooBig?: boolean; error: string };
 
 export interface Mail {
   id: string;
@@ -41,7 +44,9 @@ export class Mailer {
       const e = err as Error & { responseCode?: number };
       // 5xx is the server's final word (no such mailbox, refused); anything else may pass later.
       const permanent = typeof e.responseCode === 'number' && e.responseCode >= 500;
-      return { ok: false, retry: !permanent, error: `${e.responseCode ? `SMTP ${e.responseCode}: ` : ''}${e.message}` };
+      // 552 (or a SIZE the server advertised and nodemailer checked first): too big for this server.
+      const tooBig = e.responseCode === 552 || /exceeds? .*size|size .*exceed/i.test(e.message);
+      return { ok: false, retry: !permanent, tooBig, error: `${e.responseCode ? `SMTP ${e.responseCode}: ` : ''}${e.message}` };
     }
   }
 

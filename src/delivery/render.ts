@@ -102,8 +102,11 @@ export class DeliveryRenderer {
     const title = `${decl.title}, ${period}`;
     const link = file && file.bytes > maxAttachBytes ? linkFor(file) : null;
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+    // maxAttachBytes < 0: the mail server refused the attachment's size (worker.ts).
     const notice = file && file.bytes > maxAttachBytes
-      ? `The file ${file.filename} (${mb(file.bytes)}) is larger than the ${mb(maxAttachBytes)} limit for attachments, so it is not attached.`
+      ? (maxAttachBytes < 0
+        ? `The file ${file.filename} (${mb(file.bytes)}) is larger than the mail server accepts, so it is not attached.`
+        : `The file ${file.filename} (${mb(file.bytes)}) is larger than the ${mb(maxAttachBytes)} limit for attachments, so it is not attached.`)
       : null;
     const shape = body === null ? {} : shapeOf(decl, body);
     const view = {

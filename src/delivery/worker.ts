@@ -180,7 +180,15 @@ export class DeliveryWorker {
     }
     if (channel.type === 'email') {
       const attach = r.file && r.file.bytes <= this.o.maxAttachBytes ? { filename: r.file.filename, path: r.file.abs, contentType: r.file.contentType } : null;
-      return this.o.mailer!.send({ id: row.id, to: channel.to, subject: r.subject, html: r.html, text: r.text, attachment: attach, late });
+      const sent = await this.o.mailer!.send({ id: row.id, to: channel.to, subject: r.subject, html: r.html, text: r.text, attachment: attach, late });
+      // A mail server with a smaller limit than ours refused it: the same message with the
+      // file as a signed link instead, never a cut attachment.
+      if (!sent.ok && sent.tooBig && attach && s.kind === 'report') {
+        const who = (await principalOf(this.o.meta, s.userId))!;
+        const linked = await this.o.renderer.render(s, new Date(row.occurrence), who, late, await dataAsOf(this.o.store), (f) => this.linkFor(f), -1);
+        return this.o.mailer!.send({ id: row.id, to: channel.to, subject: linked.subject, html: linked.html, text: linked.text, attachment: null, late });
+      }
+      return sent;
     }
     const body = JSON.stringify({
       type: s.kind === 'alert' ? 'alert.notification' : 'report.delivered',

@@ -1,4 +1,3 @@
-import path from 'node:path';
 import t from 'tap';
 import { Webhook } from 'standardwebhooks';
 import { AlertEvaluator, transition } from '../../src/alerts/evaluator.ts';
@@ -8,7 +7,7 @@ import { LinkSigner } from '../../src/delivery/signing.ts';
 import { DeliveryWorker } from '../../src/delivery/worker.ts';
 import { ReportEngine } from '../../src/reports/engine.ts';
 import { reportCatalogue } from '../../src/reports/registry.ts';
-import { FIXTURE_NOW, JWT_SECRET, makeApp } from '../helpers/fixture.ts';
+import { JWT_SECRET, makeApp } from '../helpers/fixture.ts';
 import { webhookReceiver, withDelivery } from '../helpers/delivery.ts';
 
 const rule = { pending_evaluations: 2, repeat_minutes: 60 };
@@ -124,4 +123,36 @@ t.test('stale sync fires once the sync has failed for longer than its minutes', 
   const bad = await ctx.app.inject({ method: 'POST', url: '/api/alerts', headers: { authorization: `Bearer ${admin}` }, payload: { name: 'x', rule: { type: 'stale_sync', minutes: 0, levels: [1] }, channels: [] } });
   t.equal(bad.statusCode, 422);
   t.same(Object.keys(bad.json().errors).sort(), ['channels', 'rule.levels', 'rule.minutes']);
+});
+
+t.test('caller-ID alerts: today\'s answer rate against its 7 days before, with the noise floor', async (t) => {
+  const token = await ctx.token('acct1@test');
+  const auth = { authorization: `Bearer ${token}` };
+  const zone = 'America/New_York';
+  // 18:00 in New York on 9 January: the fixture's last whole day with calls is "today".
+  const now = new Date('2027-01-09T23:00:00Z');
+  // Today and the 7 days before, as the caller-id-health report gives them (its figures are tested against the source rows elsewhere).
+  const today = '2027-01-09';
+  const rows = async (from: string, to: string) => (await ctx.app.inject({ url: `/api/telesales/reports/caller-id-health?date_from=${from}&date_to=${to}&timezone=${zone}`, headers: auth })).json().data as Record<string, any>[];
+  const [now1, base] = await Promise.all([rows(today, today), rows('2027-01-02', '2027-01-08')]);
+  const res = await ctx.app.inject({
+    method: 'POST', url: '/api/alerts', headers: auth,
+    payload: { name: 'CLI health', zone, rule: { type: 'caller_id_answer_rate', factor: 0.9, min_calls: 1, baseline_min_calls: 3 }, channels: [{ type: 'webhook', url: rx.url }] },
+  });
+  t.equal(res.statusCode, 201, res.body);
+  const evaluator = new AlertEvaluator({ meta: ctx.meta, store: ctx.store, engine: (ctx.app as unknown as { engine: ReportEngine }).engine, catalogue: reportCatalogue(), now: () => now });
+  await evaluator.run();
+  const states = new Map((await ctx.meta.selectFrom('alert_states').select(['instance', 'state']).where('subscription_id', '=', res.json().id).execute()).map((r) => [r.instance, r.state]));
+  t.equal(states.size, now1.length, 'one instance per caller ID');
+  const byCid = new Map(base.map((r) => [String(r.cid), r]));
+  let judged = 0;
+  for (const r of now1) {
+    const b = byCid.get(String(r.cid));
+    const dials = Number(r.total_calls), bDials = Number(b?.total_calls ?? 0);
+    const expected = dials < 1 || bDials < 3 ? 'too_few_calls'
+      : Number(r.answered_calls) / dials < 0.9 * (Number(b!.answered_calls) / bDials) ? 'firing' : 'normal';
+    if (expected !== 'too_few_calls') judged++;
+    t.equal(states.get(`caller id ${r.cid}`), expected, String(r.cid));
+  }
+  t.ok(judged > 0, 'some caller IDs have calls enough to judge');
 });

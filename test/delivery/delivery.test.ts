@@ -289,3 +289,22 @@ t.test('a secret rotation signs with both secrets for a day; a private address i
   t.equal(rx.received.length, count, 'nothing sent');
   t.match((await meta.selectFrom('deliveries').selectAll().where('occurrence', '=', 'private').executeTakeFirstOrThrow()), { status: 'failed', last_error: /loopback or private address/ });
 });
+
+t.test('a mail server with a smaller size limit than ours: the same e-mail again with a link, never a cut file', async (t) => {
+  const small = await smtpSink({ maxBytes: 60_000 });
+  t.teardown(small.close);
+  clock = new Date('2026-11-02T11:00:00Z');
+  const s = await subscribe({ name: 'Too big for them', report: 'calls/calls', window: 'last_month', cron: '0 7 * * *', zone: 'America/New_York', format: 'csv', channels: [{ type: 'email', to: ['ops@acme.test'] }] }, clock);
+  clock = new Date('2026-11-02T12:00:10Z');
+  await worker({ mailer: new Mailer(small.url, 'Callboard <reports@callboard.test>'), linkTtlSec: 90 * 86_400 }).run();
+  t.equal(small.messages.length, 1, 'one message accepted');
+  const m = small.messages[0];
+  t.equal(m.attachments.length, 0);
+  t.match(m.text!, /larger than the mail server accepts, so it is not attached/);
+  const url = /(http:\/\/callboard\.test\/api\/deliveries\/file\?t=\S+)/.exec(m.text!)![1];
+  const file = await app.inject({ url: url.replace('http://callboard.test', '') });
+  t.ok(file.body.length > 60_000, 'the whole file is behind the link');
+  const view = await app.inject({ url: '/api/calls?date_from=2026-10-01&date_to=2026-10-31&timezone=America/New_York&format=csv', headers: { authorization: `Bearer ${token}` } });
+  t.equal(file.body, view.body);
+  t.match((await deliveriesOf(s.id))[0], { status: 'sent', attempts: 1 });
+});

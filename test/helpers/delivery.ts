@@ -19,13 +19,13 @@ export async function smtpSink(opts: { maxBytes?: number } = {}): Promise<{ url:
   const raw: Buffer[] = [];
   const server = new SMTPServer({
     authOptional: true, disabledCommands: ['STARTTLS', 'AUTH'], logger: false,
-    ...(opts.maxBytes ? { size: opts.maxBytes } : {}),
+    // The size option only advertises the limit; rejectOversized makes the server refuse with 552.
+    ...(opts.maxBytes ? { size: opts.maxBytes, rejectOversized: true, hideSize: true } : {}),
     onData(stream, _session, done) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => chunks.push(c));
       stream.on('end', () => {
-        // The size option only advertises the limit: an oversized message is refused here.
-        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return done(Object.assign(new Error('Message too big'), { responseCode: 552 }));
+        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return done();
         const buf = Buffer.concat(chunks);
         raw.push(buf);
         simpleParser(buf).then((m) => { messages.push(m); done(); }, done);

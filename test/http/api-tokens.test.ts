@@ -5,6 +5,8 @@ import t from 'tap';
 import { addApiToken, listApiTokens } from '../../src/auth/api-tokens.ts';
 import { addUser, removeUser, setDisabled } from '../../src/auth/users.ts';
 import { openMeta } from '../../src/meta/db.ts';
+import { addSubscription, checkSubscription } from '../../src/delivery/subscriptions.ts';
+import { reportCatalogue } from '../../src/reports/registry.ts';
 import { PASSWORD, makeApp, tmpDir } from '../helpers/fixture.ts';
 
 // API tokens: a BI tool's Bearer credential, acting as one user with exactly its scope.
@@ -64,7 +66,9 @@ t.test('revoking, disabling or removing stops a token at once', async (t) => {
   await setDisabled(ctx.meta, 'bi-owner@test', false);
   t.equal((await as(b.token, REPORTS[0])).statusCode, 200, 'enabled again');
   const id = await userIdOf('bi-owner@test');
+  const sub = await addSubscription(ctx.meta, id, checkSubscription({ name: 'x', report: 'company/dashboard', cron: '0 7 * * *', zone: 'UTC', format: 'html', channels: [{ type: 'webhook', url: 'https://hooks.example.com/x' }] }, reportCatalogue(), {}, new Date()), new Date());
   await removeUser(ctx.meta, 'bi-owner@test');
+  t.equal((await ctx.meta.selectFrom('subscriptions').select('id').where('id', '=', sub.id).execute()).length, 0, 'its subscriptions go with it');
   t.equal((await as(b.token, REPORTS[0])).statusCode, 401, 'its user removed');
   t.same(await listApiTokens(ctx.meta, id), [], 'removed with its user');
 });
