@@ -4,7 +4,7 @@ import type { Principal } from '../auth/principal.ts';
 import { addApiToken, DEFAULT_TOKEN_LIFETIME, LIFETIME_RULE, listApiTokens, parseLifetime, revokeApiToken } from '../auth/api-tokens.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import {
-  addSubscription, checkSubscription, DELIVERY_FORMATS, getSubscription, listSubscriptions, queryAt, removeSubscription, reportOf, setPaused,
+  addSubscription, checkNewSubscription, DELIVERY_FORMATS, getSubscription, listSubscriptions, removeSubscription, setPaused,
 } from '../delivery/subscriptions.ts';
 import { WINDOWS } from '../delivery/window.ts';
 import type { FilterChoices } from './choices.ts';
@@ -96,26 +96,16 @@ export async function deliveryPages<F extends DeliveryFrame>(app: FastifyInstanc
     const input: Record<string, unknown> = { name: b.name, report: b.report, params, cron: b.cron, zone: b.zone, format: b.format, channels, ...(b.window ? { window: b.window } : {}) };
     try {
       if (!opts.delivery) throw new ValidationError({ report: ['Scheduled delivery does not run on this server.'] });
-      const checked = checkSubscription(input, opts.reports, opts.delivery.limits, f.now);
-      if (!opts.delivery.email && checked.channels.some((c) => c.type === 'email')) throw new ValidationError({ emails: ['E-mail delivery is not configured on this server (CALLBOARD_SMTP_URL): use a webhook.'] });
-      // The scope, as the API checks it: an account or campaign outside it is refused here.
-      const decl = reportOf(opts.reports, checked.report!)!;
-      const q = queryAt(decl, checked, f.now);
-      const { format: _f, ...json } = q;
-      try {
-        await opts.engine.prepare(decl, (decl.endpoint?.formats ?? ['json']).includes('json') ? json : q, req.consoleUser!);
-      } catch (err) {
-        if (err instanceof ValidationError) throw new ValidationError(Object.fromEntries(Object.entries(err.errors).map(([k, v]) => [`params.${k}`, v])));
-        if (err instanceof NotFoundError) throw new ValidationError({ campaign_id: [err.message] });
-        throw err;
-      }
+      const checked = await checkNewSubscription(input, { catalogue: opts.reports, limits: opts.delivery.limits, email: opts.delivery.email, engine: opts.engine, who: req.consoleUser!, now: f.now });
       await addSubscription(meta, req.consoleUser!.userId, checked, f.now);
     } catch (err) {
       if (!(err instanceof ValidationError)) throw err;
       // The API's field names, as the form names them.
       const errors: Record<string, string[]> = {};
       for (const [k, v] of Object.entries(err.errors)) {
-        const field = k.startsWith('channels') ? (k.includes('url') || (channels[Number(k.split('.')[1])]?.type === 'webhook') ? 'webhook' : 'emails') : k.replace(/^params\./, '');
+        const field = k === 'channels' ? (channels.some((c) => c.type === 'email') ? 'emails' : 'channels')
+          : k.startsWith('channels.') ? (channels[Number(k.split('.')[1])]?.type === 'webhook' ? 'webhook' : 'emails')
+          : k === 'params' ? 'campaign_id' : k.replace(/^params\./, '');
         errors[field] = [...(errors[field] ?? []), ...v];
       }
       return page(req, reply, { form: b }, errors);

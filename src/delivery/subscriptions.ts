@@ -4,9 +4,10 @@ import addressparser from 'nodemailer/lib/addressparser';
 import type { MetaDb, SubscriptionsTable } from '../meta/db.ts';
 import type { Selectable } from 'kysely';
 import type { ReportDeclaration } from '../reports/declaration.ts';
-import { formatsOf } from '../reports/engine.ts';
+import { formatsOf, type ReportEngine } from '../reports/engine.ts';
 import { parseParams, type Query } from '../reports/params.ts';
-import { ValidationError } from '../errors.ts';
+import { NotFoundError, ValidationError } from '../errors.ts';
+import type { Principal } from '../auth/principal.ts';
 import { nextRun, scheduleProblems } from './schedule.ts';
 import { resolveWindow, WINDOWS, type RelativeWindow } from './window.ts';
 
@@ -142,6 +143,32 @@ export function checkSubscription(input: Record<string, unknown>, catalogue: rea
   const channels = checkChannels(input.channels, limits, add);
   if (Object.keys(errors).length) throw new ValidationError(errors);
   return { name, report: `${decl!.family}/${decl!.name}`, params, window: window as RelativeWindow | null, cron: (input.cron as string).trim(), zone: input.zone as string, format: format as DeliveryFormat, channels };
+}
+
+/**
+ * Everything checkSubscription checks, and what only a running server can: that e-mail
+ * can be sent at all, and that the parameters are in the caller's scope (the report is
+ * prepared as the caller, so an account or campaign outside it is a 422 now, not a failed
+ * delivery later). The API and the console both create subscriptions through this.
+ */
+export async function checkNewSubscription(
+  input: Record<string, unknown>, o: { catalogue: readonly ReportDeclaration[]; limits: SubscriptionLimits; email: boolean; engine: ReportEngine; who: Principal; now: Date },
+): Promise<ReturnType<typeof checkSubscription>> {
+  const checked = checkSubscription(input, o.catalogue, o.limits, o.now);
+  if (!o.email && checked.channels.some((c) => c.type === 'email')) {
+    throw new ValidationError({ channels: ['E-mail delivery is not configured on this server (CALLBOARD_SMTP_URL): use a webhook, or ask an operator.'] });
+  }
+  const decl = reportOf(o.catalogue, checked.report!)!;
+  const q = queryAt(decl, checked, o.now);
+  const { format: _f, ...json } = q;
+  try {
+    await o.engine.prepare(decl, (decl.endpoint?.formats ?? formatsOf(decl)).includes('json') ? json : q, o.who);
+  } catch (err) {
+    if (err instanceof ValidationError) throw new ValidationError(Object.fromEntries(Object.entries(err.errors).map(([k, v]) => [`params.${k}`, v])));
+    if (err instanceof NotFoundError) throw new ValidationError({ params: [err.message] });
+    throw err;
+  }
+  return checked;
 }
 
 /** A new webhook signing secret, in the Standard Webhooks form `whsec_` + base64 of 32 bytes. */

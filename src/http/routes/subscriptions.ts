@@ -12,7 +12,7 @@ import { checkRule, type Rule } from '../../alerts/rules.ts';
 import { resolveScope } from '../../reports/scope.ts';
 import type { LinkSigner } from '../../delivery/signing.ts';
 import {
-  addSubscription, checkChannels, checkSubscription, getSubscription, listSubscriptions, newWebhookSecret, publicView, queryAt, removeSubscription, reportOf, setPaused,
+  addSubscription, checkChannels, checkNewSubscription, getSubscription, listSubscriptions, newWebhookSecret, publicView, removeSubscription, setPaused,
   type Subscription, type SubscriptionLimits,
 } from '../../delivery/subscriptions.ts';
 import { ERROR, INVALID, json, SECURITY, UNAUTHORIZED } from '../route-schema.ts';
@@ -71,22 +71,7 @@ export async function subscriptionRoutes(app: FastifyInstance, opts: Subscriptio
     const who = req.principal!;
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (typeof body !== 'object' || Array.isArray(body)) throw new ValidationError({ body: ['The body must be a JSON object.'] });
-    const checked = checkSubscription(body, opts.reports, opts.limits, opts.now());
-    if (!opts.email && checked.channels.some((c) => c.type === 'email')) {
-      throw new ValidationError({ channels: ['E-mail delivery is not configured on this server (CALLBOARD_SMTP_URL): use a webhook, or ask an operator.'] });
-    }
-    // The parameters against the caller's scope (an account or campaign outside it is a 422 here, not a failed delivery later).
-    const decl = reportOf(opts.reports, checked.report!)!;
-    try {
-      const q = queryAt(decl, checked, opts.now());
-      const { format: _f, ...rest } = q;
-      await opts.engine.prepare(decl, (decl.endpoint?.formats ?? ['json']).includes('json') ? rest : q, who);
-    } catch (err) {
-      const e = err as Error & { statusCode?: number; errors?: Record<string, string[]> };
-      if (e instanceof ValidationError) throw new ValidationError(Object.fromEntries(Object.entries(e.errors).map(([k, v]) => [`params.${k}`, v])));
-      if (e.statusCode === 404) throw new ValidationError({ params: [e.message] });
-      throw err;
-    }
+    const checked = await checkNewSubscription(body, { catalogue: opts.reports, limits: opts.limits, email: opts.email, engine: opts.engine, who, now: opts.now() });
     const s = await addSubscription(opts.meta, who.userId, checked, opts.now());
     return reply.code(201).send({ ...publicView(s), next_runs: nextRuns(s, opts.now(), 5).map((d) => d.toISOString()) });
   });
