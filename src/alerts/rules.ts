@@ -18,7 +18,7 @@ export interface Rule {
   pending_evaluations: number;
   /** While firing, a reminder at most this often (minutes). */
   repeat_minutes: number;
-  /** abandon_rate: warning levels below each campaign's limit (%), which is a level too. */
+  /** abandon_rate: warning levels (%), usually below each campaign's limit, which is a level too. */
   levels?: number[];
   /** abandon_rate: answered dials in the window; caller_id_answer_rate: dials today. Fewer is "too few calls". */
   min_calls?: number;
@@ -129,12 +129,14 @@ async function abandonRate(rule: Rule, ctx: RuleContext): Promise<Observation[]>
     const limit = Number(cur.limit_pct);
     const rate = cur.abandon_rate_pct === null ? null : Number(cur.abandon_rate_pct);
     const few = Number(cur.attempts_total) < (rule.min_calls ?? 0) || rate === null;
-    const levels = [...(rule.levels ?? []).filter((l) => l < limit), limit];
+    // Every level the rule names, and the campaign's own limit: a level at or above the
+    // limit is watched too, never dropped in silence.
+    const levels = [...new Set([...(rule.levels ?? []), limit])].sort((a, b) => a - b);
     for (const level of levels) {
       const isLimit = level === limit;
       out.push({
         instance: `campaign ${c.id} ${isLimit ? 'limit' : 'warning'} ${level}`,
-        title: `Abandon rate of ${String(c.name)} ${isLimit ? 'at its limit' : 'near its limit'} (${level} %)`,
+        title: `Abandon rate of ${String(c.name)} ${isLimit ? 'at its limit' : level < limit ? 'near its limit' : 'past its limit'} (${level} %)`,
         holds: few ? 'too_few_calls' : rate! >= level,
         figures: [
           ['Campaign', `${String(c.name)} (${c.id})`], ['Abandon rate', rate === null ? 'none' : pct(rate)], [isLimit ? 'Limit' : 'Warning level', `${level} %`],

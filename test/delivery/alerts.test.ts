@@ -63,7 +63,7 @@ t.test('abandon-rate alerts fire per campaign and level, from the report\'s own 
 
   t.equal((await evaluator.run()).notices, 0, 'first evaluation: pending, nobody told yet');
   const firing = [...rates].flatMap(([id, r]) => [
-    ...(r.rate !== null && level < r.limit && r.rate >= level ? [`campaign ${id} warning ${level}`] : []),
+    ...(r.rate !== null && level !== r.limit && r.rate >= level ? [`campaign ${id} warning ${level}`] : []),
     ...(r.rate !== null && r.rate >= r.limit ? [`campaign ${id} limit ${r.limit}`] : []),
   ]).sort();
   t.ok(firing.length > 0, 'some instance holds');
@@ -102,6 +102,21 @@ t.test('too few calls to judge is its own state, never OK', async (t) => {
   const states = await ctx.meta.selectFrom('alert_states').select(['instance', 'state']).where('subscription_id', '=', res.json().id).execute();
   t.ok(states.length > 0);
   t.ok(states.every((s) => s.state === 'too_few_calls'), 'every campaign: too few calls');
+});
+
+t.test('a level at or above a campaign\'s limit is watched too, never dropped', async (t) => {
+  const token = await ctx.token('acct1@test');
+  const res = await ctx.app.inject({
+    method: 'POST', url: '/api/alerts', headers: { authorization: `Bearer ${token}` },
+    payload: { name: 'High', rule: { type: 'abandon_rate', levels: [0.01, 99], min_calls: 1 }, channels: [{ type: 'webhook', url: rx.url }] },
+  });
+  const evaluator = new AlertEvaluator({ meta: ctx.meta, store: ctx.store, engine: (ctx.app as unknown as { engine: ReportEngine }).engine, catalogue: reportCatalogue() });
+  await evaluator.run();
+  const states = await ctx.meta.selectFrom('alert_states').select(['instance', 'state']).where('subscription_id', '=', res.json().id).execute();
+  const high = states.filter((s) => s.instance.endsWith(' 99'));
+  t.ok(high.length > 0, 'a 99 % level per campaign');
+  t.ok(high.every((s) => s.state !== 'firing'), 'nobody abandons 99 %');
+  t.ok(states.some((s) => s.instance.endsWith(' 0.01') && s.state === 'firing'), 'a 0.01 % level fires where calls were abandoned');
 });
 
 t.test('stale sync fires once the sync has failed for longer than its minutes', async (t) => {
