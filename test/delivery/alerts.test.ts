@@ -7,7 +7,8 @@ import { LinkSigner } from '../../src/delivery/signing.ts';
 import { DeliveryWorker } from '../../src/delivery/worker.ts';
 import { ReportEngine } from '../../src/reports/engine.ts';
 import { reportCatalogue } from '../../src/reports/registry.ts';
-import { JWT_SECRET, makeApp } from '../helpers/fixture.ts';
+import { FIXTURE_NOW, JWT_SECRET, makeApp } from '../helpers/fixture.ts';
+import { Oracle } from '../helpers/oracle.ts';
 import { webhookReceiver, withDelivery } from '../helpers/delivery.ts';
 
 const rule = { pending_evaluations: 2, repeat_minutes: 60 };
@@ -37,12 +38,21 @@ t.teardown(async () => {
 t.test('abandon-rate alerts fire per campaign and level, from the report\'s own figures, once per change', async (t) => {
   const token = await ctx.token('acct1@test');
   const auth = { authorization: `Bearer ${token}` };
-  // The figures the compliance report gives each dialled campaign of account 1.
+  // Each dialled campaign of account 1.
   const campaigns = (await ctx.store.all(`SELECT id FROM campaigns WHERE account_id = 1 AND deleted_at IS NULL AND type NOT IN ('sms', 'inbound') ORDER BY id`)).map((r) => Number(r.id));
+  // Each campaign's rate counted from the source rows: its answered dials started in the
+  // 30 days (43,200 minutes) ending at the fixture's now, and the abandoned ones of them.
+  const oracle = new Oracle(ctx.sourceFile);
+  const from = FIXTURE_NOW.getTime() - 43_200 * 60_000;
   const rates = new Map<number, { rate: number | null; limit: number; total: number }>();
   for (const id of campaigns) {
+    const answered = oracle.calls.filter((k) => k.campaign_id === id && oracle.isDial(k) && k.answered && k.started >= from && k.started < FIXTURE_NOW.getTime());
+    const abandoned = answered.filter((k) => k.status === 'abandoned').length;
+    const limit = Number(oracle.campaigns.find((c) => c.id === id)!.abandon_limit_pct);
+    rates.set(id, { rate: answered.length ? Number(((abandoned * 100) / answered.length).toFixed(2)) : 0, limit, total: answered.length });
+    // What the alert reads is the abandon-rate report (0 with no answered dial): it agrees with the source rows.
     const cur = (await ctx.app.inject({ url: `/api/telesales/reports/abandon-rate?campaign_id=${id}`, headers: auth })).json().data.current;
-    rates.set(id, { rate: cur.abandon_rate_pct, limit: Number(cur.limit_pct), total: cur.attempts_total });
+    t.same({ rate: cur.abandon_rate_pct, limit: Number(cur.limit_pct), total: cur.attempts_total }, rates.get(id), `campaign ${id}`);
   }
   const known = [...rates.values()].filter((r) => r.rate !== null).map((r) => r.rate!).sort((a, b) => a - b);
   t.ok(known.length >= 2, 'campaigns with a rate');
