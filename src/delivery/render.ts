@@ -6,7 +6,7 @@ import type { Principal } from '../auth/principal.ts';
 import { writeReport, type ExportSettings } from '../export/report-export.ts';
 import { exportFilename } from '../http/export-response.ts';
 import type { ReportDeclaration } from '../reports/declaration.ts';
-import { formatsOf, type ReportEngine } from '../reports/engine.ts';
+import { servedFormats, type ReportEngine } from '../reports/engine.ts';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { queryAt, reportOf, type Subscription } from './subscriptions.ts';
@@ -91,10 +91,9 @@ export class DeliveryRenderer {
     if (!decl) throw new Error(`the report ${s.report} is no longer in the catalogue`);
     const query = queryAt(decl, s, occurrence);
     const { format: _f, ...jsonQuery } = query;
-    const formats = decl.endpoint?.formats ?? formatsOf(decl);
     // A paged report's summary needs its first rows only (the file has them all).
     const summaryQuery = decl.keyset && decl.params.includes('limit') ? { ...jsonQuery, limit: String(SUMMARY_ROWS + 1) } : jsonQuery;
-    const body = formats.includes('json') ? await this.engine.body(await this.engine.prepare(decl, summaryQuery, who)) : null;
+    const body = servedFormats(decl).includes('json') ? await this.engine.body(await this.engine.prepare(decl, summaryQuery, who)) : null;
     const file = s.format === 'html' ? null : await this.file(s, occurrence, decl, query, who);
     const w = s.window ? resolveWindow(s.window, s.zone, occurrence) : null;
     const runLocal = DateTime.fromJSDate(occurrence, { zone: s.zone }).toFormat("ccc d LLL yyyy HH:mm '('ZZZZ')'");

@@ -4,7 +4,7 @@ import addressparser from 'nodemailer/lib/addressparser';
 import type { MetaDb, SubscriptionsTable } from '../meta/db.ts';
 import type { Selectable } from 'kysely';
 import type { ReportDeclaration } from '../reports/declaration.ts';
-import { formatsOf, type ReportEngine } from '../reports/engine.ts';
+import { servedFormats, type ReportEngine } from '../reports/engine.ts';
 import { parseParams, type Query } from '../reports/params.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import type { Principal } from '../auth/principal.ts';
@@ -127,7 +127,7 @@ export function checkSubscription(input: Record<string, unknown>, catalogue: rea
       if (window !== null && (WINDOW_PARAMS as readonly string[]).includes(k)) add(`params.${k}`, `The ${k} comes from the window: leave it out.`);
       if (OWN_PARAMS.includes(k)) add(`params.${k}`, `The ${k} parameter is set by the delivery: use the subscription's format.`);
     }
-    const formats = decl.endpoint?.formats ?? formatsOf(decl);
+    const formats = servedFormats(decl);
     if ((format === 'csv' || format === 'xlsx') && !formats.includes(format)) add('format', `The ${input.report} report has no ${format} file: use html.`);
     if (format === 'html' && !formats.includes('json')) add('format', `The ${input.report} report is a file only: use ${formats.join(' or ')}.`);
     if (!Object.keys(errors).some((k) => k.startsWith('params') || k === 'window' || k === 'zone')) {
@@ -162,7 +162,7 @@ export async function checkNewSubscription(
   const q = queryAt(decl, checked, o.now);
   const { format: _f, ...json } = q;
   try {
-    await o.engine.prepare(decl, (decl.endpoint?.formats ?? formatsOf(decl)).includes('json') ? json : q, o.who);
+    await o.engine.prepare(decl, servedFormats(decl).includes('json') ? json : q, o.who);
   } catch (err) {
     if (err instanceof ValidationError) throw new ValidationError(Object.fromEntries(Object.entries(err.errors).map(([k, v]) => [`params.${k}`, v])));
     if (err instanceof NotFoundError) throw new ValidationError({ params: [err.message] });

@@ -1,5 +1,5 @@
 import { jsonSchemaOf, type ReportDeclaration } from '../reports/declaration.ts';
-import { formatsOf } from '../reports/engine.ts';
+import { servedFormats } from '../reports/engine.ts';
 import type { Format, ParamName } from '../reports/params.ts';
 import { PARAMS } from '../reports/param-catalog.ts';
 import { arr, int, obj, str, type Schema } from '../reports/schema.ts';
@@ -59,7 +59,7 @@ export const SECURITY = { bearer: [{ bearer: [] }], partner: [{ authId: [], auth
 /** The route schema of a report's operation, as its endpoint declares it. */
 export function reportSchema(decl: ReportDeclaration, opts: { formats?: readonly Format[]; body?: Schema; query?: Schema; file?: boolean } = {}): Schema {
   const ep = decl.endpoint!;
-  const formats = opts.formats ?? ep.formats ?? formatsOf(decl);
+  const formats = opts.formats ?? servedFormats(decl);
   const content: Schema = {};
   if (formats.includes('json')) content['application/json'] = { schema: opts.body ?? jsonBody(decl) };
   for (const f of formats) if (f !== 'json') Object.assign(content, FILES[f]);

@@ -37,6 +37,11 @@ export function formatsOf(decl: ReportDeclaration): Format[] {
   return (decl.exportable ?? decl.result !== 'custom') ? ['json', 'csv', 'xlsx'] : ['json'];
 }
 
+/** The formats a report's endpoint serves: as it declares them, or as the report allows. */
+export function servedFormats(decl: ReportDeclaration): readonly Format[] {
+  return decl.endpoint?.formats ?? formatsOf(decl);
+}
+
 /** Runs declared reports: validate, scope, bind, query, shape. */
 export class ReportEngine {
   private exports = 0;

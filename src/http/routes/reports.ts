@@ -3,7 +3,7 @@ import { BadRequestError, NotFoundError, ValidationError } from '../../errors.ts
 import type { Endpoint, ReportDeclaration } from '../../reports/declaration.ts';
 import type { LRUCache } from 'lru-cache';
 import { readSql } from '../../store/sql-files.ts';
-import { formatsOf, type PreparedReport, type ReportEngine } from '../../reports/engine.ts';
+import { servedFormats, type PreparedReport, type ReportEngine } from '../../reports/engine.ts';
 import type { Format, Query } from '../../reports/params.ts';
 import { own } from '../../reports/param-read.ts';
 import { arr, int, obj, str } from '../../reports/schema.ts';
@@ -107,7 +107,7 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRouteOption
     else if (ep.select) servedBySelect(path, ep.select, decls);
     else {
       const decl = decls[0];
-      const formats = ep.formats ?? formatsOf(decl);
+      const formats = servedFormats(decl);
       app.get(path, { schema: reportSchema(decl) }, async (req, reply) => answer(decl, req.query as Query, req, reply, formats));
     }
   }
@@ -118,7 +118,7 @@ export async function reportRoutes(app: FastifyInstance, opts: ReportRouteOption
     const unknown = (name: string) => new NotFoundError(`Unknown report "${name}". Valid reports: ${[...byName.keys()].join(', ')}.`);
     for (const decl of decls) {
       const path = template.replace(':report', decl.name);
-      const formats = decl.endpoint!.formats ?? formatsOf(decl);
+      const formats = servedFormats(decl);
       app.get(path, { schema: reportSchema(decl) }, async (req, reply) => answer(decl, req.query as Query, req, reply, formats));
       const fileFormats = files(formats);
       if (!decl.endpoint!.exportTwin || fileFormats.length === 0) continue;
