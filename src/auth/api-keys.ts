@@ -7,7 +7,7 @@ import type { Principal } from './principal.ts';
  * secret of that entropy needs no slow password hash, so it is kept as its SHA-256 and
  * compared in constant time. A password hash per request would cost ~50 ms of CPU.
  */
-function digest(token: string): Buffer {
+export function digest(token: string): Buffer {
   return crypto.createHash('sha256').update(token, 'utf8').digest();
 }
 

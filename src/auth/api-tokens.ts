@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
 import type { MetaDb } from '../meta/db.ts';
+import { digest } from './api-keys.ts';
 
 /**
  * Personal and service API tokens: long-lived Bearer credentials for BI tools and scripts,
@@ -28,9 +29,8 @@ export interface ApiTokenRow {
   revoked_at: string | null;
 }
 
-function digest(token: string): string {
-  return crypto.createHash('sha256').update(token, 'utf8').digest('hex');
-}
+/** The stored form of a token: the partner keys' SHA-256, hex. */
+const hashOf = (token: string): string => digest(token).toString('hex');
 
 /** Whether a Bearer credential is an API token rather than a session's JWT. */
 export function isApiToken(credential: string): boolean {
@@ -62,7 +62,7 @@ export async function addApiToken(meta: MetaDb, userId: number, name: string, li
   const token = `${TOKEN_PREFIX}${crypto.randomBytes(32).toString('base64url')}`;
   const expiresAt = lifetimeMs === null ? null : new Date(now.getTime() + lifetimeMs).toISOString();
   await meta.insertInto('api_tokens').values({
-    id, user_id: userId, name, token_hash: digest(token), created_at: now.toISOString(), expires_at: expiresAt, last_used_at: null, revoked_at: null,
+    id, user_id: userId, name, token_hash: hashOf(token), created_at: now.toISOString(), expires_at: expiresAt, last_used_at: null, revoked_at: null,
   }).execute();
   return { id, token, expiresAt };
 }
@@ -85,7 +85,7 @@ export async function revokeApiToken(meta: MetaDb, id: string, userId: number | 
 export async function apiTokenUser(meta: MetaDb, token: string, now = new Date()): Promise<number | null> {
   if (token.length > 128) return null;
   const row = await meta.selectFrom('api_tokens').select(['id', 'user_id', 'expires_at', 'last_used_at', 'revoked_at'])
-    .where('token_hash', '=', digest(token)).executeTakeFirst();
+    .where('token_hash', '=', hashOf(token)).executeTakeFirst();
   if (!row || row.revoked_at !== null) return null;
   if (row.expires_at !== null && Date.parse(row.expires_at) <= now.getTime()) return null;
   if (row.last_used_at === null || now.getTime() - Date.parse(row.last_used_at) >= LAST_USE_EVERY_MS) {
