@@ -169,33 +169,34 @@ export class DeliveryWorker {
   private async attempt(row: Row, s: Subscription, channel: Subscription['channels'][number]): Promise<Outcome> {
     if (channel.type === 'email' && !this.o.mailer) return { ok: false, retry: false, error: 'no SMTP server is configured (CALLBOARD_SMTP_URL)' };
     const late = row.late === 1;
-    let r: Rendered;
-    if (s.kind === 'alert') r = alertMessage(s, JSON.parse(row.payload ?? '{}') as AlertPayload, this.o.publicUrl);
+    const alert = s.kind === 'alert' ? JSON.parse(row.payload ?? '{}') as AlertPayload : null;
+    let render: (cap: number) => Promise<Rendered>;
+    if (alert) render = async () => alertMessage(s, alert, this.o.publicUrl);
     else {
       const who = await principalOf(this.o.meta, s.userId);
       if (!who) return { ok: false, retry: false, error: 'the subscription\'s owner is disabled or removed' };
-      // E-mail attaches up to the cap; a webhook always links to the file.
-      const cap = channel.type === 'email' ? this.o.maxAttachBytes : -1;
-      r = await this.o.renderer.render(s, new Date(row.occurrence), who, late, await dataAsOf(this.o.store), (f) => this.linkFor(f), cap);
+      const asOf = await dataAsOf(this.o.store);
+      render = (cap) => this.o.renderer.render(s, new Date(row.occurrence), who, late, asOf, (f) => this.linkFor(f), cap);
     }
+    // E-mail attaches up to the cap; a webhook always links to the file.
+    const r = await render(channel.type === 'email' ? this.o.maxAttachBytes : -1);
     if (channel.type === 'email') {
       const attach = r.file && r.file.bytes <= this.o.maxAttachBytes ? { filename: r.file.filename, path: r.file.abs, contentType: r.file.contentType } : null;
       const sent = await this.o.mailer!.send({ id: row.id, to: channel.to, subject: r.subject, html: r.html, text: r.text, attachment: attach, late });
       // A mail server with a smaller limit than ours refused it: the same message with the
       // file as a signed link instead, never a cut attachment.
-      if (!sent.ok && sent.tooBig && attach && s.kind === 'report') {
-        const who = (await principalOf(this.o.meta, s.userId))!;
-        const linked = await this.o.renderer.render(s, new Date(row.occurrence), who, late, await dataAsOf(this.o.store), (f) => this.linkFor(f), -1);
+      if (!sent.ok && sent.tooBig && attach) {
+        const linked = await render(-1);
         return this.o.mailer!.send({ id: row.id, to: channel.to, subject: linked.subject, html: linked.html, text: linked.text, attachment: null, late });
       }
       return sent;
     }
     const body = JSON.stringify({
-      type: s.kind === 'alert' ? 'alert.notification' : 'report.delivered',
+      type: alert ? 'alert.notification' : 'report.delivered',
       timestamp: this.now().toISOString(),
       data: {
-        subscription_id: s.id, name: s.name, occurrence: s.kind === 'alert' ? null : row.occurrence, late,
-        ...(s.kind === 'alert' ? { alert: JSON.parse(row.payload ?? '{}') } : {
+        subscription_id: s.id, name: s.name, occurrence: alert ? null : row.occurrence, late,
+        ...(alert ? { alert } : {
           report: s.report, params: s.params, window: r.window, format: s.format,
           file: r.file ? { filename: r.file.filename, bytes: r.file.bytes, content_type: r.file.contentType, ...this.linkFor(r.file) } : null,
           // Small answers travel whole; a large one is in the file.
