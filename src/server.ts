@@ -154,6 +154,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   const exportSettings = { templates, gate: new ExportGate(config.exportConcurrency, config.exportQueue) };
   const secret = jwtSecret(config);
   const deliveries = deliveryDir(config);
+  // One engine for the API, the console, deliveries and alerts.
   const engine = new ReportEngine(store);
   const links = new LinkSigner(secret);
   const mailer = config.smtpUrl ? new Mailer(config.smtpUrl, config.mailFrom) : null;
@@ -163,7 +164,7 @@ export async function serve(config: Config, say: (s: string) => void = (s) => co
   });
   const alerts = new AlertEvaluator({ meta, store, engine, catalogue: reports });
   const app = await buildApp({
-    store, meta, jwtSecret: secret, reports, logLevel: config.logLevel,
+    store, meta, jwtSecret: secret, reports, logLevel: config.logLevel, engine,
     exports: exportSettings,
     delivery: { worker, links, dir: deliveries, limits: { allowPrivateWebhooks: config.webhookAllowPrivate }, email: mailer !== null },
     corsOrigins: config.corsOrigins,

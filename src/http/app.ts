@@ -78,6 +78,8 @@ export interface AppOptions {
   loginLimits?: LoginLimits;
   /** Browser origins allowed to call the API (CALLBOARD_CORS_ORIGINS); none by default. */
   corsOrigins?: string[];
+  /** The report engine, when the caller shares it with the delivery worker and the alerts; made here otherwise. */
+  engine?: ReportEngine;
   /** Scheduled delivery (subscriptions): its routes are served when given. */
   delivery?: { worker: DeliveryWorker; links: LinkSigner; dir: string; limits: SubscriptionLimits; email: boolean };
   /** Lets `callboard sync` ask the running server to sync (see routes/control.ts). */
@@ -104,7 +106,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
   const now = opts.now ?? (() => new Date());
   const tokens = new Tokens(opts.jwtSecret, opts.meta, now);
-  const engine = new ReportEngine(opts.store, now, opts.exports?.sliceRows);
+  const engine = opts.engine ?? new ReportEngine(opts.store, now, opts.exports?.sliceRows);
   app.decorate('engine', engine);
 
   app.decorateRequest('principal', null);
