@@ -35,37 +35,3 @@ CREATE OR REPLACE MACRO window_leads(p_accounts, p_from, p_to, p_campaign) AS TA
     AND created_at >= p_from AND created_at < p_to
     AND deleted_at IS NULL
     AND (p_campaign IS NULL OR campaign_id = p_campaign);
-
--- Each lead of L with the funnel stages its calls in the window reached. A regular lead
--- reached a stage in the window when its first call of that stage started before `to`
--- (see sql/schema/003_lead_activity.sql); irregular leads, and every lead when agent or
--- team filters narrow the calls, are read from window_calls.
-CREATE OR REPLACE MACRO lead_stages(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
-  -- window_leads is read by each branch rather than shared through a CTE: a shared one is
-  -- materialised (1.7M leads for 90 days of the largest account), 1.3× slower at p50.
-  WITH by_calls AS (
-    SELECT id FROM window_leads(p_accounts, p_from, p_to, p_campaign) WHERE irregular OR p_agents IS NOT NULL OR p_team IS NOT NULL
-  ), from_calls AS (
-    SELECT lead_id,
-      bool_or(is_dial)                      AS dialed,
-      bool_or(is_dial AND is_answered)      AS connected,
-      bool_or(is_dial AND talk_sec > 30)    AS talked,
-      bool_or(disposition_code IS NOT NULL) AS disposed,
-      bool_or(is_dial AND is_conversion)    AS converted
-    FROM window_calls(p_accounts, p_from, p_to, p_campaign, p_agents, p_team)
-    WHERE lead_id IN (SELECT id FROM by_calls)
-    GROUP BY lead_id
-  )
-  SELECT id, source,
-    coalesce(first_dial < p_to, false)    AS dialed,
-    coalesce(first_connect < p_to, false) AS connected,
-    coalesce(first_talk < p_to, false)    AS talked,
-    coalesce(first_dispose < p_to, false) AS disposed,
-    coalesce(first_convert < p_to, false) AS converted
-  FROM window_leads(p_accounts, p_from, p_to, p_campaign)
-  WHERE NOT (irregular OR p_agents IS NOT NULL OR p_team IS NOT NULL)
-  UNION ALL
-  SELECT l.id, l.source,
-    coalesce(c.dialed, false), coalesce(c.connected, false), coalesce(c.talked, false),
-    coalesce(c.disposed, false), coalesce(c.converted, false)
-  FROM window_leads(p_accounts, p_from, p_to, p_campaign) l JOIN by_calls b ON b.id = l.id LEFT JOIN from_calls c ON c.lead_id = l.id;

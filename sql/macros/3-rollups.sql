@@ -84,3 +84,73 @@ CREATE OR REPLACE MACRO partner_call_groups(p_accounts, p_from, p_to) AS TABLE
     WHERE status <> 'blocked'
     GROUP BY ALL
   );
+
+-- The funnel's lead set L (window_leads) counted per source: the leads, and how many of
+-- them reached each stage through calls in the window. A regular lead reached a stage in
+-- the window when its first call of that stage started before `to` (see
+-- sql/schema/003_lead_activity.sql), so its counts come from
+--   * the window's whole slots: lead_slots' leads and stages ever reached, less the stages
+--     first reached at or after `to`, read from lead_activity only from the first whole
+--     slot whose last_stage_at is that late (a window ending now reads no lead);
+--   * the partial slots at either end: lead_activity's rows. The end slot and the late
+--     whole slots before it are one range of rows.
+-- The calls count the rest (`by_calls`): every lead when an agent or team filter narrows
+-- the calls, else the irregular ones, looked for only from the first slot lead_slots
+-- counts any in. The branches not taken fold to empty ones, their conditions being known
+-- at bind time; each window bound is written out so DuckDB prunes row groups with it.
+-- Macro calls are few on purpose: binding them is most of this query's time.
+CREATE OR REPLACE MACRO lead_counts(p_accounts, p_from, p_to, p_campaign, p_agents, p_team) AS TABLE
+  WITH by_calls AS MATERIALIZED (
+    SELECT id, source FROM window_leads(p_accounts, p_from, p_to, p_campaign)
+    WHERE p_agents IS NOT NULL OR p_team IS NOT NULL OR (irregular AND created_at >= coalesce((
+      SELECT make_timestamp(min(slot15)::BIGINT * 900000000) FROM lead_slots
+      WHERE in_scope(account_id, p_accounts) AND slot15 >= floor(epoch(p_from) / 900) AND slot15 < ceil(epoch(p_to) / 900)
+        AND (p_campaign IS NULL OR campaign_id = p_campaign) AND irregular > 0), p_to))
+  )
+  SELECT source, leads, dialed, connected, talked, disposed, converted
+  FROM lead_slots
+  WHERE p_agents IS NULL AND p_team IS NULL
+    AND in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+    AND (p_campaign IS NULL OR campaign_id = p_campaign)
+  UNION ALL
+  SELECT source, count(*),
+    count(*) FILTER (WHERE first_dial < p_to), count(*) FILTER (WHERE first_connect < p_to),
+    count(*) FILTER (WHERE first_talk < p_to), count(*) FILTER (WHERE first_dispose < p_to),
+    count(*) FILTER (WHERE first_convert < p_to)
+  FROM window_leads(p_accounts, p_from, head_slot_end(p_from, p_to), p_campaign)
+  WHERE p_agents IS NULL AND p_team IS NULL AND NOT irregular
+  GROUP BY source
+  UNION ALL
+  SELECT source, count(*) FILTER (WHERE edge),
+    count(*) FILTER (WHERE edge AND first_dial < p_to) - count(*) FILTER (WHERE NOT edge AND first_dial >= p_to),
+    count(*) FILTER (WHERE edge AND first_connect < p_to) - count(*) FILTER (WHERE NOT edge AND first_connect >= p_to),
+    count(*) FILTER (WHERE edge AND first_talk < p_to) - count(*) FILTER (WHERE NOT edge AND first_talk >= p_to),
+    count(*) FILTER (WHERE edge AND first_dispose < p_to) - count(*) FILTER (WHERE NOT edge AND first_dispose >= p_to),
+    count(*) FILTER (WHERE edge AND first_convert < p_to) - count(*) FILTER (WHERE NOT edge AND first_convert >= p_to)
+  FROM (
+    SELECT *, created_at >= tail_slot_start(p_from, p_to) AS edge
+    FROM window_leads(p_accounts, head_slot_end(p_from, p_to), p_to, p_campaign)
+    WHERE p_agents IS NULL AND p_team IS NULL AND NOT irregular
+      AND created_at >= least(tail_slot_start(p_from, p_to), coalesce((
+        SELECT make_timestamp(min(slot15)::BIGINT * 900000000) FROM lead_slots
+        WHERE in_scope(account_id, p_accounts) AND whole_slots(slot15, p_from, p_to)
+          AND (p_campaign IS NULL OR campaign_id = p_campaign) AND last_stage_at >= p_to), p_to))
+  )
+  GROUP BY source
+  UNION ALL
+  SELECT l.source, count(*),
+    count(*) FILTER (WHERE c.dialed), count(*) FILTER (WHERE c.connected), count(*) FILTER (WHERE c.talked),
+    count(*) FILTER (WHERE c.disposed), count(*) FILTER (WHERE c.converted)
+  FROM by_calls l
+  LEFT JOIN (
+    SELECT lead_id,
+      bool_or(is_dial)                      AS dialed,
+      bool_or(is_dial AND is_answered)      AS connected,
+      bool_or(is_dial AND talk_sec > 30)    AS talked,
+      bool_or(disposition_code IS NOT NULL) AS disposed,
+      bool_or(is_dial AND is_conversion)    AS converted
+    FROM window_calls(p_accounts, p_from, p_to, p_campaign, p_agents, p_team)
+    WHERE lead_id IN (SELECT id FROM by_calls)
+    GROUP BY lead_id
+  ) c ON c.lead_id = l.id
+  GROUP BY l.source;

@@ -1,10 +1,10 @@
-// The roll-ups' one definition each (their tables are sql/schema/002, 003, 005, 006 and
-// 007): the SELECT that computes a roll-up's rows from the facts a WHERE clause keeps.
+// The roll-ups' one definition each (their tables are sql/schema/002, 003, 005, 006, 007
+// and 011): the SELECT that computes a roll-up's rows from the facts a WHERE clause keeps.
 // The sync keeps the stored roll-ups equal to these (src/sync/rollups.ts), and the report
 // macros `<roll-up>_of` group a window's partial end slots with the very same SQL.
 
 /** Bump when an aggregation changes: the next sync rebuilds the roll-ups from the store. */
-export const ROLLUPS_VERSION = '7';
+export const ROLLUPS_VERSION = '8';
 
 /** call_slots' rows from the calls a WHERE clause keeps. */
 export function callSlots(where: string): string {
@@ -134,6 +134,19 @@ export function rollupMacros(): string {
   return [
     of('call_groups', callGroups), of('call_slots', callSlots), of('caller_slots', callerSlots), of('disposition_slots', dispositionSlots),
   ].join(';\n');
+}
+
+export const LEAD_SLOT = `floor(epoch(created_at) / 900)::INTEGER`;
+
+/** lead_slots' rows from the lead_activity rows a WHERE clause keeps (non-deleted leads only). */
+export function leadSlots(where: string): string {
+  const regular = (agg: string) => `${agg} FILTER (WHERE NOT irregular)`;
+  return `SELECT account_id, ${LEAD_SLOT} AS slot15, campaign_id, source,
+      ${['*', 'first_dial', 'first_connect', 'first_talk', 'first_dispose', 'first_convert'].map((c) => `${regular(`count(${c})`)}::INTEGER`).join(', ')},
+      ${regular('max(greatest(first_dial, first_connect, first_talk, first_dispose, first_convert))')},
+      count(*) FILTER (WHERE irregular)::INTEGER
+    FROM lead_activity ${where ? `${where} AND` : 'WHERE'} deleted_at IS NULL
+    GROUP BY ALL`;
 }
 
 /** `touched` limits both sides before the join: DuckDB does not push it into calls itself. */

@@ -1,5 +1,6 @@
 import {
-  callSlots, billingIssues, callerSlots, callGroups, dispositionSlots, LEDGER_SLOT, leadActivity, ledgerSlots, ROLLUPS_VERSION, within,
+  callSlots, billingIssues, callerSlots, callGroups, dispositionSlots, LEAD_SLOT, LEDGER_SLOT, leadActivity, leadSlots, ledgerSlots, ROLLUPS_VERSION,
+  within,
 } from '../store/rollup-defs.ts';
 
 export { ROLLUPS_VERSION };
@@ -56,11 +57,24 @@ export function touchLeads(ids: string): string {
   return `CREATE OR REPLACE TEMP TABLE touched_leads AS SELECT DISTINCT id FROM (${ids}) WHERE id IS NOT NULL`;
 }
 
-/** Recomputes the touched leads from leads and calls (after the change). */
+/**
+ * Recomputes the touched leads from leads and calls (after the change), and the
+ * lead_slots of the (account, slot) pairs they left or entered.
+ */
 export function refreshLeadActivity(): string[] {
+  const slotsOfTouched = `SELECT DISTINCT account_id, ${LEAD_SLOT} AS slot15 FROM lead_activity WHERE lead_id IN (SELECT id FROM touched_leads)`;
+  const lo = `(SELECT min(slot15) FROM touched_lead_slots)`;
+  const hi = `(SELECT max(slot15) FROM touched_lead_slots)`;
+  const rows = `WHERE created_at >= make_timestamp(${lo}::BIGINT * 900000000) AND created_at < make_timestamp((${hi} + 1)::BIGINT * 900000000)
+    AND (account_id, ${LEAD_SLOT}) IN (SELECT account_id, slot15 FROM touched_lead_slots)`;
   return [
+    `CREATE OR REPLACE TEMP TABLE touched_lead_slots AS ${slotsOfTouched}`,
     `DELETE FROM lead_activity WHERE lead_id IN (SELECT id FROM touched_leads)`,
     `INSERT INTO lead_activity ${leadActivity('SELECT id FROM touched_leads')}`,
+    `INSERT INTO touched_lead_slots ${slotsOfTouched}`,
+    `DELETE FROM lead_slots WHERE ${within('slot15', 'SELECT slot15 FROM touched_lead_slots')}
+      AND (account_id, slot15) IN (SELECT account_id, slot15 FROM touched_lead_slots)`,
+    `INSERT INTO lead_slots ${leadSlots(rows)}`,
   ];
 }
 
@@ -87,6 +101,8 @@ export function rebuildRollups(): string[] {
     `INSERT INTO call_slots SELECT * FROM (${callSlots('')}) ORDER BY account_id, slot15`,
     `DELETE FROM lead_activity`,
     `INSERT INTO lead_activity SELECT * FROM (${leadActivity(null)}) ORDER BY account_id, created_at`,
+    `DELETE FROM lead_slots`,
+    `INSERT INTO lead_slots SELECT * FROM (${leadSlots('')}) ORDER BY account_id, slot15`,
     `DELETE FROM call_groups`,
     `INSERT INTO call_groups SELECT * FROM (${callGroups('')}) ORDER BY account_id, slot15`,
     `DELETE FROM caller_slots`,

@@ -50,6 +50,13 @@ const team = acct1Agents.find((a) => a.team_id !== null)!.team_id as number;
 const twoAgents = acct1Agents.filter((a) => a.deleted_at === null).slice(0, 2).map((a) => a.id as number);
 const campaign = oracle.campaigns.find((c) => c.account_id === 1 && c.type === 'telesales' && c.deleted_at === null)!.id as number;
 
+// A window whose bounds fall inside 15-minute slots, a minute either side of two leads'
+// creation: its end slots are counted lead by lead, and leads created before its end
+// reached stages after it.
+const edgeLeads = oracle.leads.filter((l) => l.account_id === 1 && l.deleted_at === null).map((l) => Date.parse(l.created_at)).sort((a, b) => a - b);
+const edgeFrom = edgeLeads.find((ms) => ms >= Date.parse('2026-10-10T00:00:00Z'))! - 60_000;
+const edgeTo = edgeLeads.find((ms) => ms >= Date.parse('2026-11-20T00:00:00Z'))! + 60_000;
+
 const cases: Case[] = [
   {
     name: 'admin, all accounts, UTC, 30 days',
@@ -65,6 +72,11 @@ const cases: Case[] = [
     name: 'account user, campaign filter, timestamps with offsets',
     user: 'acct1@test', query: { date_from: '2026-10-01T08:30:00-04:00', date_to: '2026-12-01T17:00:00Z', campaign_id: String(campaign), timezone: NY },
     filter: { accounts: [1], from: Date.parse('2026-10-01T12:30:00Z'), to: Date.parse('2026-12-01T17:00:00Z'), tz: NY, campaignId: campaign },
+  },
+  {
+    name: 'account user, bounds inside 15-minute slots',
+    user: 'acct1@test', query: { date_from: new Date(edgeFrom).toISOString(), date_to: new Date(edgeTo).toISOString(), timezone: NY },
+    filter: { accounts: [1], from: edgeFrom, to: edgeTo, tz: NY },
   },
   {
     name: 'agent_ids[] filter, local timestamps without offset',

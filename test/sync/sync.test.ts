@@ -64,6 +64,36 @@ async function storedLeadActivity(store: Store): Promise<string[]> {
   return rows.map((r) => [r.lead_id, r.irregular, ms(r.first_dial), ms(r.first_connect), ms(r.first_talk), ms(r.first_dispose), ms(r.first_convert)].join('|')).sort();
 }
 
+/** lead_slots computed in TypeScript from the stored leads and lead_activity's TypeScript twin. */
+async function expectedLeadSlots(store: Store): Promise<string[]> {
+  const leads = await store.all(`SELECT id, account_id, campaign_id, source, created_at FROM leads WHERE deleted_at IS NULL`);
+  const activity = new Map((await expectedLeadActivity(store)).map((line) => {
+    const [id, irregular, ...firsts] = line.split('|');
+    return [id, { irregular: irregular === 'true', firsts: firsts.map((f) => (f === '' ? null : Number(f))) }];
+  }));
+  const groups = new Map<string, { leads: number; stages: number[]; last: number | null; irregular: number }>();
+  for (const l of leads) {
+    const a = activity.get(String(l.id))!;
+    const slot = Math.floor((l.created_at as Date).getTime() / 900_000);
+    const key = [l.account_id, slot, l.campaign_id, l.source ?? ''].join('|');
+    const g = groups.get(key) ?? { leads: 0, stages: [0, 0, 0, 0, 0], last: null, irregular: 0 };
+    if (a.irregular) g.irregular++;
+    else {
+      g.leads++;
+      a.firsts.forEach((f, i) => { if (f !== null) g.stages[i]++; });
+      for (const f of a.firsts) if (f !== null && (g.last === null || f > g.last)) g.last = f;
+    }
+    groups.set(key, g);
+  }
+  return [...groups].map(([k, g]) => [k, g.leads, ...g.stages, g.last ?? '', g.irregular].join('|')).sort();
+}
+
+async function storedLeadSlots(store: Store): Promise<string[]> {
+  const rows = await store.all(`SELECT * FROM lead_slots`);
+  return rows.map((r) => [r.account_id, r.slot15, r.campaign_id, r.source ?? '', r.leads, r.dialed, r.connected, r.talked, r.disposed,
+    r.converted, r.last_stage_at === null ? '' : (r.last_stage_at as Date).getTime(), r.irregular].join('|')).sort();
+}
+
 async function storedSlots(store: Store): Promise<string[]> {
   const rows = await store.all(`SELECT * FROM call_slots`);
   return rows.map((r) => [r.account_id, r.slot15, r.campaign_id, r.agent_id, r.dials, r.answers, r.talk_sec, r.handle_sec, r.conversions, r.blocked].join('|')).sort();
@@ -201,6 +231,7 @@ async function storedBillingIssues(store: Store): Promise<string[]> {
 async function checkRollups(t: { same: (a: unknown, b: unknown, m: string) => unknown }, store: Store, when: string): Promise<void> {
   t.same(await storedSlots(store), await expectedSlots(store), `call_slots ${when}`);
   t.same(await storedLeadActivity(store), await expectedLeadActivity(store), `lead_activity ${when}`);
+  t.same(await storedLeadSlots(store), await expectedLeadSlots(store), `lead_slots ${when}`);
   t.same(await storedCallGroups(store), await expectedCallGroups(store), `call_groups ${when}`);
   t.same(await storedCallerSlots(store), await expectedCallerSlots(store), `caller_slots ${when}`);
   t.same(await storedDispositionSlots(store), await expectedDispositionSlots(store), `disposition_slots ${when}`);
@@ -324,6 +355,11 @@ t.test('the roll-ups equal the calls and leads they summarise after every kind o
   const otherAgent = source.prepare(`SELECT id FROM agents WHERE account_id = (SELECT account_id FROM calls WHERE id = ?) AND id <> ? ORDER BY id LIMIT 1`).get(b.id, b.agent_id) as { id: number };
   source.prepare(`UPDATE calls SET agent_id = ?, updated_at = ? WHERE id = ?`).run(otherAgent.id, changedAt, b.id);
   source.prepare(`UPDATE calls SET status = 'blocked', answered_at = NULL, updated_at = ? WHERE id = ?`).run(changedAt, c.id);
+  // Leads: one gets another source and is created three hours earlier (another slot),
+  // another is deleted; lead_slots follows both.
+  const [movedLead, deletedLead] = source.prepare(`SELECT id FROM leads WHERE deleted_at IS NULL AND id IN (SELECT lead_id FROM calls) ORDER BY id DESC LIMIT 2`).all() as { id: number }[];
+  source.prepare(`UPDATE leads SET source = 'moved_source', created_at = strftime('%Y-%m-%dT%H:%M:%fZ', created_at, '-3 hours'), updated_at = ? WHERE id = ?`).run(changedAt, movedLead.id);
+  source.prepare(`UPDATE leads SET deleted_at = ?, updated_at = ? WHERE id = ?`).run(changedAt, changedAt, deletedLead.id);
   // A disposition that stops converting changes the conversions of every call that used it.
   source.prepare(`UPDATE dispositions SET is_conversion = 1 - is_conversion, updated_at = ? WHERE id = (SELECT min(id) FROM dispositions WHERE code IN (SELECT disposition_code FROM calls))`).run(changedAt);
   // Billing: a call re-priced, a call charged twice, an SMS never charged, and usage for a
