@@ -113,6 +113,12 @@ export interface ReportDeclaration {
    * far (partner dashboard).
    */
   window?: (now: DateTime, params: ReportParams) => { from: DateTime; to: DateTime };
+  /**
+   * The report answers for several values of one id parameter in a single query
+   * (ReportEngine.batch): its SQL reads them as the list `$<list>` and yields the rows of
+   * each value with it in the `key` column. A request binds the list to its one value.
+   */
+  batch?: { param: 'campaign_id'; list: string; key: string };
   /** Extra named SQL parameters computed from the request (thresholds, derived windows). */
   sqlParams?: (ctx: ReportContext) => Record<string, string | number | boolean | null>;
   shape?: (rows: ResultRow[], columns: (row: ResultRow) => Record<string, unknown>, ctx: ReportContext) => unknown;

@@ -95,6 +95,7 @@ export class ReportEngine {
       if (sql) bound[sql.name] = params[name as keyof ReportParams] as Params[string];
     }
     if (decl.keyset) Object.assign(bound, { after_started: after?.[0] ?? null, after_id: after?.[1] ?? null });
+    if (decl.batch) bound[decl.batch.list] = [params[decl.batch.param] as number];
     Object.assign(bound, decl.sqlParams?.(ctx) ?? {});
     return { decl, ctx, sql: readSql(decl.sql), bound };
   }
@@ -106,11 +107,28 @@ export class ReportEngine {
 
   /** The `data` of the JSON response of a prepared report. */
   async json(r: PreparedReport): Promise<unknown> {
-    const rows = await this.store.all(r.sql, r.bound, BOUND_TYPES);
+    return this.data(r, await this.store.all(r.sql, r.bound, BOUND_TYPES));
+  }
+
+  private data(r: PreparedReport, rows: ResultRow[]): unknown {
     const columns = (row: Record<string, unknown>) => shapeRow(row, r.decl.columns);
     if (r.decl.result === 'custom' && r.decl.shape) return r.decl.shape(rows, columns, r.ctx);
     if (r.decl.result === 'object') return columns(rows[0] ?? {});
     return rows.map(columns);
+  }
+
+  /**
+   * The JSON bodies a batched report (`decl.batch`) prepared for one value would give for
+   * each of `values`, from one query: by value, those the caller's scope holds. Each is
+   * what `body` answers for a request naming that value (the test compares them).
+   */
+  async batch(r: PreparedReport, values: readonly number[]): Promise<Map<number, unknown>> {
+    const b = r.decl.batch;
+    if (!b || (r.decl.endpoint?.envelope ?? 'data') !== 'data') throw new Error(`${r.decl.family}/${r.decl.name} is not a batched report`);
+    const rows = await this.store.all(r.sql, { ...r.bound, [b.list]: [...values] }, BOUND_TYPES);
+    const byKey = new Map<number, ResultRow[]>();
+    for (const row of rows) byKey.set(Number(row[b.key]), [...(byKey.get(Number(row[b.key])) ?? []), row]);
+    return new Map([...byKey].map(([key, rs]) => [key, { data: this.data({ ...r, ctx: { ...r.ctx, params: { ...r.ctx.params, [b.param]: key } } }, rs) }]));
   }
 
   /** One page of a keyset-paginated report: `{data, next_cursor}`. */

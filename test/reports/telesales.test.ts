@@ -2,6 +2,8 @@ import t from 'tap';
 import { DateTime } from 'luxon';
 import { FIXTURE_NOW, makeApp } from '../helpers/fixture.ts';
 import { Oracle, type Filter } from '../helpers/oracle.ts';
+import { ReportEngine } from '../../src/reports/engine.ts';
+import { reportCatalogue } from '../../src/reports/registry.ts';
 
 // Irregular leads, which the generator never makes, each with a single call: one whose
 // call is in another campaign than the lead's (seen by the campaign-filter case), one
@@ -162,6 +164,26 @@ t.test('the New York day of the DST change has 25 hours of buckets', async (t) =
   // 01:00 happens twice and is one bucket: 24 labels covering 25 hours.
   t.equal(body.data.length, 24);
   t.equal(body.data[1].bucket, '2026-11-01 01:00:00');
+});
+
+t.test('abandon-rate of several campaigns in one query answers as each request does', async (t) => {
+  const engine = new ReportEngine(ctx.store, () => FIXTURE_NOW);
+  const decl = reportCatalogue().find((d) => d.family === 'telesales' && d.name === 'abandon-rate')!;
+  const who = { userId: 0, email: 'acct1@test', role: 'account' as const, accountId: 1, partnerId: null };
+  const mine = oracle.campaigns.filter((c) => c.account_id === 1 && c.deleted_at === null).map((c) => c.id as number);
+  const deleted = oracle.campaigns.find((c) => c.account_id === 1 && c.deleted_at !== null)!.id as number;
+  const foreign = oracle.campaigns.find((c) => c.account_id === 2)!.id as number;
+  t.ok(mine.length >= 3, 'account 1 has several campaigns');
+  const bodies = await engine.batch(await engine.prepare(decl, { campaign_id: String(mine[0]), window_minutes: '20000' }, who), [...mine, deleted, foreign]);
+  t.same([...bodies.keys()].sort((a, b) => a - b), [...mine].sort((a, b) => a - b), "every campaign of the account, not a deleted one nor another account's");
+  t.equal((await ctx.get(`/api/telesales/reports/abandon-rate?campaign_id=${deleted}`, 'acct1@test')).status, 404, 'as a request for the deleted one is a 404');
+  for (const id of mine) {
+    const { status, body } = await ctx.get(`/api/telesales/reports/abandon-rate?campaign_id=${id}&window_minutes=20000`, 'acct1@test');
+    t.equal(status, 200);
+    t.same(bodies.get(id), body, `campaign ${id}`);
+  }
+  t.ok(mine.some((id) => (bodies.get(id) as { data: { current: { attempts_total: number } } }).data.current.attempts_total > 0), 'a campaign has answered dials');
+  t.ok(mine.some((id) => (bodies.get(id) as { data: { current: { attempts_total: number } } }).data.current.attempts_total === 0), 'and one has none');
 });
 
 t.test('abandon-rate', async (t) => {

@@ -6,6 +6,7 @@ export const abandonRate: ReportDeclaration = {
   family: 'telesales', name: 'abandon-rate', title: 'Realtime abandon rate', sql: 'telesales/abandon-rate.sql',
   params: ['campaign_id', 'window_minutes', 'account_id', 'format'], required: ['campaign_id'], result: 'custom',
   endpoint: TELESALES_ENDPOINT,
+  batch: { param: 'campaign_id', list: 'campaign_ids', key: 'campaign_id' },
   // Realtime: the last window_minutes ending now.
   window: (now, p) => ({ from: now.minus({ minutes: p.window_minutes }), to: now }),
   columns: [
