@@ -1,5 +1,6 @@
 import crypto from 'node:crypto';
-import { SignJWT, jwtVerify } from 'jose';
+import { SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import { LRUCache } from 'lru-cache';
 import type { MetaDb } from '../meta/db.ts';
 
 export const ACCESS_TTL_SEC = 24 * 3600;
@@ -13,9 +14,32 @@ export type TokenType = 'access' | 'refresh';
  */
 export class Tokens {
   private readonly key: Uint8Array;
+  /** The secret imported once for WebCrypto: jose would import a raw key on every verification. */
+  private readonly cryptoKey: Promise<CryptoKey>;
+  /**
+   * Tokens whose signature and claims jose has verified, with their payload: a dashboard
+   * refreshed again and again presents the same token. A token is never changed by its
+   * holder without breaking its signature, so only its expiry is checked again on reuse
+   * (as jose checks it: expired from `exp` itself); the refresh-token row and the user
+   * are read on every use, so revocation and disabling still take effect at once.
+   */
+  private readonly verified = new LRUCache<string, JWTPayload>({ max: 10_000 });
 
   constructor(secret: string, private readonly meta: MetaDb, private readonly now: () => Date = () => new Date()) {
     this.key = new TextEncoder().encode(secret);
+    this.cryptoKey = crypto.webcrypto.subtle.importKey('raw', this.key, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) as Promise<CryptoKey>;
+  }
+
+  /** The payload of a token with a valid HS256 signature, `exp`, `iat` and `jti`, not expired; else throws. */
+  private async payloadOf(token: string): Promise<JWTPayload> {
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      if (typeof known.exp === 'number' && known.exp > Math.floor(this.now().getTime() / 1000)) return known;
+      this.verified.delete(token);
+    }
+    const { payload } = await jwtVerify(token, await this.cryptoKey, { algorithms: ['HS256'], currentDate: this.now(), requiredClaims: ['exp', 'iat', 'jti'] });
+    this.verified.set(token, payload);
+    return payload;
   }
 
   private async sign(type: TokenType, userId: number, ttl: number): Promise<{ token: string; jti: string; exp: number }> {
@@ -53,7 +77,7 @@ export class Tokens {
 
   private async claims(token: string, type: TokenType): Promise<{ userId: number; jti: string } | null> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], currentDate: this.now(), requiredClaims: ['exp', 'iat', 'jti'] });
+      const payload = await this.payloadOf(token);
       if (payload.token_type !== type || typeof payload.user_id !== 'number' || typeof payload.jti !== 'string') return null;
       if (type === 'refresh') {
         const row = await this.meta.selectFrom('refresh_tokens').select(['revoked_at', 'user_id']).where('jti', '=', payload.jti).executeTakeFirst();

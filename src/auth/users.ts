@@ -1,4 +1,4 @@
-import type { MetaDb } from '../meta/db.ts';
+import { userById, type MetaDb } from '../meta/db.ts';
 import { hashPassword, passwordProblem, verifyPassword } from './password.ts';
 import type { Principal, Role } from './principal.ts';
 
@@ -68,7 +68,7 @@ export async function removeDemoUsers(meta: MetaDb, emails: readonly string[]): 
 
 /** The user of a token, or null when it was removed or is disabled: its tokens stop working at once. */
 export async function principalOf(meta: MetaDb, userId: number): Promise<Principal | null> {
-  const u = await meta.selectFrom('users').selectAll().where('id', '=', userId).executeTakeFirst();
+  const u = userById(meta, userId);
   if (!u || u.disabled_at !== null) return null;
   return { userId: u.id, email: u.email, role: u.role, accountId: u.account_id, partnerId: u.partner_id };
 }

@@ -3,6 +3,7 @@ import t from 'tap';
 import { RetentionJob } from '../../jobs/retention.ts';
 import { JWT_SECRET, PASSWORD, makeApp } from '../helpers/fixture.ts';
 import { addUser, removeUser, setDisabled } from '../../src/auth/users.ts';
+import { ACCESS_TTL_SEC, Tokens } from '../../src/auth/tokens.ts';
 
 // Tokens that cannot be used against the service: no expiry, a refresh token's user
 // swapped, a refresh token after logout; expired ones are pruned.
@@ -20,6 +21,24 @@ t.test('a token without exp is refused', async (t) => {
   const c = claims(access);
   const forever = await new SignJWT({ token_type: 'access', user_id: c.user_id }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setJti('x'.repeat(32)).sign(key);
   t.equal((await dashboard(forever)).statusCode, 401, 'signed with the right secret, but no expiry');
+});
+
+t.test('a token verified before is still refused once it expires, or when altered', async (t) => {
+  let clock = Date.parse('2026-12-01T00:00:00Z');
+  const tokens = new Tokens(JWT_SECRET, ctx.meta, () => new Date(clock));
+  const access = await tokens.issueAccess(1);
+  t.equal(await tokens.verify(access, 'access'), 1, 'valid');
+  t.equal(await tokens.verify(access, 'access'), 1, 'valid again (remembered)');
+  t.equal(await tokens.verify(access, 'refresh'), null, 'never as another type');
+  const [h, , sig] = access.split('.');
+  const other = Buffer.from(JSON.stringify({ ...claims(access), user_id: 2 })).toString('base64url');
+  t.equal(await tokens.verify(`${h}.${other}.${sig}`, 'access'), null, 'another payload under its signature is refused');
+  clock += (ACCESS_TTL_SEC - 1) * 1000;
+  t.equal(await tokens.verify(access, 'access'), 1, 'a second before its expiry');
+  clock += 1000;
+  t.equal(await tokens.verify(access, 'access'), null, 'refused at its expiry');
+  clock -= 5000;
+  t.equal(await tokens.verify(access, 'access'), 1, 'and verified afresh when the clock says it is valid');
 });
 
 t.test("a refresh token is checked against its row's user", async (t) => {
