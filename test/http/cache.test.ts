@@ -25,6 +25,26 @@ t.test('the same question twice: a miss, then a hit with the same answer', async
   t.equal((await get('acct1@test', `${URL}&campaign_id=${first.body.data ? 1 : 1}`)).cache, 'miss', 'another parameter is another question');
 });
 
+t.test('identical questions arriving together are computed once', async (t) => {
+  const url = '/api/telesales/reports/dashboard?date_from=2026-10-01&date_to=2026-10-31&timezone=Europe/Paris';
+  const token = await ctx.token('acct1@test');
+  const all = ctx.store.all.bind(ctx.store);
+  let queries = 0;
+  ctx.store.all = async (...args: Parameters<typeof all>) => {
+    if (args[0].includes('Overall KPIs')) queries++;
+    return all(...args);
+  };
+  try {
+    const answers = await Promise.all(Array.from({ length: 12 }, () => ctx.app.inject({ url, headers: { authorization: `Bearer ${token}` } })));
+    t.equal(queries, 1, 'one query for twelve requests');
+    t.same(answers.map((a) => a.statusCode), Array(12).fill(200));
+    t.equal(answers.filter((a) => a.headers['x-cache'] === 'miss').length, 1, 'one miss, the others hits');
+    t.ok(answers.every((a) => a.body === answers[0].body), 'one answer');
+  } finally {
+    ctx.store.all = all;
+  }
+});
+
 t.test('never across tenants: the same URL for another account is computed for it', async (t) => {
   const mine = await get('acct1@test');
   const theirs = await get('acct2@test');

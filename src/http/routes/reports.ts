@@ -38,17 +38,34 @@ function cacheKey(r: PreparedReport, version: string | null): string | null {
   return JSON.stringify([version, r.decl.family, r.decl.name, r.ctx.accounts, bound, r.ctx.params]);
 }
 
+/** The answers each result cache is computing, by key. */
+const computing = new WeakMap<LRUCache<string, string>, Map<string, Promise<string>>>();
+
 /**
  * A prepared report's JSON answer as text, from the result cache when the same answer was
  * computed for this data version: the API's answers and the console's pages share it.
+ * Identical questions that arrive while the first is computed wait for that computation
+ * and are answered from it (a hit): a wallboard refreshed by many viewers at once costs
+ * one query.
  */
 export async function cachedBody(engine: ReportEngine, prepared: PreparedReport, version: string | null, cache?: LRUCache<string, string>): Promise<{ text: string; hit: boolean }> {
   const key = cache ? cacheKey(prepared, version) : null;
-  const cached = key === null ? undefined : cache!.get(key);
+  if (key === null) return { text: JSON.stringify(await engine.body(prepared)), hit: false };
+  const cached = cache!.get(key);
   if (cached !== undefined) return { text: cached, hit: true };
-  const text = JSON.stringify(await engine.body(prepared));
-  if (key !== null) cache!.set(key, text);
-  return { text, hit: false };
+  let pending = computing.get(cache!);
+  if (!pending) computing.set(cache!, (pending = new Map()));
+  const running = pending.get(key);
+  if (running) return { text: await running, hit: true };
+  const text = engine.body(prepared).then((body) => JSON.stringify(body));
+  pending.set(key, text);
+  try {
+    const done = await text;
+    cache!.set(key, done);
+    return { text: done, hit: false };
+  } finally {
+    pending.delete(key);
+  }
 }
 
 const files = (formats: readonly Format[]): Format[] => formats.filter((f) => f !== 'json');
