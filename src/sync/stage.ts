@@ -42,7 +42,10 @@ export async function fillStageText(conn: DuckDBConnection, t: SourceTable, text
 }
 
 async function appendRuns(conn: DuckDBConnection, t: SourceTable, runs: string[]): Promise<void> {
-  await conn.run(`DELETE FROM ${stageName(t)}`);
+  // Made anew rather than emptied: DuckDB keeps the long strings of rows deleted from a
+  // temporary table until the table goes, so a first load of 10M calls filled its whole
+  // memory limit with earlier batches' text.
+  await createStage(conn, t);
   if (runs.length === 0) return;
   const appender = await conn.createAppender(stageName(t), 'main', 'temp');
   try {
