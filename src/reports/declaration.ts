@@ -116,7 +116,8 @@ export interface ReportDeclaration {
   /**
    * The report answers for several values of one id parameter in a single query
    * (ReportEngine.batch): its SQL reads them as the list `$<list>` and yields the rows of
-   * each value with it in the `key` column. A request binds the list to its one value.
+   * each value with it in the `key` column. A request binds the list to its one value
+   * (and the parameter itself, as always); a batch binds the parameter to NULL.
    */
   batch?: { param: 'campaign_id'; list: string; key: string };
   /** Extra named SQL parameters computed from the request (thresholds, derived windows). */

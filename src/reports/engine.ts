@@ -125,7 +125,7 @@ export class ReportEngine {
   async batch(r: PreparedReport, values: readonly number[]): Promise<Map<number, unknown>> {
     const b = r.decl.batch;
     if (!b || (r.decl.endpoint?.envelope ?? 'data') !== 'data') throw new Error(`${r.decl.family}/${r.decl.name} is not a batched report`);
-    const rows = await this.store.all(r.sql, { ...r.bound, [b.list]: [...values] }, BOUND_TYPES);
+    const rows = await this.store.all(r.sql, { ...r.bound, [b.param]: null, [b.list]: [...values] }, BOUND_TYPES);
     const byKey = new Map<number, ResultRow[]>();
     for (const row of rows) byKey.set(Number(row[b.key]), [...(byKey.get(Number(row[b.key])) ?? []), row]);
     return new Map([...byKey].map(([key, rs]) => [key, { data: this.data({ ...r, ctx: { ...r.ctx, params: { ...r.ctx.params, [b.param]: key } } }, rs) }]));
