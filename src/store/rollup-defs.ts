@@ -67,10 +67,11 @@ export function dispositionSlots(where: string): string {
     GROUP BY account_id, slot15, campaign_id, disposition_code`;
 }
 
-export const LEDGER_SLOT = `floor(epoch(created_at) / 900)::INTEGER`;
+/** The 15-minute UTC slot of a row's created_at: the ledger's and the leads' roll-up key. */
+export const CREATED_SLOT = `floor(epoch(created_at) / 900)::INTEGER`;
 
 export function ledgerSlots(where: string): string {
-  return `SELECT account_id, ${LEDGER_SLOT} AS slot15, kind, sum(credits)::DECIMAL(18,4), count(*)::INTEGER
+  return `SELECT account_id, ${CREATED_SLOT} AS slot15, kind, sum(credits)::DECIMAL(18,4), count(*)::INTEGER
     FROM credit_transactions ${where}
     GROUP BY ALL`;
 }
@@ -136,12 +137,10 @@ export function rollupMacros(): string {
   ].join(';\n');
 }
 
-export const LEAD_SLOT = `floor(epoch(created_at) / 900)::INTEGER`;
-
 /** lead_slots' rows from the lead_activity rows a WHERE clause keeps (non-deleted leads only). */
 export function leadSlots(where: string): string {
   const regular = (agg: string) => `${agg} FILTER (WHERE NOT irregular)`;
-  return `SELECT account_id, ${LEAD_SLOT} AS slot15, campaign_id, source,
+  return `SELECT account_id, ${CREATED_SLOT} AS slot15, campaign_id, source,
       ${['*', 'first_dial', 'first_connect', 'first_talk', 'first_dispose', 'first_convert'].map((c) => `${regular(`count(${c})`)}::INTEGER`).join(', ')},
       ${regular('max(greatest(first_dial, first_connect, first_talk, first_dispose, first_convert))')},
       count(*) FILTER (WHERE irregular)::INTEGER

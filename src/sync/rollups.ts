@@ -1,6 +1,5 @@
 import {
-  callSlots, billingIssues, callerSlots, callGroups, dispositionSlots, LEAD_SLOT, LEDGER_SLOT, leadActivity, leadSlots, ledgerSlots, ROLLUPS_VERSION,
-  within,
+  callSlots, billingIssues, callerSlots, callGroups, CREATED_SLOT, dispositionSlots, leadActivity, leadSlots, ledgerSlots, ROLLUPS_VERSION, within,
 } from '../store/rollup-defs.ts';
 
 export { ROLLUPS_VERSION };
@@ -12,7 +11,7 @@ export { ROLLUPS_VERSION };
 
 /** Records as touched the (account_id, slot15) pairs of the ledger rows a query yields (as account_id, created_at). */
 export function touchLedgerSlots(rows: string): string {
-  return `CREATE OR REPLACE TEMP TABLE touched_ledger_slots AS SELECT DISTINCT account_id, ${LEDGER_SLOT} AS slot15 FROM (${rows})`;
+  return `CREATE OR REPLACE TEMP TABLE touched_ledger_slots AS SELECT DISTINCT account_id, ${CREATED_SLOT} AS slot15 FROM (${rows})`;
 }
 
 /**
@@ -28,14 +27,23 @@ export function touchBilling(refs: string, ledgerIds = 'SELECT NULL::BIGINT AS i
 
 /** Recomputes the touched ledger slots from the ledger (after the change). */
 export function refreshLedgerSlots(): string[] {
-  const lo = `(SELECT min(slot15) FROM touched_ledger_slots)`;
-  const hi = `(SELECT max(slot15) FROM touched_ledger_slots)`;
-  const rows = `WHERE created_at >= make_timestamp(${lo}::BIGINT * 900000000) AND created_at < make_timestamp((${hi} + 1)::BIGINT * 900000000)
-    AND (account_id, ${LEDGER_SLOT}) IN (SELECT account_id, slot15 FROM touched_ledger_slots)`;
   return [
-    `DELETE FROM ledger_slots WHERE slot15 BETWEEN ${lo} AND ${hi} AND (account_id, slot15) IN (SELECT account_id, slot15 FROM touched_ledger_slots)`,
-    `INSERT INTO ledger_slots ${ledgerSlots(rows)}`,
+    `DELETE FROM ledger_slots WHERE ${inTouched('touched_ledger_slots')}`,
+    `INSERT INTO ledger_slots ${ledgerSlots(createdInTouched('touched_ledger_slots'))}`,
   ];
+}
+
+/** A roll-up's rows in the (account_id, slot15) pairs of a touched table, bounded first so DuckDB skips the other row groups. */
+function inTouched(touched: string): string {
+  return `${within('slot15', `SELECT slot15 FROM ${touched}`)} AND (account_id, slot15) IN (SELECT account_id, slot15 FROM ${touched})`;
+}
+
+/** The WHERE of the fact rows whose created_at falls in the (account_id, slot15) pairs of a touched table. */
+function createdInTouched(touched: string): string {
+  const lo = `(SELECT min(slot15) FROM ${touched})`;
+  const hi = `(SELECT max(slot15) FROM ${touched})`;
+  return `WHERE created_at >= make_timestamp(${lo}::BIGINT * 900000000) AND created_at < make_timestamp((${hi} + 1)::BIGINT * 900000000)
+    AND (account_id, ${CREATED_SLOT}) IN (SELECT account_id, slot15 FROM ${touched})`;
 }
 
 /** Recomputes the billing issues of the touched references and ledger rows (after the change). */
@@ -62,25 +70,20 @@ export function touchLeads(ids: string): string {
  * lead_slots of the (account, slot) pairs they left or entered.
  */
 export function refreshLeadActivity(): string[] {
-  const slotsOfTouched = `SELECT DISTINCT account_id, ${LEAD_SLOT} AS slot15 FROM lead_activity WHERE lead_id IN (SELECT id FROM touched_leads)`;
-  const lo = `(SELECT min(slot15) FROM touched_lead_slots)`;
-  const hi = `(SELECT max(slot15) FROM touched_lead_slots)`;
-  const rows = `WHERE created_at >= make_timestamp(${lo}::BIGINT * 900000000) AND created_at < make_timestamp((${hi} + 1)::BIGINT * 900000000)
-    AND (account_id, ${LEAD_SLOT}) IN (SELECT account_id, slot15 FROM touched_lead_slots)`;
+  const slotsOfTouched = `SELECT DISTINCT account_id, ${CREATED_SLOT} AS slot15 FROM lead_activity WHERE lead_id IN (SELECT id FROM touched_leads)`;
   return [
     `CREATE OR REPLACE TEMP TABLE touched_lead_slots AS ${slotsOfTouched}`,
     `DELETE FROM lead_activity WHERE lead_id IN (SELECT id FROM touched_leads)`,
     `INSERT INTO lead_activity ${leadActivity('SELECT id FROM touched_leads')}`,
     `INSERT INTO touched_lead_slots ${slotsOfTouched}`,
-    `DELETE FROM lead_slots WHERE ${within('slot15', 'SELECT slot15 FROM touched_lead_slots')}
-      AND (account_id, slot15) IN (SELECT account_id, slot15 FROM touched_lead_slots)`,
-    `INSERT INTO lead_slots ${leadSlots(rows)}`,
+    `DELETE FROM lead_slots WHERE ${inTouched('touched_lead_slots')}`,
+    `INSERT INTO lead_slots ${leadSlots(createdInTouched('touched_lead_slots'))}`,
   ];
 }
 
 /** Recomputes the touched slots of call_slots, call_groups, caller_slots and disposition_slots from calls (after the change). */
 export function refreshCallSlots(): string[] {
-  const touched = `WHERE ${within('slot15', 'SELECT slot15 FROM touched_slots')} AND (account_id, slot15) IN (SELECT account_id, slot15 FROM touched_slots)`;
+  const touched = `WHERE ${inTouched('touched_slots')}`;
   return [
     `DELETE FROM call_slots ${touched}`,
     `INSERT INTO call_slots ${callSlots(touched)}`,
