@@ -91,11 +91,11 @@ export function checkRule(raw: unknown): Rule {
 
 const pct = (v: number) => `${v.toFixed(2)} %`;
 
-/** Runs a catalogue report as the alert's owner and returns its JSON answer. */
 /** The alert's account as a report query's `account_id`, when the report takes one. */
 const accountQuery = (ctx: RuleContext, decl: ReportDeclaration): Record<string, string> =>
   ctx.accountId !== null && decl.params.includes('account_id') ? { account_id: String(ctx.accountId) } : {};
 
+/** Runs a catalogue report as the alert's owner and returns its JSON answer. */
 async function report(ctx: RuleContext, family: string, name: string, query: Record<string, string>): Promise<any> {
   const decl = ctx.catalogue.find((d) => d.family === family && d.name === name)!;
   return ctx.engine.body(await ctx.engine.prepare(decl, { ...query, ...accountQuery(ctx, decl) }, ctx.who));
@@ -127,11 +127,9 @@ async function abandonRate(rule: Rule, ctx: RuleContext): Promise<Observation[]>
     `SELECT id, name FROM campaigns WHERE list_contains($ids, account_id) AND deleted_at IS NULL AND type NOT IN ('sms', 'inbound') ORDER BY id`, { ids: accounts },
   );
   const out: Observation[] = [];
-  if (campaigns.length === 0) return out;
   // Every campaign's rate from one query of the report (ReportEngine.batch).
   const decl = ctx.catalogue.find((d) => d.family === 'telesales' && d.name === 'abandon-rate')!;
-  const ids = campaigns.map((c) => Number(c.id));
-  const bodies = await ctx.engine.batch(await ctx.engine.prepare(decl, { campaign_id: String(ids[0]), ...accountQuery(ctx, decl) }, ctx.who), ids);
+  const bodies = await ctx.engine.batch(decl, accountQuery(ctx, decl), ctx.who, campaigns.map((c) => Number(c.id)));
   for (const c of campaigns) {
     const body = bodies.get(Number(c.id)) as { data: Record<string, unknown> } | undefined;
     if (!body) continue;

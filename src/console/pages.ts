@@ -93,18 +93,13 @@ export async function consolePages(app: FastifyInstance, opts: ConsoleOptions & 
     }
   }
 
-  /**
-   * Runs a batched report (`decl.batch`) for each of `ids` in one query, as `run` would for
-   * each id: the query is checked once, with the first id.
-   */
+  /** Runs a batched report (`decl.batch`) for each of `ids` in one query, with the outcome `run` would give each. */
   async function runEach(f: Frame, d: ReportDeclaration, query: Query, ids: readonly number[]): Promise<Outcome[]> {
-    if (ids.length === 0) return [];
     try {
-      const prepared = await engine.prepare(d, { ...query, [d.batch!.param]: String(ids[0]) }, f.who, ['json']);
-      const bodies = await engine.batch(prepared, ids);
+      const bodies = await engine.batch(d, query, f.who, ids);
       return ids.map((id): Outcome => {
         const body = bodies.get(id);
-        return body === undefined ? { ok: false, errors: {}, message: `Campaign ${id} was not found.` } : { ok: true, body };
+        return body === undefined ? { ok: false, errors: {}, message: `No campaign ${id} in your scope.` } : { ok: true, body };
       });
     } catch (e) {
       if (e instanceof ValidationError) return ids.map(() => ({ ok: false, errors: e.errors, message: e.message }));

@@ -118,16 +118,22 @@ export class ReportEngine {
   }
 
   /**
-   * The JSON bodies a batched report (`decl.batch`) prepared for one value would give for
-   * each of `values`, from one query: by value, those the caller's scope holds. Each is
-   * what `body` answers for a request naming that value (the test compares them).
+   * The JSON bodies of a batched report (`decl.batch`) for each of `values`, from one query:
+   * by value, those the caller's scope holds. The query is checked as a request naming the
+   * first value (422 and 404 as there); each body is what `body` answers for a request
+   * naming its value (the test compares them).
    */
-  async batch(r: PreparedReport, values: readonly number[]): Promise<Map<number, unknown>> {
-    const b = r.decl.batch;
-    if (!b || (r.decl.endpoint?.envelope ?? 'data') !== 'data') throw new Error(`${r.decl.family}/${r.decl.name} is not a batched report`);
+  async batch(decl: ReportDeclaration, query: Query, who: Principal, values: readonly number[]): Promise<Map<number, unknown>> {
+    const b = decl.batch;
+    if (!b || (decl.endpoint?.envelope ?? 'data') !== 'data') throw new Error(`${decl.family}/${decl.name} is not a batched report`);
+    if (values.length === 0) return new Map();
+    const r = await this.prepare(decl, { ...query, [b.param]: String(values[0]) }, who, ['json']);
     const rows = await this.store.all(r.sql, { ...r.bound, [b.param]: null, [b.list]: [...values] }, BOUND_TYPES);
     const byKey = new Map<number, ResultRow[]>();
-    for (const row of rows) byKey.set(Number(row[b.key]), [...(byKey.get(Number(row[b.key])) ?? []), row]);
+    for (const row of rows) {
+      const key = Number(row[b.key]);
+      byKey.set(key, [...(byKey.get(key) ?? []), row]);
+    }
     return new Map([...byKey].map(([key, rs]) => [key, { data: this.data({ ...r, ctx: { ...r.ctx, params: { ...r.ctx.params, [b.param]: key } } }, rs) }]));
   }
 
