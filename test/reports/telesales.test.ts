@@ -181,6 +181,11 @@ t.test('abandon-rate of several campaigns in one query answers as each request d
     const { status, body } = await ctx.get(`/api/telesales/reports/abandon-rate?campaign_id=${id}&window_minutes=20000`, 'acct1@test');
     t.equal(status, 200);
     t.same(bodies.get(id), body, `campaign ${id}`);
+    // Its figures counted from the source rows, not from the SQL under test.
+    const from = FIXTURE_NOW.getTime() - 20_000 * 60_000;
+    const answered = oracle.calls.filter((k) => k.campaign_id === id && oracle.isDial(k) && k.answered && k.started >= from && k.started < FIXTURE_NOW.getTime());
+    const current = (bodies.get(id) as { data: { current: Record<string, unknown> } }).data.current;
+    t.same([current.attempts_total, current.attempts_abandoned], [answered.length, answered.filter((k) => k.status === 'abandoned').length], `campaign ${id}: answered and abandoned dials`);
   }
   t.ok(mine.some((id) => (bodies.get(id) as { data: { current: { attempts_total: number } } }).data.current.attempts_total > 0), 'a campaign has answered dials');
   t.ok(mine.some((id) => (bodies.get(id) as { data: { current: { attempts_total: number } } }).data.current.attempts_total === 0), 'and one has none');
