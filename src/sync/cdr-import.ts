@@ -90,7 +90,7 @@ async function importFile(store: Store, file: string, run?: string): Promise<Cdr
     let columns: string[];
     try {
       columns = await textColumns(conn, reader);
-      await conn.run(`INSERT INTO ${stageName(CALLS)} SELECT json_array(${columns.join(', ')})::VARCHAR FROM ${reader}`);
+      await conn.run(`INSERT INTO ${stageName(CALLS)} SELECT encode(json_array(${columns.join(', ')})::VARCHAR) FROM ${reader}`);
     } catch (err) {
       throw err instanceof FileError ? err : new FileError((err as Error).message.split('\n')[0]);
     }

@@ -1,4 +1,5 @@
-import { DuckDBDataChunk, VARCHAR, type DuckDBConnection } from '@duckdb/node-api';
+import { isUtf8 } from 'node:buffer';
+import { BLOB, blobValue, DuckDBDataChunk, type DuckDBConnection } from '@duckdb/node-api';
 import type { SourceTable } from '../source/contract.ts';
 import type { SourceRecord } from '../source/reader.ts';
 
@@ -15,7 +16,7 @@ export function stageName(t: SourceTable): string {
 }
 
 export async function createStage(conn: DuckDBConnection, t: SourceTable): Promise<void> {
-  await conn.run(`CREATE OR REPLACE TEMP TABLE ${stageName(t)} (j VARCHAR)`);
+  await conn.run(`CREATE OR REPLACE TEMP TABLE ${stageName(t)} (j BLOB)`);
 }
 
 /** Replaces the stage's content with `rows` (see fillStageText). */
@@ -26,22 +27,26 @@ export async function fillStage(conn: DuckDBConnection, t: SourceTable, rows: re
 /**
  * Replaces the stage's content with the rows of `text` (newline-separated), cut at
  * newlines into runs of about RUN rows: JSON escapes every newline inside a value, so a
- * newline only ever separates rows, and the appender copies a few large strings instead
- * of one per row.
+ * newline only ever separates rows, and the appender copies a few large values instead of
+ * one per row. The runs are staged as their UTF-8 bytes, which a byte 0x0A only ever ends
+ * (it is never part of a longer UTF-8 sequence); bytes that are not UTF-8 become U+FFFD,
+ * as in a string the source driver decodes.
  */
-export async function fillStageText(conn: DuckDBConnection, t: SourceTable, text: string, rows: number): Promise<void> {
-  const runs: string[] = [];
+export async function fillStageText(conn: DuckDBConnection, t: SourceTable, text: string | Buffer, rows: number): Promise<void> {
+  const runs: Buffer[] = [];
   const step = Math.max(1, Math.ceil(text.length / Math.max(1, Math.ceil(rows / RUN))));
   for (let start = 0; start < text.length;) {
     const cut = text.indexOf('\n', Math.min(text.length, start + step));
     const end = cut < 0 ? text.length : cut;
-    runs.push(text.slice(start, end));
+    runs.push(typeof text === 'string' ? Buffer.from(text.slice(start, end)) : utf8(text.subarray(start, end)));
     start = end + 1;
   }
   await appendRuns(conn, t, runs);
 }
 
-async function appendRuns(conn: DuckDBConnection, t: SourceTable, runs: string[]): Promise<void> {
+const utf8 = (bytes: Buffer): Buffer => (isUtf8(bytes) ? bytes : Buffer.from(bytes.toString('utf8')));
+
+async function appendRuns(conn: DuckDBConnection, t: SourceTable, runs: Buffer[]): Promise<void> {
   // Made anew rather than emptied: DuckDB keeps the long strings of rows deleted from a
   // temporary table until the table goes, so a first load of 10M calls filled its whole
   // memory limit with earlier batches' text.
@@ -49,9 +54,9 @@ async function appendRuns(conn: DuckDBConnection, t: SourceTable, runs: string[]
   if (runs.length === 0) return;
   const appender = await conn.createAppender(stageName(t), 'main', 'temp');
   try {
-    const chunk = DuckDBDataChunk.create([VARCHAR], runs.length);
+    const chunk = DuckDBDataChunk.create([BLOB], runs.length);
     chunk.rowCount = runs.length;
-    chunk.setColumnValues(0, runs);
+    chunk.setColumnValues(0, runs.map((r) => blobValue(r)));
     appender.appendDataChunk(chunk);
   } finally {
     appender.closeSync();
@@ -67,7 +72,7 @@ export function stageColumns(t: SourceTable): string {
   const cols = t.columns.map((c, i) => `l[${i + 1}] AS "${c.name}"`).join(', ');
   return `(SELECT _line, _seq, ${cols} FROM (SELECT _line, _seq, from_json(_line, '["VARCHAR"]') AS l FROM (
     SELECT unnest(parts) AS _line, rowid * ${SEQ_RUN} + generate_subscripts(parts, 1) AS _seq
-    FROM (SELECT rowid, string_split(j, chr(10)) AS parts FROM ${stageName(t)}))))`;
+    FROM (SELECT rowid, string_split(decode(j), chr(10)) AS parts FROM ${stageName(t)}))))`;
 }
 
 /** More than the rows of any staged string (about RUN): `_seq` is run × SEQ_RUN + the row's place in it. */
