@@ -96,11 +96,15 @@ export class Store {
   private writes = 0;
   private readonly memos = new Map<string, Promise<unknown>>();
   private memoAt = 0;
+  /** DuckDB's memory limit in force (see withMemoryShare); undefined when none is configured. */
+  private memoryLimit: number | undefined;
 
   private constructor(
     readonly file: string, private instance: DuckDBInstance, private writer: DuckDBConnection,
     private readonly opts: StoreOptions,
-  ) {}
+  ) {
+    this.memoryLimit = opts.memoryLimit;
+  }
 
   /**
    * The error that invalidated the database (a checkpoint that could not be written on a
@@ -361,20 +365,35 @@ export class Store {
   }
 
   /**
+   * Runs `fn` with DuckDB's memory limit at `share` of the one in force (none configured:
+   * just runs it), then sets that one again. DuckDB keeps every block it has read until
+   * its limit is reached, and the memory its limit does not count (allocator caches,
+   * result chunks) comes on top; a phase that needs no cache (a first load writing batch
+   * after batch) leaves that room to the rest of the process.
+   */
+  async withMemoryShare<T>(share: number, fn: () => Promise<T>): Promise<T> {
+    const before = this.memoryLimit;
+    if (!before) return fn();
+    const set = (bytes: number) => this.writer.run(`SET memory_limit = '${Math.floor(bytes / 1024 / 1024)}MiB'`);
+    this.memoryLimit = before * share;
+    await set(this.memoryLimit);
+    try {
+      return await fn();
+    } finally {
+      this.memoryLimit = before;
+      await set(before).catch(() => undefined);
+    }
+  }
+
+  /**
    * Lifts DuckDB's memory limit for `fn` (back to DuckDB's own default, 80 % of the
    * machine), then sets the configured one again. For a load that cannot be done within
    * the budget (a first sync of a large source rebuilding its roll-ups), which would
    * otherwise fail with DuckDB's out-of-memory error on every try.
    */
   async withoutMemoryLimit<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.opts.memoryLimit) return fn();
-    // RESET would go back to the limit the instance was opened with: DuckDB's own default is set instead.
-    await this.writer.run(`SET memory_limit = '${Math.floor((os.totalmem() * 0.8) / 1024 / 1024)}MiB'`);
-    try {
-      return await fn();
-    } finally {
-      await this.writer.run(`SET memory_limit = '${Math.floor(this.opts.memoryLimit / 1024 / 1024)}MiB'`).catch(() => undefined);
-    }
+    if (!this.memoryLimit) return fn();
+    return this.withMemoryShare((os.totalmem() * 0.8) / this.memoryLimit, fn);
   }
 
   /** Stops every running query, the writer's included (shutdown): each fails with DuckDB's interrupt error. */
