@@ -6,6 +6,7 @@
  *   copy STORE Q         DuckDB's own COPY (…) TO csv: the ceiling
  *   slices STORE Q       the CSV export's DuckDB part alone: the same slices COPY'd to
  *                        files, each deleted as it arrives, no HTTP and no JS pipeline
+ *   first-sync STORE SRC the first sync of the SQLite source SRC into STORE, made anew
  * Q is the call-detail query string (date_from=…&date_to=…). Prints one JSON line.
  */
 import fs from 'node:fs';
@@ -21,15 +22,26 @@ import { reportCatalogue } from '../src/reports/registry.ts';
 import { Store } from '../src/store/duckdb.ts';
 import { ExportGate } from '../src/export/gate.ts';
 import { budgetShares } from '../src/config/config.ts';
+import { connectSource } from '../src/source/connect.ts';
+import { syncOnce } from '../src/sync/sync.ts';
 import { drainSlices, peakMb, resetPeak } from './proc-memory.ts';
 
 const [mode, storeFile, query] = process.argv.slice(2);
 // BENCH_MEMORY_LIMIT (bytes): the service's budget, split as the server splits it.
 const budget = Number(process.env.BENCH_MEMORY_LIMIT ?? 0);
+if (mode === 'first-sync') for (const f of [storeFile, `${storeFile}.wal`]) fs.rmSync(f, { force: true });
 const store = await Store.open(storeFile, budget ? { memoryLimit: budgetShares(budget).duckdb, tempDir: `${storeFile}.tmp` } : {});
 const admin: Principal = { userId: 1, email: 'bench@local', role: 'admin', accountId: null, partnerId: null };
 
-if (mode === 'serve') {
+if (mode === 'first-sync') {
+  const source = connectSource(`sqlite:${query}`);
+  resetPeak();
+  const result = await syncOnce(store, source);
+  console.log(JSON.stringify({ rows: result.read, ms: result.ms, peakMb: peakMb() }));
+  await source.close();
+  await store.close();
+  process.exit(0);
+} else if (mode === 'serve') {
   const meta = await openMeta(':memory:');
   await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
   const exports = budget ? { gate: new ExportGate(budgetShares(budget).exports, 16) } : {};
