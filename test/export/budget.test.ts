@@ -13,7 +13,7 @@ import { openMeta } from '../../src/meta/db.ts';
 // The memory budget: CALLBOARD_MEMORY_LIMIT sets DuckDB's limit and spill folder, and
 // exports beyond their concurrency wait in a queue, then get 503 with Retry-After.
 
-t.test('CALLBOARD_MEMORY_LIMIT gives DuckDB half the budget and a spill folder', async (t) => {
+t.test('CALLBOARD_MEMORY_LIMIT gives DuckDB a quarter of the budget and a spill folder', async (t) => {
   const dir = tmpDir('budget');
   const config = loadConfig({ CALLBOARD_DATA_DIR: dir, CALLBOARD_MEMORY_LIMIT: '768MiB' });
   t.equal(config.memoryLimit, 768 * 2 ** 20);
@@ -25,7 +25,7 @@ t.test('CALLBOARD_MEMORY_LIMIT gives DuckDB half the budget and a spill folder',
   const store = await Store.open(path.join(dir, 'store.duckdb'), storeMemory(config));
   try {
     const [s] = await store.all(`SELECT current_setting('memory_limit') AS m, current_setting('temp_directory') AS d`);
-    t.match(String(s.m), /^38[34]/, `DuckDB's memory_limit is half the budget: ${String(s.m)}`);
+    t.match(String(s.m), /^19[12]/, `DuckDB's memory_limit is a quarter of the budget: ${String(s.m)}`);
     t.equal(s.d, path.join(dir, 'duckdb-tmp'));
   } finally {
     await store.close();

@@ -7,10 +7,10 @@ import { Store } from '../../src/store/duckdb.ts';
 import { syncOnce } from '../../src/sync/sync.ts';
 import { makeSource, tmpDir } from '../helpers/fixture.ts';
 
-// A first load writes its tables with DuckDB at part of its memory limit (its cache of
-// what it read would only fill the rest) and rebuilds the roll-ups at a larger part; the
-// configured limit is back afterwards, and a later sync runs at all of it.
-t.test('a first load runs at a share of DuckDB\'s memory limit, then gives it back', async (t) => {
+// A first load, while nothing else runs, takes more of the budget than DuckDB's steady
+// quarter: 5/16 of it while its tables load, 3/8 for the roll-ups' rebuild. The configured
+// limit is back afterwards, and a later sync runs at it.
+t.test('a first load takes its own share of the budget, then gives it back', async (t) => {
   const dir = tmpDir('memory-share');
   const store = await Store.open(path.join(dir, 'store.duckdb'), { memoryLimit: 256 * 2 ** 20, tempDir: path.join(dir, 'tmp') });
   const sourceFile = await makeSource(dir, 3000);
@@ -29,12 +29,12 @@ t.test('a first load runs at a share of DuckDB\'s memory limit, then gives it ba
   t.equal(await limit(), '256.0 MiB', 'the configured limit');
   const first = await seen(500);
   t.ok(first.length > 3, `the first load committed ${first.length} batches`);
-  t.equal(first[0], '160.0 MiB', 'its tables load at 0.625 of the limit');
+  t.equal(first[0], '320.0 MiB', 'its tables load at 1.25 times the limit');
   t.equal(await limit(), '256.0 MiB', 'the limit is back after it');
   const db = new Database(sourceFile);
   db.prepare(`UPDATE calls SET talk_sec = talk_sec + 1, updated_at = '2027-01-11T00:00:00.000Z' WHERE id IN (SELECT id FROM calls ORDER BY id LIMIT 50)`).run();
   db.close();
   const later = await seen(500);
   t.ok(later.length > 0, 'a later sync loads the changed calls');
-  t.same([...new Set(later)], ['256.0 MiB'], 'at the whole limit');
+  t.same([...new Set(later)], ['256.0 MiB'], 'at the configured limit');
 });
