@@ -21,7 +21,7 @@ import { ReportEngine } from '../src/reports/engine.ts';
 import { reportCatalogue } from '../src/reports/registry.ts';
 import { Store } from '../src/store/duckdb.ts';
 import { ExportGate } from '../src/export/gate.ts';
-import { budgetShares } from '../src/config/config.ts';
+import { budgetShares, budgetStoreOptions } from '../src/config/config.ts';
 import { connectSource } from '../src/source/connect.ts';
 import { syncOnce } from '../src/sync/sync.ts';
 import { drainSlices, peakMb, resetPeak } from './proc-memory.ts';
@@ -30,7 +30,7 @@ const [mode, storeFile, query] = process.argv.slice(2);
 // BENCH_MEMORY_LIMIT (bytes): the service's budget, split as the server splits it.
 const budget = Number(process.env.BENCH_MEMORY_LIMIT ?? 0);
 if (mode === 'first-sync') for (const f of [storeFile, `${storeFile}.wal`]) fs.rmSync(f, { force: true });
-const store = await Store.open(storeFile, budget ? { memoryLimit: budgetShares(budget).duckdb, tempDir: `${storeFile}.tmp` } : {});
+const store = await Store.open(storeFile, budget ? budgetStoreOptions(budget, `${storeFile}.tmp`) : {});
 const admin: Principal = { userId: 1, email: 'bench@local', role: 'admin', accountId: null, partnerId: null };
 
 if (mode === 'first-sync') {

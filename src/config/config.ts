@@ -179,7 +179,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   cfg('shutdownTimeoutSec', 'CALLBOARD_SHUTDOWN_TIMEOUT_SEC', '10', 'on SIGTERM or SIGINT the process exits within this, stopping what still runs', integer(10, 1, 3600)),
   cfg('loginPerClient', 'CALLBOARD_LOGIN_MAX_PER_MIN', '20', 'logins a client address may try per minute before 429 (each try past it doubles the wait)', integer(20, 1, 100_000)),
   cfg('loginPerAccount', 'CALLBOARD_LOGIN_MAX_PER_ACCOUNT', '10', 'logins one account may be tried per 15 minutes before 429 (each try past it doubles the wait)', integer(10, 1, 100_000)),
-  cfg('memoryLimit', 'CALLBOARD_MEMORY_LIMIT', '1GiB', "the process's memory budget: DuckDB's limit is a quarter of it (it spills to DATA_DIR/duckdb-tmp beyond it), exports share the rest", size(2 ** 30, 256 * 2 ** 20)),
+  cfg('memoryLimit', 'CALLBOARD_MEMORY_LIMIT', '1GiB', "the process's memory budget: DuckDB's limit is a quarter of it, at least 256 MiB (it spills to DATA_DIR/duckdb-tmp beyond it); exports share the rest", size(2 ** 30, 256 * 2 ** 20)),
   cfg('exportConcurrency', 'CALLBOARD_EXPORT_CONCURRENCY', '(one per 512 MiB of the budget)', 'CSV/XLSX exports written at once; more wait in a queue', (raw, name, read) => (given(raw) === undefined ? null : integer(1, 1, 1000)(raw, name, read))),
   cfg('exportQueue', 'CALLBOARD_EXPORT_QUEUE', '16', 'exports that may wait for a slot; beyond, 503 with Retry-After', integer(16, 0, 10_000)),
   cfg('jwtSecret', 'CALLBOARD_JWT_SECRET', '(generated into DATA_DIR/jwt-secret)', 'HS256 secret for access and refresh tokens, at least 32 characters', (raw, name) => {
@@ -309,19 +309,37 @@ export function ownerOnly(config: Config): void {
   }
 }
 
+const DUCKDB_FLOOR = 256 * 2 ** 20;
+
 /**
- * How a memory budget is shared: DuckDB's limit, and the exports written at once (one per
- * 512 MiB, at least one). DuckDB's limit counts its cache of blocks read, sorts and joins;
- * its allocator's caches and its results come on top, about as much again (measured at a
- * 512 MiB limit: about 0.4 GB), so it gets a quarter of the budget. Node, the exports in
- * flight and DuckDB's memory beyond its limit share the rest.
+ * How a memory budget is shared: DuckDB's limit, its limit during a first load, and the
+ * exports written at once (one per 512 MiB, at least one). DuckDB's limit counts its cache
+ * of blocks read, sorts and joins; its allocator's caches and its results come on top,
+ * about as much again (about 0.4 GB at a 512 MiB limit), so it gets a quarter of the
+ * budget, but at least 256 MiB (or half of a budget under 512 MiB): at 128 MiB a 1M-row
+ * CSV export failed part-way with DuckDB's out-of-memory error. Node, the exports in
+ * flight and DuckDB's memory beyond its limit share the rest. A first load runs while
+ * nothing else does (reports answer 503 until it ends), so it takes 5/16 of the budget
+ * while it writes the tables and 3/8 while it rebuilds the roll-ups (see syncWith).
  */
-export function budgetShares(bytes: number): { duckdb: number; exports: number } {
-  return { duckdb: Math.floor(bytes / 4), exports: Math.max(1, Math.floor(bytes / (512 * 2 ** 20))) };
+export function budgetShares(bytes: number): { duckdb: number; firstLoad: { load: number; rebuild: number }; exports: number } {
+  const duckdb = Math.floor(Math.max(bytes / 4, Math.min(bytes / 2, DUCKDB_FLOOR)));
+  return {
+    duckdb,
+    firstLoad: { load: Math.max(duckdb, Math.floor((bytes * 5) / 16)), rebuild: Math.max(duckdb, Math.floor((bytes * 3) / 8)) },
+    exports: Math.max(1, Math.floor(bytes / (512 * 2 ** 20))),
+  };
+}
+
+
+/** The store's memory settings for a budget: its limits, and where it spills the rest. */
+export function budgetStoreOptions(bytes: number, tempDir: string): { memoryLimit: number; firstLoadLimits: { load: number; rebuild: number }; tempDir: string } {
+  const shares = budgetShares(bytes);
+  return { memoryLimit: shares.duckdb, firstLoadLimits: shares.firstLoad, tempDir };
 }
 
 /** The store's share of the memory budget, and where it spills the rest. */
-export function storeMemory(config: Config): { memoryLimit: number; tempDir: string } {
-  return { memoryLimit: budgetShares(config.memoryLimit).duckdb, tempDir: path.join(config.dataDir, 'duckdb-tmp') };
+export function storeMemory(config: Config): ReturnType<typeof budgetStoreOptions> {
+  return budgetStoreOptions(config.memoryLimit, path.join(config.dataDir, 'duckdb-tmp'));
 }
 

@@ -70,6 +70,8 @@ export interface StoreOptions {
   memoryLimit?: number;
   /** Where DuckDB spills what does not fit in its memory limit. */
   tempDir?: string;
+  /** DuckDB's memory limit in bytes while a first load writes its tables and while it rebuilds the roll-ups (see firstLoadShare); memoryLimit when absent. */
+  firstLoadLimits?: { load: number; rebuild: number };
 }
 
 /** DuckDB's settings for an instance. */
@@ -362,6 +364,12 @@ export class Store {
       untrack();
     });
     return p;
+  }
+
+  /** A first load's limit for `phase` as a share of the configured limit: 1 when none is configured. */
+  firstLoadShare(phase: 'load' | 'rebuild'): number {
+    const limits = this.opts.firstLoadLimits;
+    return limits && this.opts.memoryLimit ? limits[phase] / this.opts.memoryLimit : 1;
   }
 
   /**

@@ -67,10 +67,14 @@ async function syncWith(store: Store, conn: DuckDBConnection, source: SourceConn
       result.rejected += stats.rejected;
     }
   };
-  if (deferRollups) await store.withMemoryShare(FIRST_LOAD_SHARE.load, loadTables);
+  // A first load runs while nothing else does, at limits of its own (budgetShares): DuckDB's
+  // memory beyond its limit comes on top, and at half the default budget a first load of
+  // 10M calls peaked at 1.15 GB; at 5/16 and 3/8 of it, at 0.96 of the budget in 16 % more
+  // time. The tables need no cache of what was read; the rebuild spills what does not fit.
+  if (deferRollups) await store.withMemoryShare(store.firstLoadShare('load'), loadTables);
   else await loadTables();
   if (deferRollups) {
-    const quarantined = await store.withMemoryShare(FIRST_LOAD_SHARE.rebuild, () => ensureRollups(store, opts.loadedBy ?? null));
+    const quarantined = await store.withMemoryShare(store.firstLoadShare('rebuild'), () => ensureRollups(store, opts.loadedBy ?? null));
     const calls = result.tables.calls;
     if (calls && quarantined > 0) {
       calls.upserted -= quarantined;
@@ -113,16 +117,6 @@ async function ensureRollups(store: Store, loadedBy: string | null): Promise<num
  */
 const BATCH = 250_000;
 const FIRST_LOAD_BATCH = 125_000;
-/**
- * DuckDB's memory limit in a first load's two phases, as a multiple of its configured one
- * (a quarter of the budget, see budgetShares). Until a first load has finished nothing else
- * runs (reports and exports answer 503), so it takes more of the budget: 5/16 of it while
- * the tables load (they need no cache of what was read) and 3/8 for the roll-ups' rebuild
- * (aggregations over every call, spilling what does not fit). DuckDB's memory beyond its
- * limit comes on top: at half the budget a first load of 10M calls peaked at 1.15 GB, over
- * its 1 GiB budget; at these shares, at 0.96 of it in 16 % more time.
- */
-const FIRST_LOAD_SHARE = { load: 1.25, rebuild: 1.5 };
 
 /** A last batch up to this size is first checked for new rows in JS (see hasNewRows). */
 const RECHECK_ROWS = 100;

@@ -1,7 +1,7 @@
 import http from 'node:http';
 import path from 'node:path';
 import t from 'tap';
-import { loadConfig, storeMemory } from '../../src/config/config.ts';
+import { budgetShares, loadConfig, storeMemory } from '../../src/config/config.ts';
 import { ExportGate } from '../../src/export/gate.ts';
 import { buildApp } from '../../src/http/app.ts';
 import { reportCatalogue } from '../../src/reports/registry.ts';
@@ -13,11 +13,18 @@ import { openMeta } from '../../src/meta/db.ts';
 // The memory budget: CALLBOARD_MEMORY_LIMIT sets DuckDB's limit and spill folder, and
 // exports beyond their concurrency wait in a queue, then get 503 with Retry-After.
 
-t.test('CALLBOARD_MEMORY_LIMIT gives DuckDB a quarter of the budget and a spill folder', async (t) => {
+t.test('CALLBOARD_MEMORY_LIMIT gives DuckDB a quarter of the budget, at least 256 MiB, and a spill folder', async (t) => {
   const dir = tmpDir('budget');
   const config = loadConfig({ CALLBOARD_DATA_DIR: dir, CALLBOARD_MEMORY_LIMIT: '768MiB' });
   t.equal(config.memoryLimit, 768 * 2 ** 20);
   t.equal(config.exportConcurrency, 1, 'one export at once per 512 MiB, at least one');
+  const duckdb = (budget: number) => budgetShares(budget).duckdb / 2 ** 20;
+  t.equal(duckdb(2 ** 30), 256, 'a quarter of 1 GiB');
+  t.equal(duckdb(4 * 2 ** 30), 1024, 'a quarter of 4 GiB');
+  t.equal(duckdb(512 * 2 ** 20), 256, 'at least 256 MiB');
+  t.equal(duckdb(256 * 2 ** 20), 128, 'or half of a budget under 512 MiB');
+  t.same(budgetShares(2 ** 30).firstLoad, { load: 320 * 2 ** 20, rebuild: 384 * 2 ** 20 }, 'a first load: 5/16 and 3/8 of the budget');
+  t.same(budgetShares(512 * 2 ** 20).firstLoad, { load: 256 * 2 ** 20, rebuild: 256 * 2 ** 20 }, 'never below the steady limit');
   t.equal(loadConfig({ CALLBOARD_DATA_DIR: dir }).memoryLimit, 2 ** 30, '1 GiB by default');
   t.equal(loadConfig({ CALLBOARD_DATA_DIR: dir }).exportConcurrency, 2);
   t.equal(loadConfig({ CALLBOARD_DATA_DIR: dir, CALLBOARD_MEMORY_LIMIT: '2GB' }).memoryLimit, 2e9);
@@ -25,7 +32,7 @@ t.test('CALLBOARD_MEMORY_LIMIT gives DuckDB a quarter of the budget and a spill 
   const store = await Store.open(path.join(dir, 'store.duckdb'), storeMemory(config));
   try {
     const [s] = await store.all(`SELECT current_setting('memory_limit') AS m, current_setting('temp_directory') AS d`);
-    t.match(String(s.m), /^19[12]/, `DuckDB's memory_limit is a quarter of the budget: ${String(s.m)}`);
+    t.equal(String(s.m), '256.0 MiB', `DuckDB's memory_limit is 256 MiB of a 768 MiB budget: ${String(s.m)}`);
     t.equal(s.d, path.join(dir, 'duckdb-tmp'));
   } finally {
     await store.close();
