@@ -17,7 +17,7 @@ import type { Config } from '../src/config/config.ts';
 
 /** A SyncJob's options from the configuration: batch size, source timeouts and the watchdog. */
 export function syncJobOptions(config: Config, rebuildFlag: string) {
-  return { batchSize: config.syncBatchSize, rebuildFlag, timeouts: config.sourceTimeouts, timeoutMs: config.syncTimeoutSec * 1000 };
+  return { batchSize: config.syncBatchSize ?? undefined, rebuildFlag, timeouts: config.sourceTimeouts, timeoutMs: config.syncTimeoutSec * 1000 };
 }
 
 /**

@@ -19,7 +19,8 @@ export interface Config {
   host: string;
   port: number;
   syncCron: string;
-  syncBatchSize: number;
+  /** Rows per sync batch; null: the sync's own (125,000 on a first load, 250,000 after). */
+  syncBatchSize: number | null;
   /** Files the service writes (monthly billing): <dir>/billing/. */
   exportsDir: string;
   billingCron: string;
@@ -84,7 +85,7 @@ interface Settings {
   source: string | null; dataDir: string; templatesDir: string; host: string; port: number; syncCron: string;
   exportsDir: string; billingCron: string; billingZone: string; readyMaxFailingSec: number; syncRetries: number;
   monitorCron: string; abandonWindowMinutes: number; retentionCron: string; jobRetentionDays: number; cdrDir: string;
-  cdrCron: string; syncBatchSize: number; jwtSecret: string | null; demoCalls: number; logLevel: string;
+  cdrCron: string; syncBatchSize: number | null; jwtSecret: string | null; demoCalls: number; logLevel: string;
   loginPerClient: number; loginPerAccount: number; memoryLimit: number; exportConcurrency: number | null; exportQueue: number;
   sourceConnectSec: number; sourceStatementSec: number; sourceIdleSec: number; syncTimeoutSec: number; shutdownTimeoutSec: number;
   cidBlockMinCalls: number; cidBlockAsrPct: number; cidBlockRejectedPct: number; cidWarnAsrPct: number; cidWarnShortPct: number;
@@ -171,7 +172,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   cfg('jobRetentionDays', 'CALLBOARD_JOB_RETENTION_DAYS', '30', 'job runs and monitor snapshots older than this are deleted (the newest 100 breaches per campaign stay)', integer(30, 1, 3650)),
   cfg('cdrDir', 'CALLBOARD_CDR_DIR', 'DATA_DIR/cdr', 'CDR drop directory: CSV or Parquet call records put in inbox/ load once, then move to loaded/ or failed/', dataSubdir('cdr')),
   cfg('cdrCron', 'CALLBOARD_CDR_CRON', '*/10 * * * * *', 'node-cron schedule of the CDR import (every 10 s)', cron('*/10 * * * * *')),
-  cfg('syncBatchSize', 'CALLBOARD_SYNC_BATCH', '250000', 'rows per sync batch (one DuckDB transaction each)', integer(250_000, 100, 1_000_000)),
+  cfg('syncBatchSize', 'CALLBOARD_SYNC_BATCH', '(125000 on a first load, 250000 after)', 'rows per sync batch (one DuckDB transaction each)', (raw, name, read) => (given(raw) === undefined ? null : integer(250_000, 100, 1_000_000)(raw, name, read))),
   cfg('sourceConnectSec', 'CALLBOARD_SOURCE_CONNECT_TIMEOUT_SEC', '10', 'seconds to connect to a PostgreSQL source (and to close it)', integer(10, 1, 3600)),
   cfg('sourceStatementSec', 'CALLBOARD_SOURCE_STATEMENT_TIMEOUT_SEC', '300', 'seconds one source statement, or one request of the platform API, may take', integer(300, 1, 86_400)),
   cfg('sourceIdleSec', 'CALLBOARD_SOURCE_IDLE_TIMEOUT_SEC', '30', 'seconds an idle PostgreSQL source connection is kept', integer(30, 1, 86_400)),

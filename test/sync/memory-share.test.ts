@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import t from 'tap';
-import { budgetStoreOptions } from '../../src/config/config.ts';
+import { syncJobOptions } from '../../jobs/sync.ts';
+import { budgetStoreOptions, loadConfig } from '../../src/config/config.ts';
 import { connectSource } from '../../src/source/connect.ts';
 import { Store } from '../../src/store/duckdb.ts';
 import { syncOnce } from '../../src/sync/sync.ts';
@@ -38,4 +39,14 @@ t.test('a first load takes its own share of the budget, then gives it back', asy
   const later = await seen(500);
   t.ok(later.length > 0, 'a later sync loads the changed calls');
   t.same([...new Set(later)], ['256.0 MiB'], 'at the configured limit');
+});
+
+// The server's sync job leaves the batch size to the sync (125,000 rows on a first load)
+// unless CALLBOARD_SYNC_BATCH names one.
+t.test('CALLBOARD_SYNC_BATCH, when set, is the batch size of every sync', async (t) => {
+  const dir = tmpDir('sync-batch');
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }));
+  t.equal(syncJobOptions(loadConfig({ CALLBOARD_DATA_DIR: dir }), '').batchSize, undefined, 'unset: the sync chooses');
+  t.equal(syncJobOptions(loadConfig({ CALLBOARD_DATA_DIR: dir, CALLBOARD_SYNC_BATCH: '500' }), '').batchSize, 500);
+  t.throws(() => loadConfig({ CALLBOARD_DATA_DIR: dir, CALLBOARD_SYNC_BATCH: '10' }), /CALLBOARD_SYNC_BATCH/);
 });
