@@ -180,7 +180,7 @@ export const CONFIG_VARS: readonly ConfigVar[] = [
   cfg('shutdownTimeoutSec', 'CALLBOARD_SHUTDOWN_TIMEOUT_SEC', '10', 'on SIGTERM or SIGINT the process exits within this, stopping what still runs', integer(10, 1, 3600)),
   cfg('loginPerClient', 'CALLBOARD_LOGIN_MAX_PER_MIN', '20', 'logins a client address may try per minute before 429 (each try past it doubles the wait)', integer(20, 1, 100_000)),
   cfg('loginPerAccount', 'CALLBOARD_LOGIN_MAX_PER_ACCOUNT', '10', 'logins one account may be tried per 15 minutes before 429 (each try past it doubles the wait)', integer(10, 1, 100_000)),
-  cfg('memoryLimit', 'CALLBOARD_MEMORY_LIMIT', '1GiB', "the process's memory budget: DuckDB's limit is a quarter of it, at least 256 MiB (it spills to DATA_DIR/duckdb-tmp beyond it); exports share the rest", size(2 ** 30, 256 * 2 ** 20)),
+  cfg('memoryLimit', 'CALLBOARD_MEMORY_LIMIT', '1GiB', "the process's memory budget: DuckDB's limit is a quarter of it, at least 256 MiB (it spills to DATA_DIR/duckdb-tmp beyond it); exports share the rest. At least 512MiB", size(2 ** 30, 512 * 2 ** 20)),
   cfg('exportConcurrency', 'CALLBOARD_EXPORT_CONCURRENCY', '(one per 512 MiB of the budget)', 'CSV/XLSX exports written at once; more wait in a queue', (raw, name, read) => (given(raw) === undefined ? null : integer(1, 1, 1000)(raw, name, read))),
   cfg('exportQueue', 'CALLBOARD_EXPORT_QUEUE', '16', 'exports that may wait for a slot; beyond, 503 with Retry-After', integer(16, 0, 10_000)),
   cfg('jwtSecret', 'CALLBOARD_JWT_SECRET', '(generated into DATA_DIR/jwt-secret)', 'HS256 secret for access and refresh tokens, at least 32 characters', (raw, name) => {
@@ -317,14 +317,14 @@ const DUCKDB_FLOOR = 256 * 2 ** 20;
  * exports written at once (one per 512 MiB, at least one). DuckDB's limit counts its cache
  * of blocks read, sorts and joins; its allocator's caches and its results come on top,
  * about as much again (about 0.4 GB at a 512 MiB limit), so it gets a quarter of the
- * budget, but at least 256 MiB (or half of a budget under 512 MiB): at 128 MiB a 1M-row
+ * budget, but at least 256 MiB (half of the smallest budget, 512 MiB): at 128 MiB a 1M-row
  * CSV export failed part-way with DuckDB's out-of-memory error. Node, the exports in
  * flight and DuckDB's memory beyond its limit share the rest. A first load runs while
  * nothing else does (reports answer 503 until it ends), so it takes 5/16 of the budget
  * while it writes the tables and 3/8 while it rebuilds the roll-ups (see syncWith).
  */
 export function budgetShares(bytes: number): { duckdb: number; firstLoad: { load: number; rebuild: number }; exports: number } {
-  const duckdb = Math.floor(Math.max(bytes / 4, Math.min(bytes / 2, DUCKDB_FLOOR)));
+  const duckdb = Math.floor(Math.max(bytes / 4, DUCKDB_FLOOR));
   return {
     duckdb,
     firstLoad: { load: Math.max(duckdb, Math.floor((bytes * 5) / 16)), rebuild: Math.max(duckdb, Math.floor((bytes * 3) / 8)) },
