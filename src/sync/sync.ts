@@ -67,10 +67,9 @@ async function syncWith(store: Store, conn: DuckDBConnection, source: SourceConn
       result.rejected += stats.rejected;
     }
   };
-  // A first load runs while nothing else does, at limits of its own (budgetShares): DuckDB's
-  // memory beyond its limit comes on top, and at half the default budget a first load of
-  // 10M calls peaked at 1.15 GB; at 5/16 and 3/8 of it, at 0.96 of the budget in 16 % more
-  // time. The tables need no cache of what was read; the rebuild spills what does not fit.
+  // A first load runs while nothing else does, at DuckDB limits of its own (budgetShares),
+  // which keep DuckDB's memory beyond its limit inside the budget: the tables need no cache
+  // of what was read, and the roll-ups' rebuild spills what does not fit.
   if (deferRollups) await store.withMemoryShare(store.firstLoadShare('load'), loadTables);
   else await loadTables();
   if (deferRollups) {
@@ -112,8 +111,8 @@ async function ensureRollups(store: Store, loadedBy: string | null): Promise<num
  * Source rows per batch. Above DuckDB's row group (122,880 rows) a commit writes row
  * groups straight to the file instead of through the WAL, which took a third of the load
  * time at 50,000. A first load reads the next batch while DuckDB commits the last, so two
- * batches are in memory at once: it takes just over a row group at a time (a first load
- * of 10M calls peaked 160 MB lower than at 250,000, and took 5 % longer).
+ * batches are in memory at once: it takes just over a row group at a time, which keeps
+ * it inside the memory budget.
  */
 const BATCH = 250_000;
 const FIRST_LOAD_BATCH = 125_000;
