@@ -28,9 +28,8 @@ export interface SourceBlock {
   /**
    * Each row's JSON array (see rowJson), joined by newlines: JSON escapes every newline
    * inside a value. SQLite hands it over as its UTF-8 bytes: a Buffer lives outside the JS
-   * heap, and V8 collects it as soon as it is dropped, where a block's string of tens of
-   * megabytes waited for a major collection (a first load of 10M calls grew the heap to
-   * half a gigabyte of dead blocks).
+   * heap, and V8 collects it soon after it is dropped, where a block's string of tens of
+   * megabytes waits for a major collection and the dead ones pile up in the heap.
    */
   readonly text: string | Buffer;
   readonly rows: number;
