@@ -332,7 +332,6 @@ export function budgetShares(bytes: number): { duckdb: number; firstLoad: { load
   };
 }
 
-
 /** The store's memory settings for a budget: its limits, and where it spills the rest. */
 export function budgetStoreOptions(bytes: number, tempDir: string): { memoryLimit: number; firstLoadLimits: { load: number; rebuild: number }; tempDir: string } {
   const shares = budgetShares(bytes);

@@ -70,7 +70,7 @@ export interface StoreOptions {
   memoryLimit?: number;
   /** Where DuckDB spills what does not fit in its memory limit. */
   tempDir?: string;
-  /** DuckDB's memory limit in bytes while a first load writes its tables and while it rebuilds the roll-ups (see firstLoadShare); memoryLimit when absent. */
+  /** DuckDB's memory limit in bytes while a first load writes its tables and while it rebuilds the roll-ups (see withFirstLoadLimit); memoryLimit when absent. */
   firstLoadLimits?: { load: number; rebuild: number };
 }
 
@@ -98,7 +98,7 @@ export class Store {
   private writes = 0;
   private readonly memos = new Map<string, Promise<unknown>>();
   private memoAt = 0;
-  /** DuckDB's memory limit in force (see withMemoryShare); undefined when none is configured. */
+  /** DuckDB's memory limit in force (see withMemoryLimit); undefined when none is configured. */
   private memoryLimit: number | undefined;
 
   private constructor(
@@ -366,25 +366,18 @@ export class Store {
     return p;
   }
 
-  /** A first load's limit for `phase` as a share of the configured limit: 1 when none is configured. */
-  firstLoadShare(phase: 'load' | 'rebuild'): number {
-    const limits = this.opts.firstLoadLimits;
-    return limits && this.opts.memoryLimit ? limits[phase] / this.opts.memoryLimit : 1;
-  }
-
   /**
-   * Runs `fn` with DuckDB's memory limit at `share` of the one in force (none configured:
-   * just runs it), then sets that one again. DuckDB keeps every block it has read until
-   * its limit is reached, and the memory its limit does not count (allocator caches,
-   * result chunks) comes on top; a phase that needs no cache (a first load writing batch
-   * after batch) leaves that room to the rest of the process.
+   * Runs `fn` with DuckDB's memory limit at `bytes` (none configured: just runs it), then
+   * sets the one in force before again; calls nest. DuckDB keeps every block it has read
+   * until its limit is reached, and the memory its limit does not count (allocator caches,
+   * result chunks) comes on top.
    */
-  async withMemoryShare<T>(share: number, fn: () => Promise<T>): Promise<T> {
+  async withMemoryLimit<T>(bytes: number, fn: () => Promise<T>): Promise<T> {
     const before = this.memoryLimit;
-    if (!before) return fn();
-    const set = (bytes: number) => this.writer.run(`SET memory_limit = '${Math.floor(bytes / 1024 / 1024)}MiB'`);
-    this.memoryLimit = before * share;
-    await set(this.memoryLimit);
+    if (!before || bytes === before) return fn();
+    const set = (limit: number) => this.writer.run(`SET memory_limit = '${Math.floor(limit / 1024 / 1024)}MiB'`);
+    this.memoryLimit = bytes;
+    await set(bytes);
     try {
       return await fn();
     } finally {
@@ -394,14 +387,24 @@ export class Store {
   }
 
   /**
+   * Runs a first load's `phase` at its own limit (StoreOptions.firstLoadLimits): a phase
+   * that needs no cache (the tables, written batch after batch) leaves that room to the
+   * rest of the process. A lifted limit (withoutMemoryLimit) stays lifted.
+   */
+  async withFirstLoadLimit<T>(phase: 'load' | 'rebuild', fn: () => Promise<T>): Promise<T> {
+    const limit = this.opts.firstLoadLimits?.[phase];
+    if (!limit || this.memoryLimit !== this.opts.memoryLimit) return fn();
+    return this.withMemoryLimit(limit, fn);
+  }
+
+  /**
    * Lifts DuckDB's memory limit for `fn` (back to DuckDB's own default, 80 % of the
    * machine), then sets the configured one again. For a load that cannot be done within
    * the budget (a first sync of a large source rebuilding its roll-ups), which would
    * otherwise fail with DuckDB's out-of-memory error on every try.
    */
   async withoutMemoryLimit<T>(fn: () => Promise<T>): Promise<T> {
-    if (!this.memoryLimit) return fn();
-    return this.withMemoryShare((os.totalmem() * 0.8) / this.memoryLimit, fn);
+    return this.withMemoryLimit(Math.floor(os.totalmem() * 0.8), fn);
   }
 
   /** Stops every running query, the writer's included (shutdown): each fails with DuckDB's interrupt error. */

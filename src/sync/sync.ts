@@ -70,10 +70,10 @@ async function syncWith(store: Store, conn: DuckDBConnection, source: SourceConn
   // A first load runs while nothing else does, at DuckDB limits of its own (budgetShares),
   // which keep DuckDB's memory beyond its limit inside the budget: the tables need no cache
   // of what was read, and the roll-ups' rebuild spills what does not fit.
-  if (deferRollups) await store.withMemoryShare(store.firstLoadShare('load'), loadTables);
+  if (deferRollups) await store.withFirstLoadLimit('load', loadTables);
   else await loadTables();
   if (deferRollups) {
-    const quarantined = await store.withMemoryShare(store.firstLoadShare('rebuild'), () => ensureRollups(store, opts.loadedBy ?? null));
+    const quarantined = await store.withFirstLoadLimit('rebuild', () => ensureRollups(store, opts.loadedBy ?? null));
     const calls = result.tables.calls;
     if (calls && quarantined > 0) {
       calls.upserted -= quarantined;

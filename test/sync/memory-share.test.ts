@@ -41,6 +41,23 @@ t.test('a first load takes its own share of the budget, then gives it back', asy
   t.same([...new Set(later)], ['256.0 MiB'], 'at the configured limit');
 });
 
+// The over-budget retry lifts DuckDB's limit; a first load inside it keeps the lifted one
+// instead of dropping to its own.
+t.test('a first load inside a lifted limit keeps the lifted one', async (t) => {
+  const dir = tmpDir('memory-lifted');
+  const store = await Store.open(path.join(dir, 'store.duckdb'), budgetStoreOptions(2 ** 30, path.join(dir, 'tmp')));
+  t.teardown(async () => {
+    await store.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const limit = async () => String((await store.all(`SELECT current_setting('memory_limit') AS v`))[0].v);
+  const inside = await store.withoutMemoryLimit(async () => [await limit(), await store.withFirstLoadLimit('load', limit)]);
+  t.not(inside[0], '256.0 MiB', `lifted: ${inside[0]}`);
+  t.equal(inside[1], inside[0], 'the first load keeps it');
+  t.equal(await store.withFirstLoadLimit('rebuild', limit), '384.0 MiB', 'outside, the rebuild takes 3/8 of the budget');
+  t.equal(await limit(), '256.0 MiB', 'and the configured limit is back');
+});
+
 // The server's sync job leaves the batch size to the sync (125,000 rows on a first load)
 // unless CALLBOARD_SYNC_BATCH names one.
 t.test('CALLBOARD_SYNC_BATCH, when set, is the batch size of every sync', async (t) => {
