@@ -28,7 +28,7 @@ export interface ReportStream {
 }
 
 /** The SQL types of the request's values (the parameter catalogue) and of the engine's own bindings. */
-const BOUND_TYPES = {
+export const BOUND_TYPES = {
   ...PARAM_SQL_TYPES, from: 'varchar', to: 'varchar', after_started: 'varchar', after_id: 'bigint', now: 'varchar', partner_id: 'bigint', slice_rows: 'bigint',
 } as const;
 
@@ -107,7 +107,7 @@ export class ReportEngine {
 
   /** The `data` of the JSON response of a prepared report. */
   async json(r: PreparedReport): Promise<unknown> {
-    return this.data(r, await this.store.all(r.sql, r.bound, BOUND_TYPES));
+    return this.data(r, await this.store.allWindowed(r.sql, r.bound, BOUND_TYPES));
   }
 
   private data(r: PreparedReport, rows: ResultRow[]): unknown {
@@ -128,7 +128,7 @@ export class ReportEngine {
     if (!b || (decl.endpoint?.envelope ?? 'data') !== 'data') throw new Error(`${decl.family}/${decl.name} is not a batched report`);
     if (values.length === 0) return new Map();
     const r = await this.prepare(decl, { ...query, [b.param]: String(values[0]) }, who, ['json']);
-    const rows = await this.store.all(r.sql, { ...r.bound, [b.param]: null, [b.list]: [...values] }, BOUND_TYPES);
+    const rows = await this.store.allWindowed(r.sql, { ...r.bound, [b.param]: null, [b.list]: [...values] }, BOUND_TYPES);
     const byKey = new Map<number, ResultRow[]>();
     for (const row of rows) {
       const key = Number(row[b.key]);

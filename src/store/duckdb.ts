@@ -51,6 +51,27 @@ function bindings(text: string, params: Params, types: ParamTypes): { values: Re
   return { values, types: t };
 }
 
+/** A date-time a query binds: `2026-11-24 05:00:00.000`, with a T or a Z, or a bare date. */
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?Z?)?$/;
+
+/**
+ * Whether every date-time string the SQL binds falls on a 15-minute UTC slot boundary (a
+ * bare date is midnight). A string that starts like a date but has any other form (an
+ * offset, say) counts as off a boundary, so the query keeps the macros that count
+ * partial slots.
+ */
+export function slotAligned(text: string, params: Params): boolean {
+  for (const name of sqlParamNames(text)) {
+    const v = params[name];
+    if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(v)) continue;
+    const m = DATE_TIME.exec(v);
+    if (!m) return false;
+    const [, , , , , min = '00', sec = '00', frac = '0'] = m;
+    if (Number(min) % 15 !== 0 || Number(sec) !== 0 || Number(frac) !== 0) return false;
+  }
+  return true;
+}
+
 /** Plain JS rows: BIGINT counts become numbers (they stay far below 2^53 here). */
 function plain(rows: Record<string, unknown>[]): ResultRow[] {
   for (const r of rows) {
@@ -90,6 +111,8 @@ function instanceSettings(opts: StoreOptions): Record<string, string> {
  */
 export class Store {
   private readers: DuckDBConnection[] = [];
+  /** Readers whose search path puts schema `aligned` first (sql/macros/5-aligned.sql): see allWindowed. */
+  private alignedReaders: DuckDBConnection[] = [];
   private next = 0;
   /** Queries running right now: closing under one hangs the native layer for good. */
   private readonly running = new Set<Promise<unknown>>();
@@ -170,7 +193,7 @@ export class Store {
    * disk still full): call it again later.
    */
   async reopen(): Promise<void> {
-    for (const c of [...this.readers, this.writer]) {
+    for (const c of [...this.readers, ...this.alignedReaders, this.writer]) {
       try {
         c.closeSync();
       } catch {
@@ -183,12 +206,13 @@ export class Store {
       // already unusable
     }
     this.readers = [];
+    this.alignedReaders = [];
     const instance = await DuckDBInstance.create(this.file, instanceSettings(this.opts));
     this.instance = instance;
     this.writer = await Store.connectUtc(instance);
     // A first statement proves the file readable before the store is declared healed.
     await this.writer.run(`SELECT count(*) FROM schema_migrations`);
-    for (let i = 0; i < (this.opts.readers ?? 3); i++) this.readers.push(await Store.connectUtc(instance));
+    await this.connectReaders();
     this.fatalError = null;
     this.writes++;
   }
@@ -209,8 +233,18 @@ export class Store {
     const writer = await Store.connectUtc(instance);
     const store = new Store(file, instance, writer, opts);
     await store.migrate();
-    for (let i = 0; i < (opts.readers ?? 3); i++) store.readers.push(await Store.connectUtc(instance));
+    await store.connectReaders();
     return store;
+  }
+
+  /** The pool of readers, and as many that resolve names in schema `aligned` first. */
+  private async connectReaders(): Promise<void> {
+    for (let i = 0; i < (this.opts.readers ?? 3); i++) {
+      this.readers.push(await Store.connectUtc(this.instance));
+      const aligned = await Store.connectUtc(this.instance);
+      await aligned.run(`SET search_path = 'aligned,main'`);
+      this.alignedReaders.push(aligned);
+    }
   }
 
   /** Every connection works in UTC; local time appears only where a report converts it. */
@@ -245,6 +279,18 @@ export class Store {
     const c = this.readers[this.next % this.readers.length];
     this.next++;
     return c ?? this.writer;
+  }
+
+  /**
+   * Runs a report's read query, as all() does. When every date-time it binds falls on a
+   * 15-minute slot boundary (slotAligned), its windows have no partial end slots, and it
+   * runs on a reader whose window macros are their whole-slot forms (schema `aligned`):
+   * the same rows, bound in about half the time. Its SQL must pass the window macros
+   * their bounds as parameters (test/sql/aligned-windows.test.ts checks every file).
+   */
+  async allWindowed(text: string, params: Params = {}, types: ParamTypes = {}): Promise<ResultRow[]> {
+    if (!slotAligned(text, params) || this.alignedReaders.length === 0) return this.all(text, params, types);
+    return this.all(text, params, types, this.alignedReaders[this.next++ % this.alignedReaders.length]);
   }
 
   /** Runs a read query with named parameters and returns plain rows. */
@@ -409,16 +455,16 @@ export class Store {
 
   /** Stops every running query, the writer's included (shutdown): each fails with DuckDB's interrupt error. */
   interrupt(): void {
-    for (const c of [...this.readers, this.writer]) c.interrupt();
+    for (const c of [...this.readers, ...this.alignedReaders, this.writer]) c.interrupt();
   }
 
   /** Stops the queries still running (a prefetched export page, say), then closes. */
   async close(): Promise<void> {
     if (this.running.size) {
-      for (const c of this.readers) c.interrupt();
+      for (const c of [...this.readers, ...this.alignedReaders]) c.interrupt();
       await Promise.allSettled([...this.running]);
     }
-    for (const c of this.readers) c.closeSync();
+    for (const c of [...this.readers, ...this.alignedReaders]) c.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
   }
