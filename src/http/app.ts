@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -177,6 +178,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // give the exact 422 texts, and answers are written as the reports shape them.
   app.setValidatorCompiler(() => () => true);
   app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  // Pages, scripts, styles and JSON answers go out compressed to a client that accepts it
+  // (brotli at quality 4, gzip or deflate; bodies under 1 KB as they are). CSV and XLSX
+  // downloads go as they are (sendAsIs in export-response.ts).
+  await app.register(compress, { threshold: 1024, encodings: ['br', 'gzip', 'deflate'] });
   // Browsers on the listed origins (a BI tool's web front end) may call the API with a
   // Bearer token. No cookie is ever allowed across origins: the console is same-origin.
   if (opts.corsOrigins?.length) {

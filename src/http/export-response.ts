@@ -10,6 +10,15 @@ export const CONTENT_TYPES = {
   xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
 } as const;
 
+/**
+ * Sends this request's answer as it is: the compression hook (app.ts) leaves a request
+ * with `x-no-compression` alone. For CSV and XLSX downloads: an XLSX is a zip already,
+ * and a CSV export streams at the speed of the store, not of a compressor.
+ */
+export function sendAsIs(req: FastifyRequest): void {
+  req.headers['x-no-compression'] = '1';
+}
+
 /** `{report}_{from}_{to}.{ext}` with the window's first and last local days. */
 export function exportFilename(r: PreparedReport, ext: string): string {
   if (r.decl.filename) return `${r.decl.filename(r.ctx)}.${ext}`;
@@ -53,6 +62,7 @@ export async function sendExport(req: FastifyRequest, reply: FastifyReply, engin
   out.on('close', () => {
     if (!out.writableFinished) closeAll();
   });
+  sendAsIs(req);
   return reply
     .header('content-type', CONTENT_TYPES[format])
     .header('content-disposition', `attachment; filename="${exportFilename(r, format)}"`)

@@ -16,6 +16,7 @@ import {
   type Subscription, type SubscriptionLimits,
 } from '../../delivery/subscriptions.ts';
 import { ERROR, INVALID, json, SECURITY, UNAUTHORIZED } from '../route-schema.ts';
+import { sendAsIs } from '../export-response.ts';
 
 export interface SubscriptionRouteOptions {
   meta: MetaDb;
@@ -228,6 +229,7 @@ export async function deliveryFileRoutes(app: FastifyInstance, opts: { links: Li
     if (!abs.startsWith(path.resolve(opts.dir) + path.sep) || !fs.existsSync(abs)) throw new NotFoundError('No such file: it may have been removed by retention.');
     const name = path.basename(abs);
     const type = name.endsWith('.xlsx') ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : 'text/csv; charset=utf-8';
+    sendAsIs(req);
     return reply.header('content-type', type).header('content-disposition', `attachment; filename="${name}"`).header('cache-control', 'no-store').send(fs.createReadStream(abs));
   });
 }
