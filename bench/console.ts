@@ -9,12 +9,16 @@ import fs from 'node:fs';
 import http from 'node:http';
 import { chromium } from 'playwright-core';
 import { parseHTML } from 'linkedom';
+import type { Principal } from '../src/auth/principal.ts';
+import { BOUND_TYPES, ReportEngine } from '../src/reports/engine.ts';
+import { reportCatalogue } from '../src/reports/registry.ts';
 import type { Store } from '../src/store/duckdb.ts';
 import { record } from './results.ts';
-import { latency, serveBench, whenRunAlone } from './serve.ts';
+import { BENCH_NOW, latency, serveBench, whenRunAlone } from './serve.ts';
 
 const CHROMIUM = process.env.CALLBOARD_CHROMIUM ?? '/usr/bin/chromium';
 const VIEW = 'date_from=2026-08-27&date_to=2026-11-24&timezone=America/New_York&account_id=1';
+const OVERVIEW = ['dashboard', 'time-series', 'funnel', 'disposition-breakdown', 'hour-dow-heatmap', 'agent-performance', 'lead-source-attribution', 'caller-id-health'];
 const PAGES = ['telesales', 'compliance', 'company', 'campaigns', 'billing', 'calls'];
 
 const cookiesOf = (res: Response) => res.headers.getSetCookie().map((c) => c.split(';')[0]);
@@ -102,6 +106,33 @@ export async function consoleBench(store: Store, runs = 20): Promise<void> {
   await cached.app.close();
   await cached.meta.destroy();
   await meta.destroy();
+  await alignedReaders(store, runs);
+}
+
+/**
+ * The overview's eight reports one after another, in process, on the readers with the
+ * full window macros against those with the whole-slot ones (Store.allWindowed), the two
+ * alternating each round: what skipping the empty partial-slot branches saves.
+ */
+async function alignedReaders(store: Store, runs: number): Promise<void> {
+  const engine = new ReportEngine(store, () => BENCH_NOW);
+  const admin: Principal = { userId: 1, email: 'bench@local', role: 'admin', accountId: null, partnerId: null };
+  const query = Object.fromEntries(new URLSearchParams(VIEW));
+  const reports = await Promise.all(OVERVIEW.map((name) => engine.prepare(reportCatalogue().find((d) => d.family === 'telesales' && d.name === name)!, query, admin, ['json'])));
+  const times = { full: [] as number[], aligned: [] as number[] };
+  for (let i = 0; i <= runs; i++) {
+    for (const mode of ['full', 'aligned'] as const) {
+      const t0 = performance.now();
+      for (const r of reports) await (mode === 'full' ? store.all(r.sql, r.bound, BOUND_TYPES) : store.allWindowed(r.sql, r.bound, BOUND_TYPES));
+      if (i > 0) times[mode].push(performance.now() - t0);
+    }
+  }
+  const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const [full, aligned] = [p50(times.full), p50(times.aligned)];
+  console.log(`  overview's 8 reports one after another: full window macros p50 ${full.toFixed(0)} ms, whole-slot ones ${aligned.toFixed(0)} ms (${(aligned / full).toFixed(2)}×)`);
+  record('console.overview_reports.full_p50_ms', full);
+  record('console.overview_reports.aligned_p50_ms', aligned);
+  record('console.overview_reports.aligned_ratio', aligned / full);
 }
 
 await whenRunAlone(import.meta.url, (store) => consoleBench(store));
