@@ -432,6 +432,11 @@ export class Store {
     }
   }
 
+  /** Whether a first load runs at limits of its own (StoreOptions.firstLoadLimits): the store has a memory budget. */
+  get firstLoadLimited(): boolean {
+    return this.opts.firstLoadLimits !== undefined;
+  }
+
   /**
    * Runs a first load's `phase` at its own limit (StoreOptions.firstLoadLimits): a phase
    * that needs no cache (the tables, written batch after batch) leaves that room to the
