@@ -30,9 +30,10 @@ sms_totals AS (
   WHERE campaign_id IN (SELECT id FROM page) AND list_contains($accounts, account_id)
   GROUP BY 1
 ),
+-- The page's non-deleted leads, from the lead_slots roll-up (regular and irregular ones).
 lead_totals AS (
-  SELECT campaign_id, count(*) AS n FROM leads
-  WHERE campaign_id IN (SELECT id FROM page) AND deleted_at IS NULL
+  SELECT campaign_id, sum(leads + irregular)::BIGINT AS n FROM lead_slots
+  WHERE campaign_id IN (SELECT id FROM page)
   GROUP BY 1
 )
 SELECT
