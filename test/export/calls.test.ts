@@ -97,8 +97,8 @@ t.test('filters, scope and validation', async (t) => {
   }
 });
 
-t.test('an export cuts its window where the calls fall: whole minutes, a slice per target rows', async (t) => {
-  const MINUTE = 60_000;
+t.test('an export cuts its window where the calls fall: whole 15-minute slots, a slice per target rows', async (t) => {
+  const SLOT = 900_000;
   const engine = ctx.app.engine;
   const admin = { userId: 1, email: 'admin@test', role: 'admin' as const, accountId: null, partnerId: null };
   for (const status of [undefined, 'busy']) {
@@ -109,19 +109,19 @@ t.test('an export cuts its window where the calls fall: whole minutes, a slice p
     const starts = sourceRows(ctx.sourceFile, 'calls')
       .filter((c) => c.account_id === 1 && (!status || c.status === status))
       .map((c) => Date.parse(c.started_at)).filter((ms) => ms >= from && ms < to);
-    const perMinute = new Map<number, number>();
-    for (const ms of starts) perMinute.set(ms - (ms % MINUTE), (perMinute.get(ms - (ms % MINUTE)) ?? 0) + 1);
-    const minutes = [...perMinute].sort((a, b) => a[0] - b[0]);
-    const busiest = Math.max(...perMinute.values());
+    const perSlot = new Map<number, number>();
+    for (const ms of starts) perSlot.set(ms - (ms % SLOT), (perSlot.get(ms - (ms % SLOT)) ?? 0) + 1);
+    const slots = [...perSlot].sort((a, b) => a[0] - b[0]);
+    const busiest = Math.max(...perSlot.values());
     for (const target of [200, 1_000, 1_000_000]) {
-      // A minute opens a new slice when the calls before it reach the next multiple of the target.
+      // A slot opens a new slice when the calls before it reach the next multiple of the target.
       const expected = [from];
       let before = 0;
       let group = 0;
-      for (const [minute, n] of minutes) {
+      for (const [slot, n] of slots) {
         if (Math.floor(before / target) !== group) {
           group = Math.floor(before / target);
-          expected.push(minute);
+          expected.push(slot);
         }
         before += n;
       }
@@ -130,9 +130,31 @@ t.test('an export cuts its window where the calls fall: whole minutes, a slice p
       t.same(bounds, expected, `${status ?? 'every status'}, ${target} rows a slice`);
       const rows = bounds.slice(0, -1).map((lo, i) => starts.filter((ms) => ms >= lo && ms < bounds[i + 1]).length);
       t.equal(rows.reduce((a, b) => a + b, 0), starts.length, 'the slices hold every call once');
-      t.ok(rows.every((n) => n > 0 && n < target + busiest), `each slice holds calls, fewer than the target plus the busiest minute (${Math.max(...rows)})`);
+      t.ok(rows.every((n) => n > 0 && n < target + busiest), `each slice holds calls, fewer than the target plus the busiest slot (${Math.max(...rows)})`);
     }
   }
+});
+
+// An agent filter is not in the roll-up the cuts are counted from: the slices hold fewer
+// calls than the target, and the export still carries exactly the agent's calls.
+t.test('an agent-filtered export is cut by the unfiltered counts and holds the agent\'s calls', async (t) => {
+  const engine = ctx.app.engine;
+  const admin = { userId: 1, email: 'admin@test', role: 'admin' as const, accountId: null, partnerId: null };
+  const calls = sourceRows(ctx.sourceFile, 'calls').filter((c) => c.account_id === 1 && c.agent_id !== null);
+  const agent = calls[0].agent_id as number;
+  const query = `date_from=2026-11-01&date_to=2026-12-31&timezone=${NY}&account_id=1&agent_ids[]=${agent}`;
+  const r = await engine.prepare(callDetail, Object.fromEntries(new URLSearchParams(query)), admin);
+  const bounds = await engine.sliceBounds(r, 200);
+  t.ok(bounds.length > 3, `${bounds.length - 1} slices`);
+  const from = DateTime.fromISO('2026-11-01', { zone: NY }).toMillis();
+  const to = DateTime.fromISO('2026-12-31', { zone: NY }).plus({ days: 1 }).toMillis();
+  const expected = calls.filter((c) => c.agent_id === agent).map((c) => Date.parse(c.started_at)).filter((ms) => ms >= from && ms < to);
+  const rows = bounds.slice(0, -1).map((lo, i) => expected.filter((ms) => ms >= lo && ms < bounds[i + 1]).length);
+  t.ok(rows.every((n) => n < 200), 'every slice under the target');
+  const res = await ctx.app.inject({ method: 'GET', url: `/api/calls?${query}&format=csv`, headers: { authorization: `Bearer ${await ctx.token('admin@test')}` } });
+  t.equal(res.statusCode, 200);
+  const lines = res.body.trim().split('\n').slice(1);
+  t.equal(lines.length, expected.length, `the export holds the agent's ${expected.length} calls`);
 });
 
 t.test('CSV and XLSX carry every call of the window, cell by cell as the JSON', async (t) => {
