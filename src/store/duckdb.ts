@@ -286,7 +286,7 @@ export class Store {
    * 15-minute slot boundary (slotAligned), its windows have no partial end slots, and it
    * runs on a reader whose window macros are their whole-slot forms (schema `aligned`):
    * the same rows, bound in about half the time. Its SQL must pass the window macros
-   * their bounds as parameters (test/sql/aligned-windows.test.ts checks every file).
+   * their bounds as parameters (test/reports/aligned-windows.test.ts checks every file).
    */
   async allWindowed(text: string, params: Params = {}, types: ParamTypes = {}): Promise<ResultRow[]> {
     if (!slotAligned(text, params) || this.alignedReaders.length === 0) return this.all(text, params, types);
