@@ -35,12 +35,30 @@ export function offsetLabel(zone: string, at: Date): string {
   return `UTC${sign}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
 
-/** The picker's zones at an instant, west to east, with `extra` (an account's zone) added if missing. */
+/** zoneOptions' lists of the current minute, by their extra zones. */
+const optionsOf = { minute: NaN, lists: new Map<string, ZoneOption[]>() };
+
+/**
+ * The picker's zones at an instant, west to east, with `extra` (an account's zone) added
+ * if missing. Offsets change only on whole minutes, so a list is kept for the rest of
+ * its minute: every page shows the picker, and each list asks ICU for 60 offsets.
+ */
 export function zoneOptions(at: Date, extra: readonly string[] = []): ZoneOption[] {
-  const names = [...new Set([...CURATED, ...extra.filter(isValidZone)])];
-  return names
-    .map((name) => ({ name, offset: offsetLabel(name, at), minutes: DateTime.fromJSDate(at, { zone: name }).offset }))
-    .sort((a, b) => a.minutes - b.minutes || a.name.localeCompare(b.name));
+  const minute = Math.floor(at.getTime() / 60_000);
+  if (minute !== optionsOf.minute || optionsOf.lists.size > 100) {
+    optionsOf.minute = minute;
+    optionsOf.lists.clear();
+  }
+  const key = extra.join(',');
+  let list = optionsOf.lists.get(key);
+  if (!list) {
+    const names = [...new Set([...CURATED, ...extra.filter(isValidZone)])];
+    list = names
+      .map((name) => ({ name, offset: offsetLabel(name, at), minutes: DateTime.fromJSDate(at, { zone: name }).offset }))
+      .sort((a, b) => a.minutes - b.minutes || a.name.localeCompare(b.name));
+    optionsOf.lists.set(key, list);
+  }
+  return list;
 }
 
 export const CURATED_ZONES: readonly string[] = CURATED;

@@ -123,8 +123,19 @@ export function wallClockMs(d: DateTime): number {
   return Date.UTC(d.year, d.month - 1, d.day, d.hour, d.minute, d.second, d.millisecond);
 }
 
+/** The zone names found valid so far: a few hundred at most, as ICU knows no more. */
+const VALID_ZONES = new Set<string>();
+
+/**
+ * Whether `zone` is an IANA timezone ICU knows. Luxon asks ICU by building a formatter,
+ * which a page asks for about thirty times; a valid name is remembered (an invalid one,
+ * which anyone can send, is not).
+ */
 export function isValidZone(zone: string): boolean {
-  return zone.length < 64 && IANAZone.isValidZone(zone);
+  if (VALID_ZONES.has(zone)) return true;
+  const valid = zone.length < 64 && IANAZone.isValidZone(zone);
+  if (valid && VALID_ZONES.size < 2_000) VALID_ZONES.add(zone);
+  return valid;
 }
 
 /**

@@ -60,3 +60,18 @@ t.test('the zone picker lists canonical IANA names with their offsets', async (t
   t.ok(zones.some((z) => z.name === 'America/Caracas'), 'an account\'s own zone is added');
   t.strictSame(zones.map((z) => z.minutes), [...zones.map((z) => z.minutes)].sort((a, b) => a - b), 'west to east');
 });
+
+// Each page shows the picker, so a list is kept for the rest of its minute: New York
+// leaves daylight time at 06:00 UTC on 2026-11-01, and the minute before still shows it.
+t.test('the zone picker shows the offsets of its own minute across a DST change', async (t) => {
+  const ny = (iso: string) => zoneOptions(at(iso)).find((z) => z.name === 'America/New_York')!.offset;
+  t.equal(ny('2026-11-01T05:59:00Z'), 'UTC−04:00', 'a minute before');
+  t.equal(ny('2026-11-01T05:59:59Z'), 'UTC−04:00', 'the same minute, kept');
+  t.equal(ny('2026-11-01T06:00:00Z'), 'UTC−05:00', 'the next minute');
+  t.equal(ny('2026-11-01T05:59:30Z'), 'UTC−04:00', 'back a minute');
+  const a = zoneOptions(at('2026-11-01T06:00:10Z'), ['America/Caracas']);
+  t.ok(a.some((z) => z.name === 'America/Caracas'), 'another account\'s zone in the same minute');
+  t.notOk(zoneOptions(at('2026-11-01T06:00:20Z')).some((z) => z.name === 'America/Caracas'), 'and not in a list without it');
+  t.notOk(isValidZone('Mars/Olympus_Mons'), 'an unknown zone');
+  t.notOk(isValidZone('Mars/Olympus_Mons'), 'still unknown when asked again');
+});
