@@ -111,7 +111,7 @@ function instanceSettings(opts: StoreOptions): Record<string, string> {
  */
 export class Store {
   private readers: DuckDBConnection[] = [];
-  /** Readers whose search path puts schema `aligned` first (sql/macros/5-aligned.sql): see allWindowed. */
+  /** Readers whose search path puts schema `aligned` first (sql/macros/3-rollups.sql): see allWindowed. */
   private alignedReaders: DuckDBConnection[] = [];
   private next = 0;
   /** Queries running right now: closing under one hangs the native layer for good. */

@@ -9,7 +9,8 @@ import { readSql, sqlDir } from '../../src/store/sql-files.ts';
 import { FIXTURE_NOW, makeApp } from '../helpers/fixture.ts';
 
 // A report read whose every bound date-time is on a 15-minute slot boundary runs on
-// readers whose window macros leave out the partial end slots (sql/macros/5-aligned.sql).
+// readers whose window macros leave out the partial end slots (the `aligned` macros of
+// sql/macros/3-rollups.sql).
 // That is only right when the macros' bounds are those date-times: the SQL must pass them
 // as parameters, and the rows must be the ones the full macros give.
 
