@@ -58,9 +58,10 @@ async function syncWith(store: Store, conn: DuckDBConnection, source: SourceConn
   // then they are marked pending, so a crash in between rebuilds them on the next run.
   const [{ n: storedCalls }] = await store.writeAll(`SELECT count(*)::INTEGER AS n FROM (SELECT 1 FROM calls LIMIT 1)`);
   const deferRollups = storedCalls === 0;
+  const batchSize = opts.batchSize ?? batchSizeFor(store, deferRollups);
   const loadTables = async () => {
     for (const table of SOURCE_TABLES) {
-      const stats = await syncTable(store, conn, source, table, { ...opts, deferRollups, batchSize: opts.batchSize ?? batchSizeFor(store, deferRollups) }, () => result.batches++);
+      const stats = await syncTable(store, conn, source, table, { ...opts, deferRollups, batchSize }, () => result.batches++);
       result.tables[table.name] = stats;
       result.read += stats.read;
       result.upserted += stats.upserted;
@@ -126,10 +127,10 @@ export function batchSizeFor(store: Store, firstLoad: boolean): number {
 const RECHECK_ROWS = 100;
 
 async function syncTable(
-  store: Store, conn: DuckDBConnection, source: SourceConnection, table: SourceTable, opts: SyncOptions & { deferRollups: boolean },
+  store: Store, conn: DuckDBConnection, source: SourceConnection, table: SourceTable, opts: SyncOptions & { deferRollups: boolean; batchSize: number },
   countBatch: () => void,
 ): Promise<TableStats> {
-  const limit = opts.batchSize ?? BATCH;
+  const limit = opts.batchSize;
   const stats: TableStats = { read: 0, upserted: 0, rejected: 0 };
   const [state] = await store.writeAll(`SELECT cursor_ms, cursor_id FROM sync_state WHERE table_name = $t`, { t: table.name });
   const since = state && state.cursor_ms !== null ? { ms: Number(state.cursor_ms), id: Number(state.cursor_id) } : null;
