@@ -21,6 +21,7 @@ import { Store } from '../src/store/duckdb.ts';
 import { syncOnce } from '../src/sync/sync.ts';
 import { exportBench, exportWindows } from './export.ts';
 import { budgetBench } from './budget.ts';
+import { kyselyRead } from './first-sync.ts';
 import { record, writeResults } from './results.ts';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 10_000_000);
@@ -55,20 +56,9 @@ for (const [t, s] of Object.entries(first.tables)) if (s.read > 1000) console.lo
 
 // Baseline: the same rows read as objects through Kysely and nothing else (the source side alone).
 {
-  const t0 = Date.now();
-  let n = 0;
-  for (const table of ['calls', 'leads', 'credit_transactions', 'sms_messages']) {
-    let last = 0;
-    for (;;) {
-      const rows = await source.db.selectFrom(table).selectAll().where('id', '>', last).orderBy('id').limit(50_000).execute();
-      if (rows.length === 0) break;
-      n += rows.length;
-      last = Number(rows[rows.length - 1].id);
-    }
-  }
-  const ms = Date.now() - t0;
-  console.log(`baseline: reading the same ${fmt(n)} fact rows as objects through Kysely alone: ${fmt(n / (ms / 1000))} rows/s`);
-  record('sync.baseline_kysely_read.rows_per_s', n / (ms / 1000));
+  const { rows, rowsPerSec } = await kyselyRead(source);
+  console.log(`baseline: reading the same ${fmt(rows)} fact rows as objects through Kysely alone: ${fmt(rowsPerSec)} rows/s`);
+  record('sync.baseline_kysely_read.rows_per_s', rowsPerSec);
 }
 
 // Incremental: 10,000 calls change in the source, as late dispositions would.
