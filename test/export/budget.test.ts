@@ -13,17 +13,18 @@ import { openMeta } from '../../src/meta/db.ts';
 // The memory budget: CALLBOARD_MEMORY_LIMIT sets DuckDB's limit and spill folder, and
 // exports beyond their concurrency wait in a queue, then get 503 with Retry-After.
 
-t.test('CALLBOARD_MEMORY_LIMIT gives DuckDB a quarter of the budget, at least 256 MiB, and a spill folder', async (t) => {
+t.test('CALLBOARD_MEMORY_LIMIT gives DuckDB 3/16 of the budget, at least 192 MiB, and a spill folder', async (t) => {
   const dir = tmpDir('budget');
   const config = loadConfig({ CALLBOARD_DATA_DIR: dir, CALLBOARD_MEMORY_LIMIT: '768MiB' });
   t.equal(config.memoryLimit, 768 * 2 ** 20);
   t.equal(config.exportConcurrency, 1, 'one export at once per 512 MiB, at least one');
   const duckdb = (budget: number) => budgetShares(budget).duckdb / 2 ** 20;
-  t.equal(duckdb(2 ** 30), 256, 'a quarter of 1 GiB');
-  t.equal(duckdb(4 * 2 ** 30), 1024, 'a quarter of 4 GiB');
-  t.equal(duckdb(512 * 2 ** 20), 256, 'at least 256 MiB: half of the smallest budget');
+  t.equal(duckdb(2 ** 30), 192, '3/16 of 1 GiB');
+  t.equal(duckdb(4 * 2 ** 30), 768, '3/16 of 4 GiB');
+  t.equal(duckdb(512 * 2 ** 20), 192, 'at least 192 MiB');
   t.same(budgetShares(2 ** 30).firstLoad, { load: 320 * 2 ** 20, rebuild: 384 * 2 ** 20 }, 'a first load: 5/16 and 3/8 of the budget');
-  t.same(budgetShares(512 * 2 ** 20).firstLoad, { load: 256 * 2 ** 20, rebuild: 256 * 2 ** 20 }, 'never below the steady limit');
+  t.same(budgetShares(512 * 2 ** 20).firstLoad, { load: 256 * 2 ** 20, rebuild: 256 * 2 ** 20 }, 'never below 256 MiB');
+  t.same(budgetShares(8 * 2 ** 30).firstLoad, { load: 2560 * 2 ** 20, rebuild: 3072 * 2 ** 20 }, 'the same shares of a larger budget');
   t.equal(loadConfig({ CALLBOARD_DATA_DIR: dir }).memoryLimit, 2 ** 30, '1 GiB by default');
   t.equal(loadConfig({ CALLBOARD_DATA_DIR: dir }).exportConcurrency, 2);
   t.equal(loadConfig({ CALLBOARD_DATA_DIR: dir, CALLBOARD_MEMORY_LIMIT: '2GB' }).memoryLimit, 2e9);
@@ -31,7 +32,7 @@ t.test('CALLBOARD_MEMORY_LIMIT gives DuckDB a quarter of the budget, at least 25
   const store = await Store.open(path.join(dir, 'store.duckdb'), storeMemory(config));
   try {
     const [s] = await store.all(`SELECT current_setting('memory_limit') AS m, current_setting('temp_directory') AS d`);
-    t.equal(String(s.m), '256.0 MiB', `DuckDB's memory_limit is 256 MiB of a 768 MiB budget: ${String(s.m)}`);
+    t.equal(String(s.m), '192.0 MiB', `DuckDB's memory_limit is 192 MiB of a 768 MiB budget: ${String(s.m)}`);
     t.equal(s.d, path.join(dir, 'duckdb-tmp'));
   } finally {
     await store.close();

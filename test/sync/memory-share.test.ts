@@ -10,7 +10,7 @@ import { batchSizeFor, syncOnce } from '../../src/sync/sync.ts';
 import { makeSource, tmpDir } from '../helpers/fixture.ts';
 
 // A first load, while nothing else runs, takes more of the 1 GiB budget than DuckDB's
-// steady quarter: 5/16 of it while its tables load, 3/8 for the roll-ups' rebuild. The
+// steady 3/16: 5/16 of it while its tables load, 3/8 for the roll-ups' rebuild. The
 // configured limit is back afterwards, and a later sync runs at it.
 t.test('a first load takes its own share of the budget, then gives it back', async (t) => {
   const dir = tmpDir('memory-share');
@@ -28,17 +28,17 @@ t.test('a first load takes its own share of the budget, then gives it back', asy
     await syncOnce(store, source, { batchSize, onBatch: () => void readings.push(limit()) });
     return Promise.all(readings);
   };
-  t.equal(await limit(), '256.0 MiB', 'the configured limit');
+  t.equal(await limit(), '192.0 MiB', 'the configured limit');
   const first = await seen(500);
   t.ok(first.length > 3, `the first load committed ${first.length} batches`);
   t.equal(first[0], '320.0 MiB', 'its tables load at 5/16 of the budget');
-  t.equal(await limit(), '256.0 MiB', 'the limit is back after it');
+  t.equal(await limit(), '192.0 MiB', 'the limit is back after it');
   const db = new Database(sourceFile);
   db.prepare(`UPDATE calls SET talk_sec = talk_sec + 1, updated_at = '2027-01-11T00:00:00.000Z' WHERE id IN (SELECT id FROM calls ORDER BY id LIMIT 50)`).run();
   db.close();
   const later = await seen(500);
   t.ok(later.length > 0, 'a later sync loads the changed calls');
-  t.same([...new Set(later)], ['256.0 MiB'], 'at the configured limit');
+  t.same([...new Set(later)], ['192.0 MiB'], 'at the configured limit');
 });
 
 // The over-budget retry lifts DuckDB's limit; a first load inside it keeps the lifted one
@@ -52,10 +52,10 @@ t.test('a first load inside a lifted limit keeps the lifted one', async (t) => {
   });
   const limit = async () => String((await store.all(`SELECT current_setting('memory_limit') AS v`))[0].v);
   const inside = await store.withoutMemoryLimit(async () => [await limit(), await store.withFirstLoadLimit('load', limit)]);
-  t.not(inside[0], '256.0 MiB', `lifted: ${inside[0]}`);
+  t.not(inside[0], '192.0 MiB', `lifted: ${inside[0]}`);
   t.equal(inside[1], inside[0], 'the first load keeps it');
   t.equal(await store.withFirstLoadLimit('rebuild', limit), '384.0 MiB', 'outside, the rebuild takes 3/8 of the budget');
-  t.equal(await limit(), '256.0 MiB', 'and the configured limit is back');
+  t.equal(await limit(), '192.0 MiB', 'and the configured limit is back');
 });
 
 // A first load under a budget reads batches of just over a row group, which keeps two in
