@@ -45,7 +45,7 @@ if (mode === 'first-sync') {
   const meta = await openMeta(':memory:');
   await addUser(meta, { email: 'bench@local', password: 'bench-password', role: 'admin' });
   const exports = budget ? { gate: new ExportGate(budgetShares(budget).exports, 16) } : {};
-  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportCatalogue(), logLevel: 'silent', exports });
+  const app = await buildApp({ store, meta, jwtSecret: 'bench-secret-bench-secret-bench-secret', reports: reportCatalogue(), logLevel: process.env.BENCH_LOG_LEVEL ?? 'silent', logStream: process.stderr, exports });
   await app.listen({ host: '127.0.0.1', port: 0 });
   const address = app.server.address();
   console.log(JSON.stringify({ port: typeof address === 'object' && address ? address.port : 0 }));
