@@ -1,8 +1,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-// Before @duckdb/node-api: it configures DuckDB's allocator, which reads it as it loads.
-import './allocator.ts';
 import {
   BIGINT, BOOLEAN, DOUBLE, DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue,
   type DuckDBType, type DuckDBValue,
@@ -97,13 +95,9 @@ export interface StoreOptions {
   firstLoadLimits?: { load: number; rebuild: number };
 }
 
-/**
- * DuckDB's settings for an instance. Its allocator's background thread hands freed pages
- * back to the system while the store is idle too (see allocator.ts); without it they stay
- * resident until the next query allocates.
- */
+/** DuckDB's settings for an instance. */
 function instanceSettings(opts: StoreOptions): Record<string, string> {
-  const s: Record<string, string> = { allocator_background_threads: 'true' };
+  const s: Record<string, string> = {};
   if (opts.threads) s.threads = String(opts.threads);
   if (opts.memoryLimit) s.memory_limit = `${Math.floor(opts.memoryLimit / 1024 / 1024)}MiB`;
   if (opts.tempDir) s.temp_directory = opts.tempDir;
