@@ -319,7 +319,7 @@ const FIRST_LOAD_FLOOR = 256 * 2 ** 20;
  * of blocks read, sorts and joins, and the cache fills it: over a long export the cached
  * blocks come to the limit, while a short one stops short of it. So the limit is kept low,
  * 3/16 of the budget but at least 192 MiB, which 8 exports of 1M rows at once (two at a
- * time) run in, and a 7.5M-row export peaks within 10 % of a 1M-row one; at 128 MiB a
+ * time) run in, and a 7.5M-row export peaks at 1.07–1.11× a 1M-row one; at 128 MiB a
  * 1M-row export failed part-way with DuckDB's out-of-memory error, and two at once failed
  * at 160 MiB. Its allocator's memory, Node, and the exports in flight share the rest. A
  * first load runs while nothing else does (reports answer 503 until it ends), so it takes
@@ -327,11 +327,11 @@ const FIRST_LOAD_FLOOR = 256 * 2 ** 20;
  * (see syncWith), at least 256 MiB.
  */
 export function budgetShares(bytes: number): { duckdb: number; firstLoad: { load: number; rebuild: number }; exports: number } {
-  const duckdb = Math.floor(Math.max((bytes * 3) / 16, DUCKDB_FLOOR));
-  const floor = Math.max(duckdb, FIRST_LOAD_FLOOR);
+  // The first load's shares exceed the steady 3/16, and its floor the steady floor, so
+  // they never fall below DuckDB's steady limit.
   return {
-    duckdb,
-    firstLoad: { load: Math.max(floor, Math.floor((bytes * 5) / 16)), rebuild: Math.max(floor, Math.floor((bytes * 3) / 8)) },
+    duckdb: Math.floor(Math.max((bytes * 3) / 16, DUCKDB_FLOOR)),
+    firstLoad: { load: Math.max(FIRST_LOAD_FLOOR, Math.floor((bytes * 5) / 16)), rebuild: Math.max(FIRST_LOAD_FLOOR, Math.floor((bytes * 3) / 8)) },
     exports: Math.max(1, Math.floor(bytes / (512 * 2 ** 20))),
   };
 }
