@@ -10,6 +10,7 @@ import { apiTokenUser, isApiToken } from '../auth/api-tokens.ts';
 import { Tokens } from '../auth/tokens.ts';
 import { principalOf } from '../auth/users.ts';
 import { BadRequestError, UnavailableError, ValidationError } from '../errors.ts';
+import { isOutOfMemory } from '../store/out-of-memory.ts';
 import { ReportEngine } from '../reports/engine.ts';
 import type { ReportDeclaration } from '../reports/declaration.ts';
 import type { Store } from '../store/duckdb.ts';
@@ -165,6 +166,11 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     if (unavailable) {
       req.log.error({ err }, 'storage fault');
       return reply.code(503).header('retry-after', '30').send({ message: unavailable, request_id: req.id });
+    }
+    // The store's memory stayed taken by other work through every retry (out-of-memory.ts).
+    if (isOutOfMemory(err)) {
+      req.log.warn({ err }, 'the store is out of memory');
+      return reply.code(503).header('retry-after', '10').send({ message: 'The server is busy with other reports and exports: retry in a few seconds.', request_id: req.id });
     }
     if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
       return reply.code(err.statusCode).send({ message: err.message });

@@ -5,6 +5,7 @@ import {
   BIGINT, BOOLEAN, DOUBLE, DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue,
   type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
+import { retryOutOfMemory } from './out-of-memory.ts';
 import { rollupMacros } from './rollup-defs.ts';
 import { readSql, sqlDir } from './sql-files.ts';
 
@@ -293,10 +294,14 @@ export class Store {
     return this.all(text, params, types, this.alignedReaders[this.next++ % this.alignedReaders.length]);
   }
 
-  /** Runs a read query with named parameters and returns plain rows. */
+  /**
+   * Runs a read query with named parameters and returns plain rows. A query DuckDB
+   * refuses for want of memory while others hold it runs again shortly (out-of-memory.ts).
+   */
   async all(text: string, params: Params = {}, types: ParamTypes = {}, conn?: DuckDBConnection): Promise<ResultRow[]> {
     const b = bindings(text, params, types);
-    const reader = await this.track((conn ?? this.reader()).runAndReadAll(text, b.values, b.types));
+    const c = conn ?? this.reader();
+    const reader = await retryOutOfMemory(() => this.track(c.runAndReadAll(text, b.values, b.types)));
     return plain(reader.getRowObjectsJS() as Record<string, unknown>[]);
   }
 
@@ -319,7 +324,7 @@ export class Store {
       // fails part-way exactly as if it had finished (fetch_chunk gives null, the error
       // is not exposed), which would turn a store error into a silently short file.
       // Callers keep results bounded (keyset pages) instead.
-      result = await this.track(conn.run(text, b.values, b.types));
+      result = await retryOutOfMemory(() => this.track(conn.run(text, b.values, b.types)));
     } catch (err) {
       conn.closeSync();
       throw err;
