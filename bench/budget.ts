@@ -62,10 +62,13 @@ export async function budgetBench(storeFile: string): Promise<void> {
   for (const [key, label, run, budget] of cases) {
     const s = await serve(storeFile, budget);
     const t0 = performance.now();
-    await run(s);
+    try {
+      await run(s);
+    } finally {
+      peaks[key] = s.peak();
+      await s.stop();
+    }
     const secs = (performance.now() - t0) / 1000;
-    peaks[key] = s.peak();
-    await s.stop();
     console.log(`  ${label.padEnd(48)} peak ${fmt(peaks[key]).padStart(6)} MiB${budget ? ` = ${(peaks[key] / (budget / 2 ** 20)).toFixed(2)} of the budget` : ''}, ${secs.toFixed(1)} s`);
     record(`budget.${key}.peak_rss_mb`, peaks[key]);
     record(`budget.${key}.seconds`, secs);
