@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+// Before @duckdb/node-api: it configures DuckDB's allocator, which reads it as it loads.
+import './allocator.ts';
 import {
   BIGINT, BOOLEAN, DOUBLE, DuckDBConnection, DuckDBInstance, LIST, VARCHAR, listValue,
   type DuckDBType, type DuckDBValue,

@@ -1,4 +1,6 @@
 import { isUtf8 } from 'node:buffer';
+// Before @duckdb/node-api: it configures DuckDB's allocator, which reads it as it loads.
+import '../store/allocator.ts';
 import { BLOB, blobValue, DuckDBDataChunk, type DuckDBConnection } from '@duckdb/node-api';
 import type { SourceTable } from '../source/contract.ts';
 import type { SourceRecord } from '../source/reader.ts';
