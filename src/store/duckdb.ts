@@ -193,9 +193,21 @@ export class Store {
    * Opens the file again after a fatal error: what is left of the old instance is closed,
    * and DuckDB replays the write-ahead log, so every committed transaction is there and
    * the one that failed is not. Throws (and stays fatal) while the cause remains (the
-   * disk still full): call it again later.
+   * disk still full): call it again later. Queries still running on the old connections
+   * are stopped and awaited first: closing a connection under a running query crashes
+   * the native layer.
    */
   async reopen(): Promise<void> {
+    while (this.running.size) {
+      for (const c of [...this.readers, ...this.alignedReaders, this.writer]) {
+        try {
+          c.interrupt();
+        } catch {
+          // already unusable
+        }
+      }
+      await Promise.allSettled([...this.running]);
+    }
     for (const c of [...this.readers, ...this.alignedReaders, this.writer]) {
       try {
         c.closeSync();
