@@ -194,20 +194,10 @@ export class Store {
    * and DuckDB replays the write-ahead log, so every committed transaction is there and
    * the one that failed is not. Throws (and stays fatal) while the cause remains (the
    * disk still full): call it again later. Queries still running on the old connections
-   * are stopped and awaited first: closing a connection under a running query crashes
-   * the native layer.
+   * are stopped first (stopRunning).
    */
   async reopen(): Promise<void> {
-    while (this.running.size) {
-      for (const c of [...this.readers, ...this.alignedReaders, this.writer]) {
-        try {
-          c.interrupt();
-        } catch {
-          // already unusable
-        }
-      }
-      await Promise.allSettled([...this.running]);
-    }
+    if (this.running.size) await this.stopRunning([...this.readers, ...this.alignedReaders, this.writer]);
     for (const c of [...this.readers, ...this.alignedReaders, this.writer]) {
       try {
         c.closeSync();
@@ -482,12 +472,30 @@ export class Store {
     for (const c of [...this.readers, ...this.alignedReaders, this.writer]) c.interrupt();
   }
 
-  /** Stops the queries still running (a prefetched export page, say), then closes. */
-  async close(): Promise<void> {
-    if (this.running.size) {
-      for (const c of [...this.readers, ...this.alignedReaders]) c.interrupt();
+  /**
+   * Interrupts the queries running on `conns` and waits until no query runs: closing a
+   * connection under a running query hangs or crashes the native layer.
+   */
+  private async stopRunning(conns: readonly DuckDBConnection[]): Promise<void> {
+    while (this.running.size) {
+      for (const c of conns) {
+        try {
+          c.interrupt();
+        } catch {
+          // already unusable (an invalidated instance)
+        }
+      }
       await Promise.allSettled([...this.running]);
     }
+  }
+
+  /**
+   * Stops the queries still running (a prefetched export page, say), then closes. With
+   * none running it closes before its first await, so the file is free as soon as the
+   * call returns.
+   */
+  async close(): Promise<void> {
+    if (this.running.size) await this.stopRunning([...this.readers, ...this.alignedReaders]);
     for (const c of [...this.readers, ...this.alignedReaders]) c.closeSync();
     this.writer.closeSync();
     this.instance.closeSync();
