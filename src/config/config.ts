@@ -319,9 +319,10 @@ const FIRST_LOAD_FLOOR = 256 * 2 ** 20;
  * of blocks read, sorts and joins, and the cache fills it: over a long export the cached
  * blocks come to the limit, while a short one stops short of it. So the limit is kept low,
  * 3/16 of the budget but at least 192 MiB, which 8 exports of 1M rows at once (two at a
- * time) run in, and a 7.5M-row export peaks at 1.07–1.11× a 1M-row one; at 128 MiB a
- * 1M-row export failed part-way with DuckDB's out-of-memory error, and two at once failed
- * at 160 MiB. Its allocator's memory, Node, and the exports in flight share the rest. A
+ * time) run in, and a 7.5M-row export peaks at 1.05–1.06× a 1M-row one (with the
+ * allocator setting of src/store/allocator.ts); at 128 MiB a 1M-row export failed part-way
+ * with DuckDB's out-of-memory error, and two at once failed at 160 MiB. Its allocator's
+ * memory, Node, and the exports in flight share the rest. A
  * first load runs while nothing else does (reports answer 503 until it ends), so it takes
  * 5/16 of the budget while it writes the tables and 3/8 while it rebuilds the roll-ups
  * (see syncWith), at least 256 MiB.

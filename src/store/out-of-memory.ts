@@ -9,7 +9,7 @@ export function isOutOfMemory(err: unknown): boolean {
   return err instanceof Error && /^Out of Memory Error/.test(err.message);
 }
 
-/** Waits before each retry (ms): about 3 s in all, the time a concurrent export slice takes. */
+/** Waits before each retry (ms): 3.1 s in all, about fifteen slices of a concurrent export. */
 export const OUT_OF_MEMORY_WAITS = [100, 200, 400, 800, 1600];
 
 /**
